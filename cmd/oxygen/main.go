@@ -1,0 +1,9 @@
+package main
+
+import (
+	"os"
+
+	"github.com/oxygen-protocol/oxygen/internal/cli"
+)
+
+func main() { os.Exit(cli.Main()) }

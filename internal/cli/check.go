@@ -1,0 +1,203 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/install"
+	"github.com/oxygen-protocol/oxygen/policy"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) checkCommand() *cobra.Command {
+	var staged, asJSON bool
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Judge a change set against the policy and the leases",
+		Long: `Judge a change set against the policy in force and the leases, and list
+every violation with the command that fixes it. Exit 1 if any.
+
+--staged (the default) judges what the next commit would contain, as the
+pre-commit hook does.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			r, paths, err := a.openStaged()
+			if err != nil {
+				return err
+			}
+			vs, err := a.judgeStaged(r, paths)
+			if err != nil {
+				return err
+			}
+			return a.report(vs, asJSON, "")
+		},
+	}
+	c.Flags().BoolVar(&staged, "staged", true, "judge the staged changes (the default)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list")
+	return c
+}
+
+// openStaged opens the repository and reads the staged paths beside it.
+func (a *app) openStaged() (*repo, []string, error) {
+	var paths []string
+	r, err := a.openRepo(func() (err error) {
+		paths, err = a.git.StagedPaths("")
+		return err
+	})
+	return r, paths, err
+}
+
+// judgeStaged judges the staged paths as the next commit, made now.
+func (a *app) judgeStaged(r *repo, paths []string) ([]policy.Violation, error) {
+	paths, err := a.mergeFilter(r, paths)
+	if err != nil || len(paths) == 0 {
+		return nil, err
+	}
+	if r.emailErr != nil {
+		return nil, r.emailErr
+	}
+	st, err := r.store.Current()
+	if err != nil {
+		return nil, err
+	}
+	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths}, st), nil
+}
+
+// mergeFilter keeps, during a merge, only the paths whose staged content
+// differs from every commit being merged in: what the merge itself changes,
+// not what it brings from the other side.
+func (a *app) mergeFilter(r *repo, paths []string) ([]string, error) {
+	heads, err := git.MergeHeads(r.dirs)
+	if err != nil || len(heads) == 0 {
+		return paths, err
+	}
+	keep := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		keep[p] = true
+	}
+	for _, h := range heads {
+		differ, err := a.git.StagedPaths(h)
+		if err != nil {
+			return nil, err
+		}
+		d := make(map[string]bool, len(differ))
+		for _, p := range differ {
+			d[p] = true
+		}
+		for p := range keep {
+			if !d[p] {
+				delete(keep, p)
+			}
+		}
+	}
+	out := paths[:0]
+	for _, p := range paths {
+		if keep[p] {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// report prints violations (human text to stderr, or JSON to stdout) and
+// turns them into the exit code. bypass names how to skip a hook once.
+func (a *app) report(vs []policy.Violation, asJSON bool, bypass string) error {
+	if asJSON {
+		if vs == nil {
+			vs = []policy.Violation{}
+		}
+		if err := writeJSON(a.stdout, vs); err != nil {
+			return err
+		}
+	} else if len(vs) > 0 {
+		printViolations(a.stderr, vs, colorOn(a.stderr), bypass)
+	}
+	if len(vs) > 0 {
+		return &silentError{code: exitRefused}
+	}
+	return nil
+}
+
+// hookCommand runs oxygen as the git hook git names.
+func (a *app) hookCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "hook NAME [ARGS...]",
+		Short: "Run as a git hook (git calls this through the shims oxygen install writes)",
+		Long: `Run as a git hook. The shims that oxygen install writes call this with
+git's own arguments and standard input. A hook that was in place before
+oxygen's (kept as NAME.oxygen-chained) runs first.
+
+Set OXYGEN=0 to skip oxygen's hooks for one command.`,
+		Args:      cobra.MinimumNArgs(1),
+		ValidArgs: hookNames(false),
+		RunE: func(c *cobra.Command, args []string) error {
+			name := args[0]
+			switch name {
+			case "pre-commit", "pre-merge-commit":
+			default:
+				return fmt.Errorf("unknown hook %q (oxygen runs as %v)", name, hookNames(false))
+			}
+			r, paths, err := a.openStaged()
+			if err == nil {
+				err = a.runChained(r.dirs, name, args[1:], nil)
+			}
+			var vs []policy.Violation
+			if err == nil {
+				vs, err = a.judgeStaged(r, paths)
+			}
+			var chained *chainedHookError
+			if errors.As(err, &chained) {
+				return err
+			}
+			if err != nil {
+				return fmt.Errorf("%s hook: %w; the commit is refused until this is fixed (skip once with git commit --no-verify)", name, err)
+			}
+			return a.report(vs, false, "git commit --no-verify")
+		},
+	}
+	c.DisableFlagParsing = true // git's arguments pass through untouched
+	return c
+}
+
+// chainedHookError is a pre-existing hook that refused.
+type chainedHookError struct {
+	file string
+	code int
+}
+
+func (e *chainedHookError) Error() string {
+	return fmt.Sprintf("the hook that was here before oxygen (%s) refused with exit %d", e.file, e.code)
+}
+
+// runChained runs the hook oxygen's shim replaced, if any, with the same
+// arguments and standard input.
+func (a *app) runChained(dirs git.Dirs, name string, args []string, stdin io.Reader) error {
+	file := filepath.Join(dirs.Hooks, name+install.ChainedSuffix)
+	fi, err := os.Stat(file)
+	if err != nil || fi.Mode()&0o111 == 0 {
+		return nil // none, or not executable: git would not run it either
+	}
+	cmd := exec.Command(file, args...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, a.stdout, a.stderr
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return &chainedHookError{file: file, code: exit.ExitCode()}
+		}
+		return fmt.Errorf("run %s: %w", file, err)
+	}
+	return nil
+}
+
+// hookNames lists the hooks oxygen installs.
+func hookNames(bare bool) []string {
+	if bare {
+		return nil
+	}
+	return []string{"pre-commit", "pre-merge-commit"}
+}

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"os/exec"
+	"path"
+	"strings"
+
+	oxygen "github.com/oxygen-protocol/oxygen"
+	"github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/install"
+	"github.com/spf13/cobra"
+)
+
+// hookTarget resolves the repository --repo names (or the current one).
+func (a *app) hookTarget(dir string) (git.Dirs, error) {
+	r := a.git
+	if dir != "" {
+		var err error
+		if r, err = a.git.ForRepo(dir); err != nil {
+			return git.Dirs{}, err
+		}
+	}
+	d, err := r.Dirs()
+	if err != nil && dir != "" {
+		return d, fmt.Errorf("--repo %s: %w", dir, err)
+	}
+	return d, err
+}
+
+func (a *app) installCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "install",
+		Short: "Install oxygen's git hooks in a clone",
+		Long: `Install oxygen's hooks (pre-commit, pre-merge-commit) where git looks for
+hooks (core.hooksPath is honoured). A hook that is already there is kept as
+NAME.oxygen-chained and runs before oxygen. Running install again changes
+nothing; oxygen uninstall takes out only what install wrote.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			d, err := a.hookTarget(dir)
+			if err != nil {
+				return err
+			}
+			names := hookNames(d.Bare)
+			if len(names) == 0 {
+				return fmt.Errorf("%s is a bare repository: its pre-receive gate is not built yet", d.GitDir)
+			}
+			shims := map[string][]byte{}
+			for _, n := range names {
+				if shims[n], err = oxygen.Hooks.ReadFile(path.Join("hooks", n)); err != nil {
+					return err
+				}
+			}
+			acts, err := install.Install(d.Hooks, shims, names)
+			a.printActions(d.Hooks, acts)
+			if err != nil {
+				return err
+			}
+			if _, err := exec.LookPath("oxygen"); err != nil {
+				fmt.Fprintln(a.stderr, "oxygen: warning: oxygen is not on PATH, so the hooks will refuse every commit until it is (see ./install.sh --prefix)")
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&dir, "repo", "", "the repository to install into (default: the current one)")
+	return c
+}
+
+func (a *app) uninstallCommand() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Remove oxygen's git hooks, restoring any hook they chained",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			d, err := a.hookTarget(dir)
+			if err != nil {
+				return err
+			}
+			acts, err := install.Uninstall(d.Hooks, hookNames(d.Bare))
+			a.printActions(d.Hooks, acts)
+			return err
+		},
+	}
+	c.Flags().StringVar(&dir, "repo", "", "the repository to uninstall from (default: the current one)")
+	return c
+}
+
+func (a *app) printActions(dir string, acts []install.Action) {
+	if len(acts) == 0 {
+		fmt.Fprintf(a.stdout, "no oxygen hooks in %s\n", dir)
+		return
+	}
+	parts := make([]string, len(acts))
+	for i, act := range acts {
+		parts[i] = act.Hook + ": " + act.What
+	}
+	fmt.Fprintf(a.stdout, "%s: %s\n", dir, strings.Join(parts, ", "))
+}

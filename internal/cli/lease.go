@@ -1,0 +1,270 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/oxygen-protocol/oxygen/policy"
+	"github.com/spf13/cobra"
+)
+
+// ttlFlag reads a --ttl value against the policy's bounds.
+func ttlFlag(p *policy.Policy, s string) (time.Duration, error) {
+	if s == "" {
+		return p.Budgets.DefaultTTL, nil
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("--ttl %q is not a duration (write it like 90s, 30m or 2h)", s)
+	case d < policy.MinTTL:
+		return 0, fmt.Errorf("--ttl %s is shorter than the smallest lease, %s", d, policy.MinTTL)
+	case d > p.Budgets.MaxTTL:
+		return 0, fmt.Errorf("--ttl %s is longer than the policy's max_ttl, %s", d, p.Budgets.MaxTTL)
+	}
+	return d, nil
+}
+
+func (a *app) claimCommand() *cobra.Command {
+	var ttl, reason, domain, capsule string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "claim RESOURCE",
+		Short: "Take a lease on a shared resource for your domain",
+		Long: `Take a time-limited lease on a shared resource for your domain, so that
+your commits to its paths are allowed. Claiming what your domain already
+holds answers with the existing lease. Another domain's live lease refuses
+the claim (exit 1), as does a spent change budget.`,
+		Example: "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
+		Args:    cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeResources,
+		RunE: func(c *cobra.Command, args []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			if err := r.resource(args[0]); err != nil {
+				return err
+			}
+			d, err := r.actingDomain(domain)
+			if err != nil {
+				return err
+			}
+			dur, err := ttlFlag(r.policy, ttl)
+			if err != nil {
+				return err
+			}
+			res, err := r.store.Claim(store.Claim{
+				Resource: args[0], Owner: r.email, Domain: d, TTL: dur,
+				Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Now: a.now(),
+			})
+			var held *store.HeldError
+			var budget *store.BudgetError
+			switch {
+			case errors.As(err, &held):
+				return refusef("claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", args[0], err, held.Lease.Owner, args[0])
+			case errors.As(err, &budget):
+				return refusef("claim %s: %v; release one first (oxygen release RESOURCE)", args[0], err)
+			case err != nil:
+				return fmt.Errorf("claim %s: %w", args[0], err)
+			}
+			if asJSON {
+				return writeJSON(a.stdout, res.Lease)
+			}
+			l := res.Lease
+			switch {
+			case res.Existing:
+				fmt.Fprintf(a.stdout, "%s already holds %s (%s) until %s (%s left)\n", l.Domain, l.Resource, l.Owner, stamp(l.ExpiresAt), a.left(l.ExpiresAt))
+			default:
+				if res.TookOver != nil {
+					fmt.Fprintf(a.stderr, "oxygen: took over the lapsed lease of %s (%s), which ended at %s\n", res.TookOver.Domain, res.TookOver.Owner, stamp(res.TookOver.ExpiresAt))
+				}
+				fmt.Fprintf(a.stdout, "claimed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&ttl, "ttl", "", "how long the lease lasts, as a Go duration (default: the policy's default_ttl)")
+	c.Flags().StringVar(&reason, "reason", "", "why you need it, shown to others")
+	c.Flags().StringVar(&domain, "domain", "", "the domain to claim for, if you are in several (or set OXYGEN_DOMAIN)")
+	c.Flags().StringVar(&capsule, "capsule", "", "the context capsule this work belongs to")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the lease as JSON")
+	return c
+}
+
+func (a *app) renewCommand() *cobra.Command {
+	var ttl string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:               "renew RESOURCE",
+		Short:             "Extend a lease your domain holds to now + TTL",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeResources,
+		RunE: func(c *cobra.Command, args []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			if err := r.resource(args[0]); err != nil {
+				return err
+			}
+			ds, err := r.domains()
+			if err != nil {
+				return err
+			}
+			dur, err := ttlFlag(r.policy, ttl)
+			if err != nil {
+				return err
+			}
+			l, err := r.store.Renew(store.Renewal{Resource: args[0], By: r.email, Domains: ds, TTL: dur, Now: a.now()})
+			var nh *store.NotHolderError
+			if errors.As(err, &nh) {
+				return refusef("renew %s: %v; claim it instead: oxygen claim %s", args[0], err, args[0])
+			}
+			if err != nil {
+				return fmt.Errorf("renew %s: %w", args[0], err)
+			}
+			if asJSON {
+				return writeJSON(a.stdout, l)
+			}
+			fmt.Fprintf(a.stdout, "renewed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&ttl, "ttl", "", "the new time left, as a Go duration (default: the policy's default_ttl)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the lease as JSON")
+	return c
+}
+
+func (a *app) releaseCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:               "release RESOURCE",
+		Short:             "End a lease your domain holds",
+		Long:              "End a lease your domain holds. Releasing a free resource does nothing; a lapsed lease may be cleared by anyone.",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeResources,
+		RunE: func(c *cobra.Command, args []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			if err := r.resource(args[0]); err != nil {
+				return err
+			}
+			ds, err := r.domains()
+			if err != nil {
+				return err
+			}
+			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Now: a.now()})
+			var nh *store.NotHolderError
+			if errors.As(err, &nh) {
+				return refusef("release %s: %v; ask %s to release it", args[0], err, nh.Lease.Owner)
+			}
+			if err != nil {
+				return fmt.Errorf("release %s: %w", args[0], err)
+			}
+			if asJSON {
+				return writeJSON(a.stdout, l)
+			}
+			if l == nil {
+				fmt.Fprintf(a.stdout, "%s was not leased\n", args[0])
+				return nil
+			}
+			fmt.Fprintf(a.stdout, "released %s (held by %s since %s)\n", l.Resource, l.Domain, stamp(l.CreatedAt))
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the released lease as JSON (null if there was none)")
+	return c
+}
+
+func (a *app) leasesCommand() *cobra.Command {
+	var all, asJSON bool
+	c := &cobra.Command{
+		Use:   "leases",
+		Short: "List the live leases",
+		Long:  "List the live leases. --all adds lapsed leases nobody released and lease files that cannot be read.",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			st, err := r.store.Current()
+			if err != nil {
+				return err
+			}
+			now := a.now()
+			shown := []policy.Lease{}
+			for _, l := range st.Leases {
+				if all || l.LiveAt(now, 0) {
+					shown = append(shown, l)
+				}
+			}
+			if asJSON {
+				if !all {
+					return writeJSON(a.stdout, shown)
+				}
+				return writeJSON(a.stdout, struct {
+					Leases []policy.Lease        `json:"leases"`
+					Broken []policy.BrokenLease `json:"broken"`
+				}{shown, append([]policy.BrokenLease{}, st.Broken...)})
+			}
+			if len(shown) == 0 && (!all || len(st.Broken) == 0) {
+				fmt.Fprintln(a.stdout, "no live leases")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RESOURCE\tDOMAIN\tOWNER\tEXPIRES\tLEFT\tREASON")
+			for _, l := range shown {
+				left := a.left(l.ExpiresAt)
+				if !l.LiveAt(now, 0) {
+					left = "lapsed"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Resource, l.Domain, l.Owner, stamp(l.ExpiresAt), left, l.Reason)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if all {
+				for _, b := range st.Broken {
+					fmt.Fprintf(a.stdout, "unreadable: %s: %s\n", b.File, b.Cause)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "also list lapsed leases and unreadable lease files")
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return c
+}
+
+// completeResources offers the policy's resource ids to shell completion.
+func (a *app) completeResources(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	r, err := a.openRepo(nil)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ids []string
+	for _, res := range r.policy.Resources {
+		ids = append(ids, res.ID+"\t"+res.Description)
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func (a *app) left(t time.Time) string {
+	d := t.Sub(a.now()).Round(time.Second)
+	if d < 0 {
+		return "0s"
+	}
+	return d.String()
+}

@@ -1,0 +1,151 @@
+// Package cli is oxygen's command line: it reads the change set and the
+// state, asks the policy for a judgement, reports it and picks the exit code.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as the command-line contract fixes them.
+const (
+	exitOK      = 0
+	exitRefused = 1 // refused by the protocol
+	exitError   = 2 // usage, configuration or internal error
+)
+
+// version is set at build time by install.sh (-ldflags -X).
+var version = ""
+
+// Main runs oxygen with the process's arguments and returns its exit code.
+func Main() int {
+	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A bug must still fail closed with one line, never a stack trace.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "oxygen: internal error: %v (please report it)\n", r)
+			code = exitError
+		}
+	}()
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, git: git.Runner{}}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	code = exitCode(err)
+	var silent *silentError
+	if err != nil && !errors.As(err, &silent) {
+		fmt.Fprintf(stderr, "oxygen: %s\n", oneLine(err.Error()))
+	}
+	return code
+}
+
+// app is what every command shares.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	now            func() time.Time
+	git            git.Runner
+}
+
+// refusedError is a refusal by the protocol: exit 1.
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return e.msg }
+
+func refusef(format string, args ...any) error {
+	return &refusedError{msg: fmt.Sprintf(format, args...)}
+}
+
+// silentError ends a command that has already explained itself.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// exitCode is the one place that maps an outcome to an exit code.
+func exitCode(err error) int {
+	var (
+		silent   *silentError
+		refused  *refusedError
+		held     *store.HeldError
+		budget   *store.BudgetError
+		notHeld  *store.NotHolderError
+		chainErr *chainedHookError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &silent):
+		return silent.code
+	case errors.As(err, &refused), errors.As(err, &held), errors.As(err, &budget), errors.As(err, &notHeld), errors.As(err, &chainErr):
+		return exitRefused
+	default:
+		return exitError
+	}
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "oxygen",
+		Short: "Enforce the Oxygen Protocol in git: leases on shared resources, checked on every commit and push",
+		Long: `oxygen enforces the Oxygen Protocol in git. Shared resources are mapped to
+paths by the globs of resources.yaml; a commit that changes one is refused
+unless one of the committer's domains holds a live lease on it.
+
+Exit codes: 0 allowed or done, 1 refused by the protocol, 2 usage,
+configuration or internal error.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       buildVersion(),
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%v (see oxygen %s --help)", err, c.Name())
+	})
+	root.AddCommand(
+		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
+		a.checkCommand(), a.hookCommand(), a.explainCommand(),
+		a.installCommand(), a.uninstallCommand(), versionCommand(),
+	)
+	return root
+}
+
+func buildVersion() string {
+	v := version
+	if v == "" {
+		v = "devel"
+		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
+	}
+	return v
+}
+
+func versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print oxygen's version",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			fmt.Fprintf(c.OutOrStdout(), "oxygen %s\n", buildVersion())
+			return nil
+		},
+	}
+}

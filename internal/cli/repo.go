@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	oxygen "github.com/oxygen-protocol/oxygen"
+	"github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// repo is one repository as a command sees it.
+type repo struct {
+	dirs      git.Dirs
+	policy    *policy.Policy
+	policySrc string // where the policy in force came from, for messages
+	email     string // the committer's e-mail
+	emailErr  error  // why there is none; only commands that need it fail
+	store     store.Store
+}
+
+// openRepo gathers what a command needs from git. The git processes run at
+// once: on the commit path their start-up costs add up otherwise. also runs
+// beside them (the staged diff for a check).
+func (a *app) openRepo(also func() error) (*repo, error) {
+	var (
+		r                     repo
+		wg                    sync.WaitGroup
+		dirsErr, blobErr, err error
+		alsoErr               error
+		blobs                 []git.Blob
+	)
+	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
+	run(func() { r.dirs, dirsErr = a.git.Dirs() })
+	run(func() { blobs, blobErr = a.git.ReadBlobs("HEAD:"+policy.FileName, ":"+policy.FileName) })
+	run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
+	if also != nil {
+		run(func() { alsoErr = also() })
+	}
+	wg.Wait()
+	for _, e := range []error{dirsErr, blobErr, alsoErr} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if r.policy, r.policySrc, err = policyInForce(blobs[0], blobs[1]); err != nil {
+		return nil, err
+	}
+	r.store = store.OpenLocal(storeRoot(r.dirs))
+	return &r, nil
+}
+
+// policyInForce picks the policy that judges the next commit: HEAD's
+// committed resources.yaml, so that a staged edit never judges itself. Only
+// where HEAD has none is the staged one read, and where there is none at
+// all, the built-in reference policy.
+//
+// One exception keeps a repository from getting stuck: when HEAD's policy
+// does not load, a staged policy that does is the fix, and judges.
+func policyInForce(head, staged git.Blob) (*policy.Policy, string, error) {
+	if !head.Missing {
+		p, err := policy.Load(policy.FileName, head.Data)
+		if err == nil {
+			return p, "HEAD's " + policy.FileName, nil
+		}
+		if staged.Missing || bytes.Equal(staged.Data, head.Data) {
+			return nil, "", fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", err)
+		}
+		fixed, ferr := policy.Load(policy.FileName, staged.Data)
+		if ferr != nil {
+			return nil, "", fmt.Errorf("%w (the policy committed in HEAD, and the staged fix does not load either: %v)", err, ferr)
+		}
+		return fixed, "the staged " + policy.FileName + " (HEAD's does not load)", nil
+	}
+	if !staged.Missing {
+		p, err := policy.Load(policy.FileName, staged.Data)
+		if err != nil {
+			return nil, "", fmt.Errorf("%w (the staged policy)", err)
+		}
+		return p, "the staged " + policy.FileName, nil
+	}
+	p, err := policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
+	return p, "the built-in reference policy", err
+}
+
+// storeRoot is the directory whose .substrate/state holds the clone's
+// store: the main worktree's, so that every worktree shares it.
+func storeRoot(d git.Dirs) string {
+	if filepath.Base(d.CommonDir) == ".git" {
+		return filepath.Dir(d.CommonDir)
+	}
+	return d.CommonDir // a bare repository or a separate git dir
+}
+
+// domainsOf returns the committer's domains, or a refusal that says how to
+// join one.
+func (r *repo) domains() ([]string, error) {
+	if r.emailErr != nil {
+		return nil, r.emailErr
+	}
+	ds := r.policy.DomainsOf(r.email)
+	if len(ds) == 0 {
+		return nil, refusef("%s is a member of no domain in %s: commit as a member (git config user.email ...) or add it to a domain's members", r.email, r.policySrc)
+	}
+	return ds, nil
+}
+
+// actingDomain picks the one domain a command acts for: --domain, then
+// OXYGEN_DOMAIN, then the committer's only domain.
+func (r *repo) actingDomain(flag string) (string, error) {
+	ds, err := r.domains()
+	if err != nil {
+		return "", err
+	}
+	want := flag
+	if want == "" {
+		want = os.Getenv("OXYGEN_DOMAIN")
+	}
+	if want == "" {
+		if len(ds) > 1 {
+			return "", fmt.Errorf("%s is a member of %s: pick one with --domain", r.email, strings.Join(ds, " and "))
+		}
+		return ds[0], nil
+	}
+	if _, ok := r.policy.Domain(want); !ok {
+		return "", fmt.Errorf("unknown domain %q (the policy has %s)", want, strings.Join(domainNames(r.policy), ", "))
+	}
+	for _, d := range ds {
+		if d == want {
+			return want, nil
+		}
+	}
+	return "", refusef("%s is not a member of %s (its domains: %s)", r.email, want, strings.Join(ds, ", "))
+}
+
+func domainNames(p *policy.Policy) []string {
+	out := make([]string, len(p.Domains))
+	for i, d := range p.Domains {
+		out[i] = d.Name
+	}
+	return out
+}
+
+// resource checks that id names a resource of the policy.
+func (r *repo) resource(id string) error {
+	if _, ok := r.policy.Resource(id); ok {
+		return nil
+	}
+	ids := make([]string, len(r.policy.Resources))
+	for i, res := range r.policy.Resources {
+		ids[i] = res.ID
+	}
+	return fmt.Errorf("unknown resource %q (the policy has %s)", id, strings.Join(ids, ", "))
+}

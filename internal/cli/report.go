@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// maxPathsShown bounds the paths listed under one problem.
+const maxPathsShown = 10
+
+// printViolations writes violations for a person: grouped so that each
+// problem (one commit, rule, resource and fix) is said once, with its paths
+// under it. Every violation is printed; the caller fails once afterwards.
+func printViolations(w io.Writer, vs []policy.Violation, color bool, bypass string) {
+	type group struct {
+		v     policy.Violation
+		paths []string
+	}
+	var groups []*group
+	index := map[string]*group{}
+	for _, v := range vs {
+		key := strings.Join([]string{v.Commit, v.Rule, v.Resource, v.Reason, v.Fix}, "\x00")
+		g, ok := index[key]
+		if !ok {
+			g = &group{v: v}
+			index[key] = g
+			groups = append(groups, g)
+		}
+		g.paths = append(g.paths, v.Path)
+	}
+	red, bold, reset := "", "", ""
+	if color {
+		red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+	}
+	what := "commit"
+	if vs[0].Commit != "" {
+		what = "push"
+	}
+	fmt.Fprintf(w, "%soxygen: %s refused%s: %s\n", red+bold, what, reset, count(len(groups), "problem"))
+	lastCommit := ""
+	for _, g := range groups {
+		v := g.v
+		if v.Commit != "" && v.Commit != lastCommit {
+			fmt.Fprintf(w, "\ncommit %s %s\n", shortID(v.Commit), quoteSubject(v.Subject))
+			lastCommit = v.Commit
+		}
+		subject := v.Resource
+		if subject == "" {
+			subject = v.Domain
+		}
+		fmt.Fprintf(w, "\n  %s%s%s: %s [%s]\n", bold, subject, reset, v.Reason, v.Rule)
+		for i, p := range g.paths {
+			if i == maxPathsShown {
+				fmt.Fprintf(w, "      ... and %d more\n", len(g.paths)-maxPathsShown)
+				break
+			}
+			fmt.Fprintf(w, "      %s\n", displayPath(p))
+		}
+		fmt.Fprintf(w, "    fix: %s\n", v.Fix)
+	}
+	if bypass != "" {
+		fmt.Fprintf(w, "\nTo skip this check once: %s (pre-push, CI and the server still judge the commit).\n", bypass)
+	}
+}
+
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+func quoteSubject(s string) string {
+	if len(s) > 72 {
+		s = s[:72] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// displayPath prints a path as it is unless it holds bytes a terminal would
+// misread (newlines, control characters, invalid UTF-8): then Go-quoted.
+func displayPath(p string) string {
+	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+		return strconv.Quote(p)
+	}
+	return p
+}
+
+// colorOn: colour only on a terminal, and never when NO_COLOR is set.
+func colorOn(w io.Writer) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,310 @@
+// Package git runs the user's git binary and parses what it prints. Every
+// command oxygen runs is named here, with its output pinned by flags.
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+)
+
+// SkipEnv is the switch that makes oxygen's hook shims do nothing. oxygen
+// sets it for every git command it runs, so it never re-enters its own hooks.
+const SkipEnv = "OXYGEN"
+
+// Runner runs git in one directory.
+type Runner struct {
+	Dir   string   // where git runs; "" for the current directory
+	Env   []string // extra environment, after the inherited one
+	Unset []string // inherited variables to leave out
+}
+
+// Error is a git command that failed.
+type Error struct {
+	Args   []string
+	Code   int
+	Stderr string
+}
+
+func (e *Error) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	if msg == "" {
+		msg = fmt.Sprintf("exit status %d", e.Code)
+	}
+	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
+}
+
+// ErrNoGit means there is no git binary on PATH.
+var ErrNoGit = errors.New("git is not installed or not on PATH")
+
+// Run runs git with args, feeding it stdin, and returns what it printed.
+func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = append(r.environ(), SkipEnv+"=0")
+	cmd.Env = append(cmd.Env, r.Env...)
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return stdout.Bytes(), &Error{Args: args, Code: exit.ExitCode(), Stderr: stderr.String()}
+		}
+		if errors.Is(err, exec.ErrNotFound) {
+			return nil, ErrNoGit
+		}
+		return nil, fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+	}
+	return stdout.Bytes(), nil
+}
+
+func (r Runner) environ() []string {
+	env := os.Environ()
+	if len(r.Unset) == 0 {
+		return env
+	}
+	out := env[:0:0]
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(r.Unset, name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// Dirs are the places git keeps a repository's files.
+type Dirs struct {
+	GitDir    string // this worktree's git dir
+	CommonDir string // shared by every worktree of the clone
+	Hooks     string // where git looks for hooks (honours core.hooksPath)
+	Bare      bool
+}
+
+// Dirs asks git where the repository keeps its files, as absolute paths.
+func (r Runner) Dirs() (Dirs, error) {
+	out, err := r.Run(nil, "rev-parse",
+		"--path-format=absolute", // every path below absolute, whatever the cwd
+		"--git-dir",
+		"--git-common-dir",
+		"--git-path", "hooks", // core.hooksPath if set, resolved per worktree
+		"--is-bare-repository",
+	)
+	if err != nil {
+		return Dirs{}, notARepo(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	if len(lines) != 4 {
+		return Dirs{}, fmt.Errorf("git rev-parse: unexpected output %q", out)
+	}
+	return Dirs{GitDir: lines[0], CommonDir: lines[1], Hooks: lines[2], Bare: lines[3] == "true"}, nil
+}
+
+func notARepo(err error) error {
+	var gerr *Error
+	if errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "not a git repository") {
+		return errors.New("not in a git repository (run oxygen inside a clone, or pass --repo DIR)")
+	}
+	return err
+}
+
+// CommitterEmail is the committer's e-mail as git resolves it for a commit
+// made now: GIT_COMMITTER_EMAIL, then user.email and the other fallbacks.
+func (r Runner) CommitterEmail() (string, error) {
+	out, err := r.Run(nil, "var", "GIT_COMMITTER_IDENT")
+	if err != nil {
+		var gerr *Error
+		if errors.As(err, &gerr) {
+			return "", fmt.Errorf("git has no committer identity: set one with git config user.email you@example.com (%s)", strings.TrimSpace(gerr.Stderr))
+		}
+		return "", err
+	}
+	email, ok := ParseIdentEmail(string(out))
+	if !ok {
+		return "", fmt.Errorf("git var GIT_COMMITTER_IDENT: cannot read an e-mail in %q", strings.TrimSpace(string(out)))
+	}
+	return email, nil
+}
+
+// ParseIdentEmail takes the address out of "Name <email> 1700000000 +0000".
+func ParseIdentEmail(ident string) (string, bool) {
+	open := strings.IndexByte(ident, '<')
+	end := strings.LastIndexByte(ident, '>')
+	if open < 0 || end < open {
+		return "", false
+	}
+	return ident[open+1 : end], true
+}
+
+// StagedPaths lists every path whose staged content differs from HEAD (from
+// the empty tree on an unborn branch), or from rev if it is given. git
+// honours GIT_INDEX_FILE, which points at a temporary index during
+// `commit -a` and partial commits.
+func (r Runner) StagedPaths(rev string) ([]string, error) {
+	args := []string{"diff",
+		"--cached",                 // the index against a commit, not the worktree
+		"-z",                       // NUL-terminated, unquoted paths
+		"--name-only",              // paths only
+		"--no-renames",             // a rename is its deletion and its addition
+		"--no-ext-diff",            // never run a user's diff driver
+		"--no-color",               // whatever color.ui says
+		"--no-relative",            // full paths whatever diff.relative says
+		"--ignore-submodules=none", // submodule pointer changes count
+	}
+	if rev != "" {
+		args = append(args, rev, "--")
+	}
+	out, err := r.Run(nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	return SplitNUL(out), nil
+}
+
+// SplitNUL splits NUL-terminated records, dropping the empty tail.
+func SplitNUL(b []byte) []string {
+	var out []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			out = append(out, string(b))
+			break
+		}
+		out = append(out, string(b[:i]))
+		b = b[i+1:]
+	}
+	return out
+}
+
+// Blob is one object read by ReadBlobs.
+type Blob struct {
+	Spec    string // what was asked for, like HEAD:resources.yaml
+	Missing bool
+	Data    []byte
+}
+
+// ReadBlobs reads objects by name ("HEAD:resources.yaml", ":resources.yaml")
+// in one git process. A name that does not resolve comes back Missing.
+func (r Runner) ReadBlobs(specs ...string) ([]Blob, error) {
+	var in bytes.Buffer
+	for _, s := range specs {
+		if strings.ContainsAny(s, "\n") {
+			return nil, fmt.Errorf("object name %q has a newline", s)
+		}
+		in.WriteString(s + "\n")
+	}
+	out, err := r.Run(&in, "cat-file", "--batch")
+	if err != nil {
+		return nil, err
+	}
+	return ParseBatch(bytes.NewReader(out), specs)
+}
+
+// ParseBatch reads `git cat-file --batch` output for the given names:
+// "<oid> <type> <size>\n<content>\n" or "<name> missing\n" for each.
+func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
+	br := bufio.NewReader(rd)
+	blobs := make([]Blob, 0, len(specs))
+	for _, spec := range specs {
+		header, err := br.ReadString('\n')
+		if err != nil {
+			return nil, fmt.Errorf("git cat-file --batch: truncated output for %s", spec)
+		}
+		header = strings.TrimSuffix(header, "\n")
+		if strings.HasSuffix(header, " missing") || strings.HasSuffix(header, " ambiguous") {
+			blobs = append(blobs, Blob{Spec: spec, Missing: true})
+			continue
+		}
+		var oid, typ string
+		var size int64
+		if _, err := fmt.Sscanf(header, "%s %s %d", &oid, &typ, &size); err != nil || size < 0 || size > 1<<26 {
+			return nil, fmt.Errorf("git cat-file --batch: bad header %q for %s", header, spec)
+		}
+		data := make([]byte, size+1)
+		if _, err := io.ReadFull(br, data); err != nil {
+			return nil, fmt.Errorf("git cat-file --batch: truncated object %s", spec)
+		}
+		if typ != "blob" {
+			blobs = append(blobs, Blob{Spec: spec, Missing: true})
+			continue
+		}
+		blobs = append(blobs, Blob{Spec: spec, Data: data[:size]})
+	}
+	return blobs, nil
+}
+
+// MergeHeads returns the commits being merged in (the MERGE_HEAD file of a
+// merge in progress), or none.
+func MergeHeads(d Dirs) ([]string, error) {
+	data, err := os.ReadFile(d.GitDir + "/MERGE_HEAD")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseMergeHeads(data)
+}
+
+// ParseMergeHeads reads one object id per line (40 or 64 hex digits).
+func ParseMergeHeads(data []byte) ([]string, error) {
+	var ids []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if !IsObjectID(line) {
+			return nil, fmt.Errorf("MERGE_HEAD: %q is not an object id", line)
+		}
+		ids = append(ids, line)
+	}
+	return ids, nil
+}
+
+// IsObjectID reports whether s is a full SHA-1 or SHA-256 object id.
+func IsObjectID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Prefix is the current directory's path within the worktree ("" at its
+// root), as "dir/" with a trailing slash.
+func (r Runner) Prefix() (string, error) {
+	out, err := r.Run(nil, "rev-parse", "--show-prefix")
+	if err != nil {
+		return "", notARepo(err)
+	}
+	return strings.TrimRight(string(out), "\n"), nil
+}
+
+// ForRepo returns a runner for another repository. git's exported
+// repository variables (GIT_DIR, GIT_INDEX_FILE, ...: `git rev-parse
+// --local-env-vars`), set when oxygen runs inside a hook, would otherwise
+// point the command back at the repository that ran the hook.
+func (r Runner) ForRepo(dir string) (Runner, error) {
+	out, err := r.Run(nil, "rev-parse", "--local-env-vars")
+	if err != nil {
+		return Runner{}, err
+	}
+	return Runner{Dir: dir, Env: r.Env, Unset: strings.Fields(string(out))}, nil
+}

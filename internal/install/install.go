@@ -1,0 +1,132 @@
+// Package install writes oxygen's hook shims into a hooks folder and takes
+// them out again, keeping any hook that was there before.
+package install
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Fingerprint marks a hook file as oxygen's own.
+var Fingerprint = []byte("# oxygen-hook v1")
+
+// ChainedSuffix is appended to the name of a hook that was there before
+// oxygen's; oxygen's shim runs it first.
+const ChainedSuffix = ".oxygen-chained"
+
+// Action is what happened to one hook.
+type Action struct {
+	Hook string
+	What string // "installed", "unchanged", "updated", "chained <file>", "removed", "restored <file>", "left <reason>"
+}
+
+// Install writes each shim (hook name -> content) into dir. It is
+// idempotent: a shim already in place is left alone, an older one of
+// oxygen's is updated, and a foreign hook is renamed to <hook>.oxygen-chained
+// so that it keeps running before oxygen.
+func Install(dir string, shims map[string][]byte, names []string) ([]Action, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create the hooks folder: %w", err)
+	}
+	var done []Action
+	for _, name := range names {
+		file := filepath.Join(dir, name)
+		old, err := readHook(file)
+		if err != nil {
+			return done, err
+		}
+		act := Action{Hook: name}
+		switch {
+		case old == nil:
+			act.What = "installed"
+		case bytes.Equal(old, shims[name]):
+			act.What = "unchanged"
+			done = append(done, act)
+			continue
+		case bytes.Contains(old, Fingerprint):
+			act.What = "updated"
+		default:
+			chained := file + ChainedSuffix
+			if _, err := os.Lstat(chained); err == nil {
+				return done, fmt.Errorf("%s: a foreign hook is in place and %s exists too; merge them by hand, then run oxygen install again", file, filepath.Base(chained))
+			}
+			if err := os.Rename(file, chained); err != nil {
+				return done, fmt.Errorf("keep the existing %s hook: %w", name, err)
+			}
+			act.What = "chained " + filepath.Base(chained)
+		}
+		if err := writeExecutable(file, shims[name]); err != nil {
+			return done, err
+		}
+		done = append(done, act)
+	}
+	return done, nil
+}
+
+// Uninstall removes oxygen's shims from dir and puts back the hooks they
+// chained. A hook that is not oxygen's is left as it is.
+func Uninstall(dir string, names []string) ([]Action, error) {
+	var done []Action
+	for _, name := range names {
+		file := filepath.Join(dir, name)
+		old, err := readHook(file)
+		if err != nil {
+			return done, err
+		}
+		if old == nil {
+			continue
+		}
+		if !bytes.Contains(old, Fingerprint) {
+			done = append(done, Action{Hook: name, What: "left (not oxygen's)"})
+			continue
+		}
+		if err := os.Remove(file); err != nil {
+			return done, fmt.Errorf("remove the %s hook: %w", name, err)
+		}
+		act := Action{Hook: name, What: "removed"}
+		chained := file + ChainedSuffix
+		if _, err := os.Lstat(chained); err == nil {
+			if err := os.Rename(chained, file); err != nil {
+				return done, fmt.Errorf("restore %s: %w", filepath.Base(chained), err)
+			}
+			act.What = "restored " + name
+		}
+		done = append(done, act)
+	}
+	return done, nil
+}
+
+// readHook returns a hook file's content, or nil if there is none.
+func readHook(file string) ([]byte, error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Lstat(file); lerr == nil {
+			return []byte{}, nil // a dangling symlink: foreign, keep it
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the existing hook: %w", err)
+	}
+	return data, nil
+}
+
+func writeExecutable(file string, data []byte) error {
+	tmp := file + ".oxygen-tmp"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // whatever the umask
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return nil
+}

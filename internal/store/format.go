@@ -1,0 +1,203 @@
+package store
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/oxygen-protocol/oxygen/policy"
+	"gopkg.in/yaml.v3"
+)
+
+// formatVersion is written into every lease file and event.
+const formatVersion = 1
+
+// maxLeaseTTL bounds what a lease file may claim; anything longer is not a
+// lease someone meant to take.
+const maxLeaseTTL = 366 * 24 * time.Hour
+
+// FormatLease renders a lease file.
+func FormatLease(l policy.Lease) []byte {
+	type file struct {
+		Version   int    `yaml:"version"`
+		Resource  string `yaml:"resource"`
+		Owner     string `yaml:"owner"`
+		Domain    string `yaml:"domain"`
+		TTL       int64  `yaml:"ttl"`
+		CreatedAt string `yaml:"created_at"`
+		ExpiresAt string `yaml:"expires_at"`
+		Reason    string `yaml:"reason,omitempty"`
+		Capsule   string `yaml:"capsule,omitempty"`
+	}
+	out, err := yaml.Marshal(file{
+		Version: formatVersion, Resource: l.Resource, Owner: l.Owner, Domain: l.Domain, TTL: l.TTL,
+		CreatedAt: l.CreatedAt.UTC().Format(time.RFC3339), ExpiresAt: l.ExpiresAt.UTC().Format(time.RFC3339),
+		Reason: l.Reason, Capsule: l.Capsule,
+	})
+	if err != nil {
+		panic(err) // a struct of strings and numbers always marshals
+	}
+	return out
+}
+
+// ParseLease reads a lease file strictly: it must name the resource it is
+// filed under, and its times must agree with each other and its TTL.
+func ParseLease(resource string, data []byte) (policy.Lease, error) {
+	var l policy.Lease
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return l, fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return l, errors.New("empty or not a mapping")
+	}
+	m := doc.Content[0]
+	seen := map[string]bool{}
+	var version int64
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if k.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode {
+			return l, fmt.Errorf("line %d: want key: value", k.Line)
+		}
+		if seen[k.Value] {
+			return l, fmt.Errorf("line %d: duplicate key %q", k.Line, k.Value)
+		}
+		seen[k.Value] = true
+		var err error
+		switch k.Value {
+		case "version":
+			version, err = strconv.ParseInt(v.Value, 10, 64)
+		case "resource":
+			l.Resource = v.Value
+		case "owner":
+			l.Owner = v.Value
+		case "domain":
+			l.Domain = v.Value
+		case "ttl":
+			l.TTL, err = strconv.ParseInt(v.Value, 10, 64)
+		case "created_at":
+			l.CreatedAt, err = time.Parse(time.RFC3339, v.Value)
+		case "expires_at":
+			l.ExpiresAt, err = time.Parse(time.RFC3339, v.Value)
+		case "reason":
+			l.Reason = v.Value
+		case "capsule":
+			l.Capsule = v.Value
+		default:
+			return l, fmt.Errorf("line %d: unknown key %q", k.Line, k.Value)
+		}
+		if err != nil {
+			return l, fmt.Errorf("line %d: %s: %q is not valid", v.Line, k.Value, v.Value)
+		}
+	}
+	for _, key := range []string{"version", "resource", "owner", "domain", "ttl", "created_at", "expires_at"} {
+		if !seen[key] {
+			return l, fmt.Errorf("missing %s", key)
+		}
+	}
+	ttl := time.Duration(l.TTL) * time.Second
+	switch {
+	case version != formatVersion:
+		return l, fmt.Errorf("format version %d: this oxygen reads version %d", version, formatVersion)
+	case l.Resource != resource:
+		return l, fmt.Errorf("names resource %q but is filed as %q", l.Resource, resource)
+	case !policy.ValidName(l.Domain):
+		return l, fmt.Errorf("domain %q is not a plain name", l.Domain)
+	case l.Owner == "":
+		return l, errors.New("owner is empty")
+	case l.TTL < 1 || ttl > maxLeaseTTL:
+		return l, fmt.Errorf("ttl %d is not between 1 second and a year", l.TTL)
+	case !l.CreatedAt.Before(l.ExpiresAt):
+		return l, errors.New("expires_at is not after created_at")
+	case l.ExpiresAt.Sub(l.CreatedAt) < ttl:
+		return l, fmt.Errorf("expires_at is less than ttl %ds after created_at", l.TTL)
+	}
+	l.CreatedAt, l.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
+	return l, nil
+}
+
+// Operations recorded in the history.
+const (
+	OpClaim    = "claim"
+	OpTakeover = "takeover" // a claim that replaced a lapsed lease of another
+	OpRenew    = "renew"
+	OpRelease  = "release"
+)
+
+// Event is one line of the history.
+type Event struct {
+	V        int           `json:"v"`
+	Op       string        `json:"op"`
+	By       string        `json:"by"`
+	At       time.Time     `json:"at"`
+	Lease    policy.Lease  `json:"lease"`              // the lease as the event left it
+	Replaced *policy.Lease `json:"replaced,omitempty"` // the lapsed lease a takeover replaced
+}
+
+func encodeEvent(e Event) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("record the event: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// ParseEvents reads the history. A last line without its newline is a write
+// that a crash cut short: it was never acknowledged, so it is skipped.
+func ParseEvents(r io.Reader, name string) ([]Event, error) {
+	br := bufio.NewReader(r)
+	var events []Event
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			return events, nil // a torn or absent last line
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		var e Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("%s:%d: not an event: %v", name, n, err)
+		}
+		switch {
+		case e.V != formatVersion:
+			return nil, fmt.Errorf("%s:%d: event format version %d: this oxygen reads version %d", name, n, e.V, formatVersion)
+		case e.Op != OpClaim && e.Op != OpTakeover && e.Op != OpRenew && e.Op != OpRelease:
+			return nil, fmt.Errorf("%s:%d: unknown operation %q", name, n, e.Op)
+		case !policy.ValidName(e.Lease.Resource):
+			return nil, fmt.Errorf("%s:%d: resource %q is not a plain name", name, n, e.Lease.Resource)
+		}
+		events = append(events, e)
+	}
+}
+
+// Replay turns the history into every lease recorded, each with its final
+// expiry and, if it was released early, when.
+func Replay(events []Event) []policy.Lease {
+	var all []policy.Lease
+	open := map[string]int{} // resource -> index in all of its latest lease
+	for _, e := range events {
+		i, ok := open[e.Lease.Resource]
+		switch e.Op {
+		case OpClaim, OpTakeover:
+			open[e.Lease.Resource] = len(all)
+			all = append(all, e.Lease)
+		case OpRenew:
+			if ok && all[i].CreatedAt.Equal(e.Lease.CreatedAt) {
+				all[i].ExpiresAt, all[i].TTL = e.Lease.ExpiresAt, e.Lease.TTL
+			}
+		case OpRelease:
+			if ok && all[i].CreatedAt.Equal(e.Lease.CreatedAt) {
+				all[i].ReleasedAt = e.At
+				delete(open, e.Lease.Resource)
+			}
+		}
+	}
+	sortLeases(all)
+	return all
+}

@@ -1,0 +1,144 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+)
+
+// RuleKind says what a glob in the policy stands for.
+type RuleKind uint8
+
+const (
+	// ResourceRule is a path glob of a shared-resource type.
+	ResourceRule RuleKind = iota
+	// CoreRule is a path glob of a domain's core surface.
+	CoreRule
+)
+
+func (k RuleKind) String() string {
+	if k == CoreRule {
+		return "core"
+	}
+	return "resource"
+}
+
+// Rule is one glob of the policy and what it maps a path to.
+type Rule struct {
+	Kind RuleKind
+	Name string // the resource id or the domain name
+	Glob string
+}
+
+// Classifier maps paths to the rules whose globs match them. Each glob is
+// filed under its literal directory prefix (docs/** under "docs"), so a path
+// is tried only against the rules filed under one of its own directories:
+// a handful instead of every glob of the policy.
+type Classifier struct {
+	rules  []Rule
+	exact  map[string][]int // globs without meta characters, by the path they name
+	prefix map[string][]int // the rest, by their literal directory ("" for the root)
+}
+
+func newClassifier(p *Policy) *Classifier {
+	c := &Classifier{exact: map[string][]int{}, prefix: map[string][]int{}}
+	add := func(r Rule) {
+		i := len(c.rules)
+		c.rules = append(c.rules, r)
+		base, _ := doublestar.SplitPattern(r.Glob)
+		switch {
+		case !hasMeta(r.Glob):
+			c.exact[r.Glob] = append(c.exact[r.Glob], i)
+		case base == ".":
+			c.prefix[""] = append(c.prefix[""], i)
+		default:
+			// SplitPattern unescapes the base, so it is the literal directory.
+			c.prefix[base] = append(c.prefix[base], i)
+		}
+	}
+	for _, r := range p.Resources {
+		for _, g := range r.Paths {
+			add(Rule{Kind: ResourceRule, Name: r.ID, Glob: g})
+		}
+	}
+	for _, d := range p.Domains {
+		for _, g := range d.Core {
+			add(Rule{Kind: CoreRule, Name: d.Name, Glob: g})
+		}
+	}
+	return c
+}
+
+func hasMeta(g string) bool { return strings.ContainsAny(g, `*?[{\`) }
+
+// Rules returns every rule of the policy, resources first, in file order.
+func (c *Classifier) Rules() []Rule { return c.rules }
+
+// Match appends to dst the rules whose globs match path and returns it.
+// Reusing dst across calls keeps classification free of allocations.
+func (c *Classifier) Match(dst []*Rule, path string) []*Rule {
+	try := func(ids []int) {
+		for _, i := range ids {
+			if doublestar.MatchUnvalidated(c.rules[i].Glob, path) {
+				dst = append(dst, &c.rules[i])
+			}
+		}
+	}
+	for _, i := range c.exact[path] {
+		dst = append(dst, &c.rules[i])
+	}
+	try(c.prefix[""])
+	// Every directory of the path, and the path itself (a glob like deploy/**
+	// also matches a submodule or file named deploy).
+	for i := 0; i < len(path); i++ {
+		if path[i] == '/' {
+			try(c.prefix[path[:i]])
+		}
+	}
+	try(c.prefix[path])
+	return dst
+}
+
+// Class is what one path falls under.
+type Class struct {
+	Resources []*Rule // one per matching resource glob
+	Core      []*Rule // one per matching core glob
+}
+
+// Classify sorts the rules that match path into resources and core surfaces.
+func (c *Classifier) Classify(path string) Class {
+	var cl Class
+	for _, r := range c.Match(nil, path) {
+		if r.Kind == CoreRule {
+			cl.Core = append(cl.Core, r)
+		} else {
+			cl.Resources = append(cl.Resources, r)
+		}
+	}
+	return cl
+}
+
+// Owners returns the distinct domains whose core surface holds the path.
+func (cl Class) Owners() []string { return distinct(cl.Core) }
+
+// ResourceIDs returns the distinct resource types the path belongs to.
+func (cl Class) ResourceIDs() []string { return distinct(cl.Resources) }
+
+func distinct(rules []*Rule) []string {
+	var out []string
+	for _, r := range rules {
+		if len(out) == 0 || !contains(out, r.Name) {
+			out = append(out, r.Name)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

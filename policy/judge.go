@@ -1,0 +1,191 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Lease is a time-limited claim on one resource by one domain.
+type Lease struct {
+	Resource  string    `json:"resource"`
+	Owner     string    `json:"owner"`
+	Domain    string    `json:"domain"`
+	TTL       int64     `json:"ttl"` // seconds, as in the lease file
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// ReleasedAt is set on a lease from the history that was released early.
+	ReleasedAt time.Time `json:"released_at,omitzero"`
+	Reason     string    `json:"reason,omitempty"`
+	Capsule    string    `json:"capsule,omitempty"`
+}
+
+// End is when the lease stopped or stops covering its resource.
+func (l Lease) End() time.Time {
+	if !l.ReleasedAt.IsZero() && l.ReleasedAt.Before(l.ExpiresAt) {
+		return l.ReleasedAt
+	}
+	return l.ExpiresAt
+}
+
+// LiveAt reports whether the lease covers time t, give or take skew at both ends.
+func (l Lease) LiveAt(t time.Time, skew time.Duration) bool {
+	return !t.Before(l.CreatedAt.Add(-skew)) && t.Before(l.End().Add(skew))
+}
+
+// BrokenLease is a lease record that could not be read. It covers its
+// resource for nobody: a change to that resource is refused until the file
+// is mended or removed.
+type BrokenLease struct {
+	Resource string `json:"resource"`
+	File     string `json:"file"`
+	Cause    string `json:"cause"`
+}
+
+// State is what the coordination store knows, as the judge needs it.
+type State struct {
+	Leases []Lease // current leases, or the whole history of them
+	Broken []BrokenLease
+}
+
+// ChangeSet is one set of changed paths made by one committer at one time.
+type ChangeSet struct {
+	Commit    string // empty for the staged index
+	Subject   string
+	Committer string // e-mail address
+	At        time.Time
+	Skew      time.Duration // how far At may be off the store's clock
+	Paths     []string
+}
+
+// Rule names, as printed and as in --json.
+const (
+	RuleNoDomain     = "no-domain"
+	RuleShadowEdit   = "shadow-edit"
+	RuleHeldByOther  = "held-by-other"
+	RuleBrokenLease  = "broken-lease"
+	RuleAmbiguousOwn = "ambiguous-ownership"
+)
+
+// Violation is one reason a change set is refused.
+type Violation struct {
+	Commit   string `json:"commit,omitempty"`
+	Subject  string `json:"subject,omitempty"`
+	Path     string `json:"path"`
+	Resource string `json:"resource,omitempty"`
+	Domain   string `json:"domain,omitempty"` // the committer's domain, or the owner for core rules
+	Glob     string `json:"glob,omitempty"`   // the policy glob that matched
+	Rule     string `json:"rule"`
+	Reason   string `json:"reason"`
+	Fix      string `json:"fix"`
+	Holder   *Lease `json:"holder,omitempty"` // the conflicting lease, if any
+}
+
+// Judge applies the rule to a change set and returns every violation, in
+// path order as given. An empty result means the change is allowed.
+func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
+	domains := p.DomainsOf(cs.Committer)
+	var out []Violation
+	var buf, owners []*Rule
+	var seen []string // resources already judged for this path
+	for _, path := range cs.Paths {
+		buf = p.classifier.Match(buf[:0], path)
+		owners, seen = owners[:0], seen[:0]
+		for _, r := range buf {
+			if r.Kind == CoreRule {
+				if !containsRule(owners, r.Name) {
+					owners = append(owners, r)
+				}
+				continue
+			}
+			if contains(seen, r.Name) {
+				continue
+			}
+			seen = append(seen, r.Name)
+			if v, bad := p.judgeResource(cs, st, domains, path, r); bad {
+				out = append(out, v)
+			}
+		}
+		if len(owners) > 1 {
+			out = append(out, Violation{
+				Path: path, Domain: owners[0].Name, Glob: owners[0].Glob, Rule: RuleAmbiguousOwn,
+				Reason: "ambiguous ownership: in the core surface of " + describeOwners(owners),
+				Fix:    "edit the domains' core globs in resources.yaml so that one domain owns this path (the protocol's classes-and-lexicon step), and commit that first",
+			})
+		}
+	}
+	for i := range out {
+		out[i].Commit, out[i].Subject = cs.Commit, cs.Subject
+	}
+	return out
+}
+
+func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path string, r *Rule) (Violation, bool) {
+	v := Violation{Path: path, Resource: r.Name, Glob: r.Glob}
+	for _, b := range st.Broken {
+		if b.Resource == r.Name {
+			v.Rule = RuleBrokenLease
+			v.Reason = fmt.Sprintf("the lease file of %s cannot be read (%s: %s), so nobody holds %s", r.Name, b.File, b.Cause, r.Name)
+			v.Fix = fmt.Sprintf("look at %s, then remove it and run: oxygen claim %s", b.File, r.Name)
+			return v, true
+		}
+	}
+	var other *Lease
+	for i := range st.Leases {
+		l := &st.Leases[i]
+		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
+			continue
+		}
+		if contains(domains, l.Domain) {
+			return v, false
+		}
+		other = l
+	}
+	switch {
+	case len(domains) == 0:
+		v.Rule = RuleNoDomain
+		v.Reason = fmt.Sprintf("%s is a member of no domain, so it may not change the shared resource %s", orUnknown(cs.Committer), r.Name)
+		v.Fix = fmt.Sprintf("commit as a member of a domain (git config user.email ...), or add %s to a domain's members in %s", orUnknown(cs.Committer), FileName)
+	case other != nil:
+		v.Rule, v.Domain, v.Holder = RuleHeldByOther, domains[0], other
+		v.Reason = fmt.Sprintf("%s is leased by %s (%s) until %s", r.Name, other.Domain, other.Owner, other.End().UTC().Format(time.RFC3339))
+		v.Fix = fmt.Sprintf("ask %s to run `oxygen release %s`, or after %s run: %s", other.Owner, r.Name, other.End().UTC().Format(time.RFC3339), ClaimCommand(r.Name, domains))
+	default:
+		v.Rule, v.Domain = RuleShadowEdit, domains[0]
+		v.Reason = fmt.Sprintf("no live lease on %s for %s", r.Name, strings.Join(domains, " or "))
+		v.Fix = ClaimCommand(r.Name, domains)
+	}
+	return v, true
+}
+
+// ClaimCommand is the command that claims resource for a committer in domains.
+func ClaimCommand(resource string, domains []string) string {
+	if len(domains) > 1 {
+		return fmt.Sprintf("oxygen claim %s --domain %s", resource, domains[0])
+	}
+	return "oxygen claim " + resource
+}
+
+func describeOwners(owners []*Rule) string {
+	parts := make([]string, len(owners))
+	for i, o := range owners {
+		parts[i] = fmt.Sprintf("%s (%s)", o.Name, o.Glob)
+	}
+	return strings.Join(parts, " and ")
+}
+
+func containsRule(rules []*Rule, name string) bool {
+	for _, r := range rules {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func orUnknown(email string) string {
+	if email == "" {
+		return "the committer (no e-mail)"
+	}
+	return email
+}
