@@ -38,8 +38,8 @@ func (a *app) claimCommand() *cobra.Command {
 your commits to its paths are allowed. Claiming what your domain already
 holds answers with the existing lease. Another domain's live lease refuses
 the claim (exit 1), as does a spent change budget.`,
-		Example: "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
-		Args:    cobra.ExactArgs(1),
+		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
+		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := a.openRepo(nil)
@@ -210,7 +210,7 @@ func (a *app) leasesCommand() *cobra.Command {
 					return writeJSON(a.stdout, shown)
 				}
 				return writeJSON(a.stdout, struct {
-					Leases []policy.Lease        `json:"leases"`
+					Leases []policy.Lease       `json:"leases"`
 					Broken []policy.BrokenLease `json:"broken"`
 				}{shown, append([]policy.BrokenLease{}, st.Broken...)})
 			}
