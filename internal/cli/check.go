@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/install"
@@ -16,29 +18,57 @@ import (
 
 func (a *app) checkCommand() *cobra.Command {
 	var staged, asJSON bool
+	var rng, commit string
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Judge a change set against the policy and the leases",
 		Long: `Judge a change set against the policy in force and the leases, and list
 every violation with the command that fixes it. Exit 1 if any.
 
---staged (the default) judges what the next commit would contain, as the
-pre-commit hook does.`,
-		Args: cobra.NoArgs,
+--staged (the default) judges what the next commit would contain, now, as
+the pre-commit hook does. --range and --commit judge commits that exist:
+each as its committer, at its committer time, under its first parent's
+policy, against the lease history (a lease released since still counts).`,
+		Example: "  oxygen check --range origin/main..HEAD\n  oxygen check --commit HEAD --json",
+		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			r, paths, err := a.openStaged()
+			if rng == "" && commit == "" {
+				r, paths, err := a.openStaged()
+				if err != nil {
+					return err
+				}
+				vs, err := a.judgeStaged(r, paths, "")
+				if err != nil {
+					return err
+				}
+				return a.report(vs, asJSON, "", nil)
+			}
+			r, err := a.openRepo(nil)
 			if err != nil {
 				return err
 			}
-			vs, err := a.judgeStaged(r, paths)
+			commits, err := a.oneCommit(r, commit)
+			if rng != "" {
+				commits, err = a.rangeCommits(r, rng)
+			}
 			if err != nil {
 				return err
 			}
-			return a.report(vs, asJSON, "")
+			vs, err := a.judgeCommits(r, commits)
+			if err != nil {
+				return err
+			}
+			if !asJSON && len(vs) == 0 {
+				fmt.Fprintf(a.stdout, "oxygen: %s judged, no violations\n", count(len(commits), "commit"))
+			}
+			return a.report(vs, asJSON, recommitAdvice, nil)
 		},
 	}
-	c.Flags().BoolVar(&staged, "staged", true, "judge the staged changes (the default)")
+	c.Flags().BoolVar(&staged, "staged", false, "judge the staged changes as the next commit (the default)")
+	c.Flags().StringVar(&rng, "range", "", "judge the commits of A..B (in B, not in A), like origin/main..HEAD")
+	c.Flags().StringVar(&commit, "commit", "", "judge one commit")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list")
+	c.MarkFlagsMutuallyExclusive("staged", "range", "commit")
 	return c
 }
 
@@ -52,9 +82,10 @@ func (a *app) openStaged() (*repo, []string, error) {
 	return r, paths, err
 }
 
-// judgeStaged judges the staged paths as the next commit, made now.
-func (a *app) judgeStaged(r *repo, paths []string) ([]policy.Violation, error) {
-	paths, err := a.mergeFilter(r, paths)
+// judgeStaged judges the staged paths as the next commit, made now. hook
+// is the git hook running, or "".
+func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violation, error) {
+	paths, err := a.mergeFilter(r, paths, hook)
 	if err != nil || len(paths) == 0 {
 		return nil, err
 	}
@@ -70,11 +101,26 @@ func (a *app) judgeStaged(r *repo, paths []string) ([]policy.Violation, error) {
 
 // mergeFilter keeps, during a merge, only the paths whose staged content
 // differs from every commit being merged in: what the merge itself changes,
-// not what it brings from the other side.
-func (a *app) mergeFilter(r *repo, paths []string) ([]string, error) {
+// not what it brings from the other side (git's combined-diff rule, which
+// pre-push applies to the merge commit too).
+func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error) {
 	heads, err := git.MergeHeads(r.dirs)
-	if err != nil || len(heads) == 0 {
-		return paths, err
+	if err != nil {
+		return nil, err
+	}
+	if len(heads) == 0 && hook == "pre-merge-commit" {
+		var known bool
+		heads, known, err = a.git.PendingMergeHeads(r.dirs, os.Getenv("GIT_REFLOG_ACTION"))
+		if err != nil {
+			return nil, err
+		}
+		if !known {
+			fmt.Fprintln(a.stderr, "oxygen: cannot tell which commits this merge brings in, so the merge is not judged here; pre-push judges the merge commit")
+			return nil, nil
+		}
+	}
+	if len(heads) == 0 {
+		return paths, nil
 	}
 	keep := make(map[string]bool, len(paths))
 	for _, p := range paths {
@@ -105,8 +151,9 @@ func (a *app) mergeFilter(r *repo, paths []string) ([]string, error) {
 }
 
 // report prints violations (human text to stderr, or JSON to stdout) and
-// turns them into the exit code. bypass names how to skip a hook once.
-func (a *app) report(vs []policy.Violation, asJSON bool, bypass string) error {
+// turns them into the exit code. footer follows a human report; refsOf
+// names, for a push, the refs each commit is pushed on.
+func (a *app) report(vs []policy.Violation, asJSON bool, footer string, refsOf map[string][]string) error {
 	if asJSON {
 		if vs == nil {
 			vs = []policy.Violation{}
@@ -115,7 +162,13 @@ func (a *app) report(vs []policy.Violation, asJSON bool, bypass string) error {
 			return err
 		}
 	} else if len(vs) > 0 {
-		printViolations(a.stderr, vs, colorOn(a.stderr), bypass)
+		printViolations(a.stderr, vs, colorOn(a.stderr), refsOf)
+		if footer != "" {
+			fmt.Fprintf(a.stderr, "\n%s\n", footer)
+		}
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		printAnnotations(a.stdout, vs)
 	}
 	if len(vs) > 0 {
 		return &silentError{code: exitRefused}
@@ -136,28 +189,52 @@ Set OXYGEN=0 to skip oxygen's hooks for one command.`,
 		Args:      cobra.MinimumNArgs(1),
 		ValidArgs: hookNames(false),
 		RunE: func(c *cobra.Command, args []string) error {
-			name := args[0]
+			name, args := args[0], args[1:]
 			switch name {
-			case "pre-commit", "pre-merge-commit":
+			case "pre-commit", "pre-merge-commit", "pre-push":
 			default:
-				return fmt.Errorf("unknown hook %q (oxygen runs as %v)", name, hookNames(false))
+				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", name, strings.Join(hookNames(false), ", "))
 			}
-			r, paths, err := a.openStaged()
+			var stdin []byte
+			var paths []string
+			r, err := a.openRepo(func() (err error) {
+				if name == "pre-push" {
+					stdin, err = readAll(a.stdin)
+					return err
+				}
+				paths, err = a.git.StagedPaths("")
+				return err
+			})
 			if err == nil {
-				err = a.runChained(r.dirs, name, args[1:], nil)
-			}
-			var vs []policy.Violation
-			if err == nil {
-				vs, err = a.judgeStaged(r, paths)
+				err = a.runChained(r.dirs, name, args, bytes.NewReader(stdin))
 			}
 			var chained *chainedHookError
 			if errors.As(err, &chained) {
 				return err
 			}
-			if err != nil {
-				return fmt.Errorf("%s hook: %w; the commit is refused until this is fixed (skip once with git commit --no-verify)", name, err)
+			var vs []policy.Violation
+			var refsOf map[string][]string
+			switch {
+			case err != nil:
+			case name == "pre-push" && len(args) != 2:
+				err = fmt.Errorf("want the remote's name and URL, as git passes them")
+			case name == "pre-push":
+				vs, refsOf, err = a.prePush(r, args[0], args[1], stdin)
+			default:
+				vs, err = a.judgeStaged(r, paths, name)
 			}
-			return a.report(vs, false, "git commit --no-verify")
+			bypass := "git commit --no-verify"
+			if name == "pre-push" {
+				bypass = "git push --no-verify"
+			}
+			if err != nil {
+				return fmt.Errorf("%s hook: %w; refused until this is fixed (skip once with %s)", name, err, bypass)
+			}
+			footer := "To skip this check once: " + bypass + " (pre-push, CI and the server still judge the commit)."
+			if name == "pre-push" {
+				footer = recommitAdvice + "\nTo skip this check once: " + bypass + " (CI and the server still judge the commits)."
+			}
+			return a.report(vs, false, footer, refsOf)
 		},
 	}
 	c.DisableFlagParsing = true // git's arguments pass through untouched
@@ -199,5 +276,5 @@ func hookNames(bare bool) []string {
 	if bare {
 		return nil
 	}
-	return []string{"pre-commit", "pre-merge-commit"}
+	return []string{"pre-commit", "pre-merge-commit", "pre-push"}
 }

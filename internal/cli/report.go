@@ -19,7 +19,7 @@ const maxPathsShown = 10
 // printViolations writes violations for a person: grouped so that each
 // problem (one commit, rule, resource and fix) is said once, with its paths
 // under it. Every violation is printed; the caller fails once afterwards.
-func printViolations(w io.Writer, vs []policy.Violation, color bool, bypass string) {
+func printViolations(w io.Writer, vs []policy.Violation, color bool, refsOf map[string][]string) {
 	type group struct {
 		v     policy.Violation
 		paths []string
@@ -40,16 +40,24 @@ func printViolations(w io.Writer, vs []policy.Violation, color bool, bypass stri
 	if color {
 		red, bold, reset = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 	}
-	what := "commit"
+	head := "commit refused: " + count(len(groups), "problem")
 	if vs[0].Commit != "" {
-		what = "push"
+		commits := map[string]bool{}
+		for _, v := range vs {
+			commits[v.Commit] = true
+		}
+		head = fmt.Sprintf("refused: %s in %s", count(len(groups), "problem"), count(len(commits), "commit"))
 	}
-	fmt.Fprintf(w, "%soxygen: %s refused%s: %s\n", red+bold, what, reset, count(len(groups), "problem"))
+	fmt.Fprintf(w, "%soxygen: %s%s\n", red+bold, head, reset)
 	lastCommit := ""
 	for _, g := range groups {
 		v := g.v
 		if v.Commit != "" && v.Commit != lastCommit {
-			fmt.Fprintf(w, "\ncommit %s %s\n", shortID(v.Commit), quoteSubject(v.Subject))
+			on := ""
+			if refs := refsOf[v.Commit]; len(refs) > 0 {
+				on = " on " + strings.Join(refs, ", ")
+			}
+			fmt.Fprintf(w, "\ncommit %s %s%s\n", shortID(v.Commit), quoteSubject(v.Subject), on)
 			lastCommit = v.Commit
 		}
 		subject := v.Resource
@@ -66,8 +74,19 @@ func printViolations(w io.Writer, vs []policy.Violation, color bool, bypass stri
 		}
 		fmt.Fprintf(w, "    fix: %s\n", v.Fix)
 	}
-	if bypass != "" {
-		fmt.Fprintf(w, "\nTo skip this check once: %s (pre-push, CI and the server still judge the commit).\n", bypass)
+}
+
+// printAnnotations writes GitHub Actions workflow commands, so that each
+// violation shows on the file in the pull request.
+func printAnnotations(w io.Writer, vs []policy.Violation) {
+	prop := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+	msg := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	for _, v := range vs {
+		text := v.Reason + ". Fix: " + v.Fix
+		if v.Commit != "" {
+			text = "commit " + shortID(v.Commit) + ": " + text
+		}
+		fmt.Fprintf(w, "::error file=%s,title=%s::%s\n", prop.Replace(v.Path), prop.Replace("oxygen "+v.Rule), msg.Replace(text))
 	}
 }
 

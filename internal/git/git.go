@@ -308,3 +308,45 @@ func (r Runner) ForRepo(dir string) (Runner, error) {
 	}
 	return Runner{Dir: dir, Env: r.Env, Unset: strings.Fields(string(out))}, nil
 }
+
+// PendingMergeHeads names the commits an automatic `git merge` is merging in
+// while it runs the pre-merge-commit hook: git writes MERGE_HEAD only after
+// that hook, but it exports what it merges in GIT_REFLOG_ACTION ("merge
+// NAME..."); `git pull` merges the FETCH_HEAD lines not marked
+// not-for-merge. ok is false where neither says.
+func (r Runner) PendingMergeHeads(d Dirs, reflogAction string) (heads []string, ok bool, err error) {
+	verb, names, _ := strings.Cut(reflogAction, " ")
+	switch {
+	case verb == "merge" && names != "":
+		args := []string{"rev-parse", "--end-of-options"}
+		for _, n := range strings.Fields(names) {
+			args = append(args, n+"^{commit}")
+		}
+		out, err := r.Run(nil, args...)
+		if err != nil {
+			return nil, false, nil
+		}
+		return strings.Fields(string(out)), true, nil
+	case strings.HasPrefix(verb, "pull"):
+		data, err := os.ReadFile(d.GitDir + "/FETCH_HEAD")
+		if err != nil {
+			return nil, false, nil
+		}
+		heads = ParseFetchHead(data)
+		return heads, len(heads) > 0, nil
+	}
+	return nil, false, nil
+}
+
+// ParseFetchHead returns the ids of FETCH_HEAD's lines that are for merging:
+// "<id>\t\t<description>" (a not-for-merge line has that word between the tabs).
+func ParseFetchHead(data []byte) []string {
+	var ids []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) == 3 && f[1] == "" && IsObjectID(f[0]) {
+			ids = append(ids, f[0])
+		}
+	}
+	return ids
+}

@@ -1,0 +1,195 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// recommitAdvice follows a refusal of commits that exist already: a lease
+// claimed now covers commits made from now on, so they must be made again.
+const recommitAdvice = `A lease covers the commits made while it is live. After claiming, make the
+refused commits again under it: git commit --amend --no-edit (the last one)
+or git rebase --force-rebase BASE (several); or ask the holder to release.`
+
+// judgeCommits judges each commit as its committer, at its committer time
+// (give or take the policy's clock_skew), under the policy of its first
+// parent, against the whole lease history: a lease released after a commit
+// still covers it.
+func (a *app) judgeCommits(r *repo, commits []git.Commit) ([]policy.Violation, error) {
+	if len(commits) == 0 {
+		return nil, nil
+	}
+	shallow, err := git.ShallowCommits(r.dirs)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range commits {
+		if shallow[c.ID] {
+			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
+		}
+	}
+	if err := a.git.ChangedPaths(commits); err != nil {
+		return nil, err
+	}
+	policies, err := a.commitPolicies(commits)
+	if err != nil {
+		return nil, err
+	}
+	history, err := r.store.History()
+	if err != nil {
+		return nil, err
+	}
+	st := policy.State{Leases: history}
+	var out []policy.Violation
+	for i, c := range commits {
+		p := policies[i]
+		out = append(out, p.Judge(policy.ChangeSet{
+			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
+			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths,
+		}, st)...)
+	}
+	return out, nil
+}
+
+// commitPolicies finds the policy in force for each commit: its first
+// parent's resources.yaml, else its own (a root commit, or a repository
+// adopting oxygen), else the built-in one. Two git processes in all; each
+// distinct policy is parsed once.
+func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
+	specs := make([]string, 0, 2*len(commits))
+	for _, c := range commits {
+		base := c.ID
+		if len(c.Parents) > 0 {
+			base = c.Parents[0]
+		}
+		specs = append(specs, base+":"+policy.FileName, c.ID+":"+policy.FileName)
+	}
+	oids, err := a.git.ObjectIDs("blob", specs)
+	if err != nil {
+		return nil, err
+	}
+	var distinct []string
+	seen := map[string]bool{}
+	for _, o := range oids {
+		if o != "" && !seen[o] {
+			seen[o] = true
+			distinct = append(distinct, o)
+		}
+	}
+	content := map[string]git.Blob{"": {Missing: true}}
+	if len(distinct) > 0 {
+		blobs, err := a.git.ReadBlobs(distinct...)
+		if err != nil {
+			return nil, err
+		}
+		for i, b := range blobs {
+			content[distinct[i]] = b
+		}
+	}
+	out := make([]*policy.Policy, len(commits))
+	cache := map[[2]string]*policy.Policy{}
+	for i, c := range commits {
+		base, own := oids[2*i], oids[2*i+1]
+		if len(c.Parents) == 0 {
+			base = "" // a root commit has no base: its own policy judges it
+		}
+		key := [2]string{base, own}
+		if p, ok := cache[key]; ok {
+			out[i] = p
+			continue
+		}
+		p, _, err := policyInForce(content[base], content[own])
+		if err != nil {
+			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
+		}
+		cache[key], out[i] = p, p
+	}
+	return out, nil
+}
+
+// rangeCommits lists the commits of "A..B" (in B, not in A).
+func (a *app) rangeCommits(r *repo, rng string) ([]git.Commit, error) {
+	from, to, ok := strings.Cut(rng, "..")
+	if !ok || from == "" || to == "" || strings.HasPrefix(to, ".") {
+		return nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+	}
+	fromID, err := a.git.ResolveCommit(r.dirs, from)
+	if err != nil {
+		return nil, err
+	}
+	toID, err := a.git.ResolveCommit(r.dirs, to)
+	if err != nil {
+		return nil, err
+	}
+	return a.git.RevList(toID, "^"+fromID)
+}
+
+// oneCommit lists the commit rev names.
+func (a *app) oneCommit(r *repo, rev string) ([]git.Commit, error) {
+	id, err := a.git.ResolveCommit(r.dirs, rev)
+	if err != nil {
+		return nil, err
+	}
+	return a.git.RevList("--no-walk", id)
+}
+
+// prePush judges every commit a push would send that the remote does not
+// have, for every ref on stdin, each commit once.
+func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, error) {
+	refs, err := git.ParsePrePush(bytes.NewReader(stdin))
+	if err != nil {
+		return nil, nil, err
+	}
+	// Commits on the remote's tracking refs were judged when they got there.
+	// A push to a URL rather than a named remote (git passes the URL twice)
+	// has no tracking refs of its own: all remotes' count.
+	known := "--remotes=" + remote
+	if remote == url {
+		known = "--remotes"
+	}
+	var remoteIDs []string
+	for _, ref := range refs {
+		remoteIDs = append(remoteIDs, ref.RemoteID)
+	}
+	present, err := a.git.ObjectIDs("commit", remoteIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var commits []git.Commit
+	refsOf := map[string][]string{}
+	for i, ref := range refs {
+		if ref.Deletes() {
+			continue
+		}
+		revs := []string{ref.LocalID, "--not", known}
+		if !ref.Creates() && present[i] != "" {
+			revs = append(revs, ref.RemoteID) // missing locally: the tracking refs must do
+		}
+		cs, err := a.git.RevList(revs...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", ref.LocalRef, err)
+		}
+		for _, c := range cs {
+			if _, dup := refsOf[c.ID]; !dup {
+				commits = append(commits, c)
+			}
+			refsOf[c.ID] = append(refsOf[c.ID], ref.LocalRef)
+		}
+	}
+	vs, err := a.judgeCommits(r, commits)
+	return vs, refsOf, err
+}
+
+// readAll reads a hook's standard input whole, so that a chained hook can
+// have it too.
+func readAll(r io.Reader) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	return io.ReadAll(io.LimitReader(r, 16<<20))
+}

@@ -1,0 +1,253 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Commit is one commit to judge.
+type Commit struct {
+	ID        string
+	Parents   []string
+	Committer string // e-mail
+	Time      time.Time
+	Subject   string
+	Paths     []string // filled by ChangedPaths
+}
+
+// ErrShallow means the history needed is not in this (shallow) clone.
+var ErrShallow = errors.New("shallow clone: the history to judge is not all here; fetch more of it, e.g. git fetch --unshallow")
+
+// revListFormat prints one line per commit: id, parents, committer e-mail,
+// committer time, subject, separated by NUL (none of them can hold one).
+const revListFormat = "--format=%H%x00%P%x00%ce%x00%ct%x00%s"
+
+// RevList lists the commits that revs select, parents before children.
+// revs must be object ids or options oxygen built, never user text.
+func (r Runner) RevList(revs ...string) ([]Commit, error) {
+	args := append([]string{"rev-list",
+		"--reverse", "--topo-order", // parents first
+		"--no-commit-header", // only the formatted line
+		revListFormat,
+	}, revs...)
+	out, err := r.Run(nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevList(out)
+}
+
+// ParseRevList reads RevList's output.
+func ParseRevList(out []byte) ([]Commit, error) {
+	var commits []Commit
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.SplitN(line, "\x00", 5)
+		if len(f) != 5 || !IsObjectID(f[0]) {
+			return nil, fmt.Errorf("git rev-list: unexpected line %q", line)
+		}
+		secs, err := strconv.ParseInt(f[3], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("git rev-list: bad committer time in %q", line)
+		}
+		c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Subject: f[4]}
+		for _, p := range c.Parents {
+			if !IsObjectID(p) {
+				return nil, fmt.Errorf("git rev-list: bad parent in %q", line)
+			}
+		}
+		commits = append(commits, c)
+	}
+	return commits, nil
+}
+
+// ChangedPaths fills in each commit's paths in one git process: every path
+// it changes against its parent (all its paths for a root commit), and for
+// a merge only the paths that differ from every parent, so a merge answers
+// for what it changes itself, not for what it brings in.
+func (r Runner) ChangedPaths(commits []Commit) error {
+	if len(commits) == 0 {
+		return nil
+	}
+	var in bytes.Buffer
+	ids := make([]string, len(commits))
+	for i, c := range commits {
+		ids[i] = c.ID
+		in.WriteString(c.ID + "\n")
+	}
+	out, err := r.Run(&in, "diff-tree",
+		"--stdin",       // the commits, one per line
+		"-r",            // recurse into trees
+		"-z",            // NUL-terminated, unquoted paths
+		"--root",        // a root commit lists its paths as added
+		"-c",            // merges: paths that differ from every parent
+		"--name-status", // a status record before each path, so no path reads as a header
+		"--no-renames",  // both sides of a rename
+		"--always",      // a header even for a commit with no changes
+		"--no-ext-diff", // never a user's diff driver
+		"--ignore-submodules=none",
+	)
+	if err != nil {
+		return err
+	}
+	paths, err := ParseDiffTree(out, ids)
+	if err != nil {
+		return err
+	}
+	for i := range commits {
+		commits[i].Paths = paths[i]
+	}
+	return nil
+}
+
+// ParseDiffTree reads `diff-tree --stdin -z --name-status --always` output
+// for the given commits, in order: "<id>\0" then "<status>\0<path>\0" pairs.
+// A status is upper-case letters (one per parent for a merge) and an id is
+// lower-case hex, so the two cannot be confused.
+func ParseDiffTree(out []byte, ids []string) ([][]string, error) {
+	recs := SplitNUL(out)
+	paths := make([][]string, len(ids))
+	k := -1
+	for i := 0; i < len(recs); i++ {
+		rec := recs[i]
+		if k+1 < len(ids) && rec == ids[k+1] {
+			k++
+			continue
+		}
+		if k < 0 || !isStatus(rec) || i+1 >= len(recs) {
+			return nil, fmt.Errorf("git diff-tree: unexpected record %q", rec)
+		}
+		i++
+		paths[k] = append(paths[k], recs[i])
+	}
+	if k != len(ids)-1 {
+		return nil, fmt.Errorf("git diff-tree: %d of %d commits listed", k+1, len(ids))
+	}
+	return paths, nil
+}
+
+func isStatus(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// ResolveCommit turns user text into a commit id. An unknown revision is an
+// error that says so; in a shallow clone, ErrShallow.
+func (r Runner) ResolveCommit(d Dirs, rev string) (string, error) {
+	out, err := r.Run(nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		var gerr *Error
+		if errors.As(err, &gerr) {
+			if shallow, _ := ShallowCommits(d); len(shallow) > 0 {
+				return "", fmt.Errorf("unknown revision %q: %w", rev, ErrShallow)
+			}
+			return "", fmt.Errorf("unknown revision %q (not a commit here; fetch it, or check the name)", rev)
+		}
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// ShallowCommits returns the commits whose parents a shallow clone lacks.
+func ShallowCommits(d Dirs) (map[string]bool, error) {
+	f, err := os.Open(filepath.Join(d.CommonDir, "shallow"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string]bool{}
+	sc := bufio.NewScanner(io.LimitReader(f, 64<<20))
+	for sc.Scan() {
+		if id := strings.TrimSpace(sc.Text()); IsObjectID(id) {
+			out[id] = true
+		}
+	}
+	return out, sc.Err()
+}
+
+// ObjectIDs resolves object names ("<rev>:resources.yaml") in one process;
+// a name that does not resolve to an object of type typ gives "".
+func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	var in bytes.Buffer
+	for _, s := range specs {
+		if strings.ContainsAny(s, "\n") {
+			return nil, fmt.Errorf("object name %q has a newline", s)
+		}
+		in.WriteString(s + "\n")
+	}
+	out, err := r.Run(&in, "cat-file", "--batch-check=%(objectname) %(objecttype)")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != len(specs) {
+		return nil, fmt.Errorf("git cat-file --batch-check: %d answers for %d names", len(lines), len(specs))
+	}
+	ids := make([]string, len(specs))
+	for i, line := range lines {
+		if oid, t, ok := strings.Cut(line, " "); ok && t == typ && IsObjectID(oid) {
+			ids[i] = oid
+		}
+	}
+	return ids, nil
+}
+
+// PushRef is one line of pre-push's standard input.
+type PushRef struct {
+	LocalRef, LocalID, RemoteRef, RemoteID string
+}
+
+// Deletes reports whether the push deletes the remote ref.
+func (p PushRef) Deletes() bool { return IsZeroID(p.LocalID) }
+
+// Creates reports whether the remote ref is new.
+func (p PushRef) Creates() bool { return IsZeroID(p.RemoteID) }
+
+// IsZeroID reports whether id is git's all-zero id (40 or 64 digits).
+func IsZeroID(id string) bool { return IsObjectID(id) && strings.Trim(id, "0") == "" }
+
+// ParsePrePush reads "<local ref> <local id> <remote ref> <remote id>"
+// lines, every one of them (a push can update many refs).
+func ParsePrePush(rd io.Reader) ([]PushRef, error) {
+	var refs []PushRef
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.Split(line, " ")
+		if len(f) != 4 || f[0] == "" || f[2] == "" || !IsObjectID(f[1]) || !IsObjectID(f[3]) {
+			return nil, fmt.Errorf("pre-push input line %d: want \"<local ref> <local id> <remote ref> <remote id>\", got %q", n, line)
+		}
+		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("pre-push input: %w", err)
+	}
+	return refs, nil
+}
