@@ -45,15 +45,11 @@ func newClassifier(p *Policy) *Classifier {
 	add := func(r Rule) {
 		i := len(c.rules)
 		c.rules = append(c.rules, r)
-		base, _ := doublestar.SplitPattern(r.Glob)
-		switch {
-		case !hasMeta(r.Glob):
+		if !hasMeta(r.Glob) {
 			c.exact[r.Glob] = append(c.exact[r.Glob], i)
-		case base == ".":
-			c.prefix[""] = append(c.prefix[""], i)
-		default:
-			// SplitPattern unescapes the base, so it is the literal directory.
-			c.prefix[base] = append(c.prefix[base], i)
+		} else {
+			dir := literalDir(r.Glob)
+			c.prefix[dir] = append(c.prefix[dir], i)
 		}
 	}
 	for _, r := range p.Resources {
@@ -70,6 +66,34 @@ func newClassifier(p *Policy) *Classifier {
 }
 
 func hasMeta(g string) bool { return strings.ContainsAny(g, `*?[{\`) }
+
+// literalDir returns the directory a glob's literal prefix names, with its
+// escapes undone ("docs" for docs/**, "a b" for a\ b/*, "" for **/*.sql): every
+// path the glob matches is that directory or lies below it. An escaped "/"
+// ends the prefix there; filing a glob under a shorter prefix is always safe.
+// (doublestar.SplitPattern unescapes only meta characters, so it gives
+// esc\aped for esc\aped/*, which matches escaped/f.)
+func literalDir(g string) string {
+	var b strings.Builder
+	dir := 0
+	for i := 0; i < len(g); i++ {
+		c := g[i]
+		switch c {
+		case '*', '?', '[', '{':
+			return b.String()[:dir]
+		case '/':
+			dir = b.Len()
+		case '\\':
+			if i+1 == len(g) || g[i+1] == '/' {
+				return b.String()[:dir]
+			}
+			i++
+			c = g[i]
+		}
+		b.WriteByte(c)
+	}
+	return b.String()[:dir]
+}
 
 // Rules returns every rule of the policy, resources first, in file order.
 func (c *Classifier) Rules() []Rule { return c.rules }
@@ -89,13 +113,16 @@ func (c *Classifier) Match(dst []*Rule, path string) []*Rule {
 	}
 	try(c.prefix[""])
 	// Every directory of the path, and the path itself (a glob like deploy/**
-	// also matches a submodule or file named deploy).
-	for i := 0; i < len(path); i++ {
+	// also matches a submodule or file named deploy). The root's rules were
+	// tried above: not again for a leading "/" or an empty path.
+	for i := 1; i < len(path); i++ {
 		if path[i] == '/' {
 			try(c.prefix[path[:i]])
 		}
 	}
-	try(c.prefix[path])
+	if path != "" {
+		try(c.prefix[path])
+	}
 	return dst
 }
 

@@ -48,6 +48,17 @@ type State struct {
 	Broken []BrokenLease
 }
 
+// With returns a copy of the state in which l is the lease of its resource.
+func (st State) With(l Lease) State {
+	leases := make([]Lease, 0, len(st.Leases)+1)
+	for _, cur := range st.Leases {
+		if cur.Resource != l.Resource {
+			leases = append(leases, cur)
+		}
+	}
+	return State{Leases: append(leases, l), Broken: st.Broken}
+}
+
 // ChangeSet is one set of changed paths made by one committer at one time.
 type ChangeSet struct {
 	Commit    string // empty for the staged index
@@ -69,12 +80,12 @@ const (
 
 // Violation is one reason a change set is refused.
 type Violation struct {
-	Commit   string `json:"commit,omitempty"`
+	Commit   string `json:"commit"`
 	Subject  string `json:"subject,omitempty"`
 	Path     string `json:"path"`
-	Resource string `json:"resource,omitempty"`
-	Domain   string `json:"domain,omitempty"` // the committer's domain, or the owner for core rules
-	Glob     string `json:"glob,omitempty"`   // the policy glob that matched
+	Resource string `json:"resource"`
+	Domain   string `json:"domain"`         // the committer's domain, or the owner for core rules
+	Glob     string `json:"glob,omitempty"` // the policy glob that matched
 	Rule     string `json:"rule"`
 	Reason   string `json:"reason"`
 	Fix      string `json:"fix"`

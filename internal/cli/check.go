@@ -231,6 +231,9 @@ Set OXYGEN=0 to skip oxygen's hooks for one command.`,
 				return fmt.Errorf("%s hook: %w; refused until this is fixed (skip once with %s)", name, err, bypass)
 			}
 			footer := "To skip this check once: " + bypass + " (pre-push, CI and the server still judge the commit)."
+			if f := r.store.Freshness(a.now()); f != "" && name != "pre-push" {
+				footer = "Judged with the " + f + ".\n" + footer
+			}
 			if name == "pre-push" {
 				footer = recommitAdvice + "\nTo skip this check once: " + bypass + " (CI and the server still judge the commits)."
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,21 +33,19 @@ func (a *app) claimCommand() *cobra.Command {
 	var ttl, reason, domain, capsule string
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "claim RESOURCE",
-		Short: "Take a lease on a shared resource for your domain",
-		Long: `Take a time-limited lease on a shared resource for your domain, so that
-your commits to its paths are allowed. Claiming what your domain already
-holds answers with the existing lease. Another domain's live lease refuses
-the claim (exit 1), as does a spent change budget.`,
+		Use:   "claim RESOURCE...",
+		Short: "Take a lease on shared resources for your domain",
+		Long: `Take a time-limited lease on one or more shared resources for your domain,
+so that your commits to their paths are allowed. Several resources are
+claimed together or not at all. Claiming what your domain already holds
+answers with the existing lease. Another domain's live lease refuses the
+claim (exit 1), as does a spent change budget.`,
 		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
-		Args:              cobra.ExactArgs(1),
+		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := a.openRepo(nil)
 			if err != nil {
-				return err
-			}
-			if err := r.resource(args[0]); err != nil {
 				return err
 			}
 			d, err := r.actingDomain(domain)
@@ -57,30 +56,43 @@ the claim (exit 1), as does a spent change budget.`,
 			if err != nil {
 				return err
 			}
-			res, err := r.store.Claim(store.Claim{
-				Resource: args[0], Owner: r.email, Domain: d, TTL: dur,
-				Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Now: a.now(),
-			})
+			var claims []store.Claim
+			for _, id := range args {
+				if err := r.resource(id); err != nil {
+					return err
+				}
+				claims = append(claims, store.Claim{
+					Resource: id, Owner: r.email, Domain: d, TTL: dur,
+					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Now: a.now(),
+				})
+			}
+			what := strings.Join(args, " ")
+			res, err := r.store.Claim(claims)
 			var held *store.HeldError
 			var budget *store.BudgetError
 			switch {
 			case errors.As(err, &held):
-				return refusef("claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", args[0], err, held.Lease.Owner, args[0])
+				return refusef("claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", what, err, held.Lease.Owner, held.Lease.Resource)
 			case errors.As(err, &budget):
-				return refusef("claim %s: %v; release one first (oxygen release RESOURCE)", args[0], err)
+				return refusef("claim %s: %v; release one first (oxygen release RESOURCE)", what, err)
 			case err != nil:
-				return fmt.Errorf("claim %s: %w", args[0], err)
+				return fmt.Errorf("claim %s: %w", what, err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, res.Lease)
+				leases := make([]policy.Lease, len(res))
+				for i, cl := range res {
+					leases[i] = cl.Lease
+				}
+				return writeJSON(a.stdout, leases)
 			}
-			l := res.Lease
-			switch {
-			case res.Existing:
-				fmt.Fprintf(a.stdout, "%s already holds %s (%s) until %s (%s left)\n", l.Domain, l.Resource, l.Owner, stamp(l.ExpiresAt), a.left(l.ExpiresAt))
-			default:
-				if res.TookOver != nil {
-					fmt.Fprintf(a.stderr, "oxygen: took over the lapsed lease of %s (%s), which ended at %s\n", res.TookOver.Domain, res.TookOver.Owner, stamp(res.TookOver.ExpiresAt))
+			for _, cl := range res {
+				l := cl.Lease
+				if cl.Existing {
+					fmt.Fprintf(a.stdout, "%s already holds %s (%s) until %s (%s left)\n", l.Domain, l.Resource, l.Owner, stamp(l.ExpiresAt), a.left(l.ExpiresAt))
+					continue
+				}
+				if cl.TookOver != nil {
+					fmt.Fprintf(a.stderr, "oxygen: took over the lapsed lease of %s (%s), which ended at %s\n", cl.TookOver.Domain, cl.TookOver.Owner, stamp(cl.TookOver.ExpiresAt))
 				}
 				fmt.Fprintf(a.stdout, "claimed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
 			}
@@ -91,8 +103,44 @@ the claim (exit 1), as does a spent change budget.`,
 	c.Flags().StringVar(&reason, "reason", "", "why you need it, shown to others")
 	c.Flags().StringVar(&domain, "domain", "", "the domain to claim for, if you are in several (or set OXYGEN_DOMAIN)")
 	c.Flags().StringVar(&capsule, "capsule", "", "the context capsule this work belongs to")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the lease as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the leases as a JSON list")
 	return c
+}
+
+func (a *app) syncCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "sync",
+		Short: "Refresh the clone's copy of the shared lease state from the remote",
+		Long: `Refresh .substrate/state from the state ref on the remote (store kind git).
+The commit hooks read that copy without touching the network; claims and
+releases always go through the remote, and refresh it too.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			if r.policy.Store.Kind != "git" {
+				fmt.Fprintln(a.stdout, "the local store is its own authority: nothing to sync (store.kind in resources.yaml is local)")
+				return nil
+			}
+			if err := r.store.Sync(); err != nil {
+				return fmt.Errorf("sync: %w", err)
+			}
+			st, err := r.store.Current()
+			if err != nil {
+				return err
+			}
+			live := 0
+			for _, l := range st.Leases {
+				if l.LiveAt(a.now(), 0) {
+					live++
+				}
+			}
+			fmt.Fprintf(a.stdout, "synced %s from %s: %s\n", r.policy.Store.Ref, r.policy.Store.Remote, count(live, "live lease"))
+			return nil
+		},
+	}
 }
 
 func (a *app) renewCommand() *cobra.Command {
@@ -213,6 +261,9 @@ func (a *app) leasesCommand() *cobra.Command {
 					Leases []policy.Lease       `json:"leases"`
 					Broken []policy.BrokenLease `json:"broken"`
 				}{shown, append([]policy.BrokenLease{}, st.Broken...)})
+			}
+			if f := r.store.Freshness(now); f != "" {
+				fmt.Fprintln(a.stderr, "oxygen: "+f)
 			}
 			if len(shown) == 0 && (!all || len(st.Broken) == 0) {
 				fmt.Fprintln(a.stdout, "no live leases")

@@ -122,7 +122,7 @@ configuration or internal error.`,
 	root.AddCommand(
 		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
 		a.checkCommand(), a.hookCommand(), a.explainCommand(),
-		a.installCommand(), a.uninstallCommand(), versionCommand(),
+		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
 	)
 	return root
 }

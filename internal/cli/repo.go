@@ -51,8 +51,16 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 	if r.policy, r.policySrc, err = policyInForce(blobs[0], blobs[1]); err != nil {
 		return nil, err
 	}
-	r.store = store.OpenLocal(storeRoot(r.dirs))
+	r.store = openStore(a.git, r.dirs, r.policy.Store)
 	return &r, nil
+}
+
+// openStore opens the kind of store the policy names.
+func openStore(g git.Runner, d git.Dirs, cfg policy.StoreConfig) store.Store {
+	if cfg.Kind == "git" {
+		return store.OpenGit(g, d.CommonDir, storeRoot(d), cfg.Remote, cfg.Ref)
+	}
+	return store.OpenLocal(storeRoot(d))
 }
 
 // policyInForce picks the policy that judges the next commit: HEAD's

@@ -33,10 +33,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
+	msg := firstLine(e.Stderr)
 	if msg == "" {
 		msg = fmt.Sprintf("exit status %d", e.Code)
 	}

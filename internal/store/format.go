@@ -36,7 +36,9 @@ func FormatLease(l policy.Lease) []byte {
 	}
 	out, err := yaml.Marshal(file{
 		Version: formatVersion, Resource: l.Resource, Owner: l.Owner, Domain: l.Domain, TTL: l.TTL,
-		CreatedAt: l.CreatedAt.UTC().Format(time.RFC3339), ExpiresAt: l.ExpiresAt.UTC().Format(time.RFC3339),
+		// RFC3339Nano, which ParseLease also reads: a hand-written time with
+		// a fraction of a second survives a rewrite (a renewal) unchanged.
+		CreatedAt: l.CreatedAt.UTC().Format(time.RFC3339Nano), ExpiresAt: l.ExpiresAt.UTC().Format(time.RFC3339Nano),
 		Reason: l.Reason, Capsule: l.Capsule,
 	})
 	if err != nil {
@@ -110,7 +112,7 @@ func ParseLease(resource string, data []byte) (policy.Lease, error) {
 		return l, fmt.Errorf("domain %q is not a plain name", l.Domain)
 	case l.Owner == "":
 		return l, errors.New("owner is empty")
-	case l.TTL < 1 || ttl > maxLeaseTTL:
+	case l.TTL < 1 || l.TTL > int64(maxLeaseTTL/time.Second): // not ttl: it overflows
 		return l, fmt.Errorf("ttl %d is not between 1 second and a year", l.TTL)
 	case !l.CreatedAt.Before(l.ExpiresAt):
 		return l, errors.New("expires_at is not after created_at")

@@ -141,14 +141,15 @@ func (s *Local) checkDirs(create bool) error {
 			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away", rel)
 		}
 	}
-	if create {
-		// The state is the clone's own, never content to commit.
-		ignore := filepath.Join(s.dir, ".gitignore")
-		if _, err := os.Lstat(ignore); errors.Is(err, fs.ErrNotExist) {
-			if err := writeAtomic(ignore, []byte("# oxygen's local coordination state: not for committing\n*\n")); err != nil {
-				return err
-			}
-		}
+	return nil
+}
+
+// writeIgnore keeps the state out of commits: it is the clone's own. It runs
+// under the lock, since removeStaleTemps would take another writer's temp file.
+func (s *Local) writeIgnore() error {
+	ignore := filepath.Join(s.dir, ".gitignore")
+	if _, err := os.Lstat(ignore); errors.Is(err, fs.ErrNotExist) {
+		return writeAtomic(ignore, []byte("# oxygen's local coordination state: not for committing\n*\n"))
 	}
 	return nil
 }
@@ -177,6 +178,10 @@ func (s *Local) lock() (unlock func(), err error) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	s.removeStaleTemps()
+	if err := s.writeIgnore(); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return func() { f.Close() }, nil
 }
 
@@ -193,136 +198,78 @@ func (s *Local) removeStaleTemps() {
 	}
 }
 
-// Claim takes a lease under the store's lock.
-func (s *Local) Claim(c Claim) (Claimed, error) {
-	if !policy.ValidName(c.Resource) {
-		return Claimed{}, fmt.Errorf("resource id %q is not a plain name", c.Resource)
-	}
+// mutate runs one decision under the store's lock, against the state as it
+// is on disk, and persists what it decided.
+func (s *Local) mutate(decide func(policy.State) ([]change, error)) error {
 	unlock, err := s.lock()
 	if err != nil {
-		return Claimed{}, err
+		return err
 	}
 	defer unlock()
 	st, err := s.Current()
 	if err != nil {
-		return Claimed{}, err
+		return err
 	}
-	var res Claimed
-	for _, b := range st.Broken {
-		if b.Resource == c.Resource {
-			return res, &BrokenError{b}
+	chs, err := decide(st)
+	for _, ch := range chs {
+		if err == nil && !ch.empty() {
+			err = s.commit(ch)
 		}
 	}
-	var held []policy.Lease // the domain's live leases, for the budget
-	for _, l := range st.Leases {
-		live := l.LiveAt(c.Now, 0)
-		switch {
-		case l.Resource == c.Resource && live && l.Domain == c.Domain:
-			return Claimed{Lease: l, Existing: true}, nil
-		case l.Resource == c.Resource && live:
-			return res, &HeldError{Lease: l}
-		case l.Resource == c.Resource:
-			lapsed := l
-			res.TookOver = &lapsed
-		case live && l.Domain == c.Domain:
-			held = append(held, l)
-		}
-	}
-	if c.Budget > 0 && len(held) >= c.Budget {
-		return res, &BudgetError{Domain: c.Domain, Limit: c.Budget, Held: held}
-	}
-	now := c.Now.UTC().Truncate(time.Second)
-	res.Lease = policy.Lease{
-		Resource: c.Resource, Owner: c.Owner, Domain: c.Domain,
-		TTL: int64(c.TTL / time.Second), CreatedAt: now, ExpiresAt: now.Add(c.TTL.Truncate(time.Second)),
-		Reason: c.Reason, Capsule: c.Capsule,
-	}
-	op := OpClaim
-	if res.TookOver != nil {
-		op = OpTakeover
-	}
-	return res, s.commit(Event{Op: op, By: c.Owner, At: now, Lease: res.Lease, Replaced: res.TookOver}, &res.Lease)
+	return err
+}
+
+// Sync has nothing to do: the local store is its own authority.
+func (s *Local) Sync() error { return nil }
+
+// Freshness is empty: the local store is always current.
+func (s *Local) Freshness(time.Time) string { return "" }
+
+// Claim takes a lease under the store's lock.
+func (s *Local) Claim(cs []Claim) (res []Claimed, err error) {
+	err = s.mutate(func(st policy.State) (chs []change, err error) {
+		res, chs, err = decideClaims(st, cs)
+		return chs, err
+	})
+	return res, err
 }
 
 // Renew extends a live lease held by one of the asker's domains.
-func (s *Local) Renew(r Renewal) (policy.Lease, error) {
-	unlock, err := s.lock()
-	if err != nil {
-		return policy.Lease{}, err
-	}
-	defer unlock()
-	l, err := s.held(r.Resource, r.Domains, r.Now)
-	if err != nil {
-		return policy.Lease{}, err
-	}
-	now := r.Now.UTC().Truncate(time.Second)
-	l.TTL = int64(r.TTL / time.Second)
-	l.ExpiresAt = now.Add(r.TTL.Truncate(time.Second))
-	return l, s.commit(Event{Op: OpRenew, By: r.By, At: now, Lease: l}, &l)
+func (s *Local) Renew(r Renewal) (l policy.Lease, err error) {
+	err = s.mutate(func(st policy.State) ([]change, error) {
+		var ch change
+		l, ch, err = decideRenew(st, r)
+		return []change{ch}, err
+	})
+	return l, err
 }
 
 // Release ends a live lease held by one of the asker's domains, or clears a
 // lapsed one of anybody's.
-func (s *Local) Release(r Release) (*policy.Lease, error) {
-	unlock, err := s.lock()
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	l, err := s.held(r.Resource, r.Domains, r.Now)
-	var nh *NotHolderError
-	switch {
-	case errors.As(err, &nh) && nh.Lease == nil:
-		return nil, nil // nothing to release
-	case errors.As(err, &nh) && nh.Lapsed:
-		l = *nh.Lease // a lapsed lease holds nothing; anyone may clear it
-	case err != nil:
-		return nil, err
-	}
-	now := r.Now.UTC().Truncate(time.Second)
-	l.ReleasedAt = now
-	return &l, s.commit(Event{Op: OpRelease, By: r.By, At: now, Lease: l}, nil)
+func (s *Local) Release(r Release) (l *policy.Lease, err error) {
+	err = s.mutate(func(st policy.State) ([]change, error) {
+		var ch change
+		l, ch, err = decideRelease(st, r)
+		return []change{ch}, err
+	})
+	return l, err
 }
 
-// held returns the live lease of resource if one of domains holds it.
-func (s *Local) held(resource string, domains []string, now time.Time) (policy.Lease, error) {
-	if !policy.ValidName(resource) {
-		return policy.Lease{}, fmt.Errorf("resource id %q is not a plain name", resource)
-	}
-	l, broken, err := s.read(resource)
-	switch {
-	case err != nil:
-		return policy.Lease{}, err
-	case broken != nil:
-		return policy.Lease{}, &BrokenError{*broken}
-	case l == nil:
-		return policy.Lease{}, &NotHolderError{}
-	case !l.LiveAt(now, 0):
-		return policy.Lease{}, &NotHolderError{Lease: l, Lapsed: true}
-	}
-	for _, d := range domains {
-		if d == l.Domain {
-			return *l, nil
-		}
-	}
-	return policy.Lease{}, &NotHolderError{Lease: l}
-}
-
-// commit records the event, then writes the lease file (or removes it when
-// lease is nil). The history is written first: a crash between the two
-// leaves a record of the intent, never a lease the history lacks.
-func (s *Local) commit(e Event, lease *policy.Lease) error {
-	if err := s.appendEvent(e); err != nil {
+// commit records the event, then writes the lease file (or removes it).
+// The history is written first: a crash between the two leaves a record of
+// the intent, never a lease the history lacks.
+func (s *Local) commit(ch change) error {
+	if err := s.appendEvent(ch.event); err != nil {
 		return err
 	}
-	file := s.leaseFile(e.Lease.Resource)
-	if lease == nil {
+	file := s.leaseFile(ch.event.Lease.Resource)
+	if ch.lease == nil {
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("release %s: %w", e.Lease.Resource, err)
+			return fmt.Errorf("release %s: %w", ch.event.Lease.Resource, err)
 		}
 		return syncDir(filepath.Dir(file))
 	}
-	return writeAtomic(file, FormatLease(*lease))
+	return writeAtomic(file, FormatLease(*ch.lease))
 }
 
 func (s *Local) appendEvent(e Event) error {

@@ -16,14 +16,21 @@ type Store interface {
 	// Current reads every lease on record, live or lapsed, and the records
 	// that could not be read. It takes no lock: writers replace files whole.
 	Current() (policy.State, error)
-	// Claim takes a lease, or answers with the one the domain already holds.
-	Claim(c Claim) (Claimed, error)
+	// Claim takes leases, all or none, or answers with the ones the domain
+	// already holds.
+	Claim(cs []Claim) ([]Claimed, error)
 	// Renew moves a held lease's expiry to now + ttl.
 	Renew(r Renewal) (policy.Lease, error)
 	// Release ends a lease early. Releasing a free resource is no error.
 	Release(r Release) (released *policy.Lease, err error)
 	// History is every lease ever recorded, with when each was released.
+	// The git kind fetches the remote's state first.
 	History() ([]policy.Lease, error)
+	// Sync refreshes the materialised copy from the authority, if any.
+	Sync() error
+	// Freshness says how current Current is, for people ("" when it is the
+	// authority itself).
+	Freshness(now time.Time) string
 }
 
 // Claim asks for a lease.

@@ -1,0 +1,241 @@
+package git
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The coordination state on a remote is a ref whose commits hold small
+// trees of files. These are the git commands that move it.
+
+// ErrRefMissing means the remote has no such ref (yet).
+var ErrRefMissing = errors.New("no such ref on the remote")
+
+// ErrRewritten means a ref moved to a commit that does not descend from the
+// one seen before: its history was rewritten.
+var ErrRewritten = errors.New("rewritten")
+
+// ErrLostRace means a compare-and-swap push found the ref moved.
+var ErrLostRace = errors.New("the ref moved since it was read")
+
+// RefID returns what a local ref points at, or "" if it does not exist.
+func (r Runner) RefID(ref string) (string, error) {
+	out, err := r.Run(nil, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
+	if err != nil {
+		var gerr *Error
+		if errors.As(err, &gerr) && gerr.Code == 1 {
+			return "", nil
+		}
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// FetchRef fetches the remote's ref into the local tracking ref, but only as
+// a fast-forward: a rewritten remote ref is ErrRewritten, not taken.
+func (r Runner) FetchRef(remote, ref, tracking string) error {
+	_, err := r.Run(nil, "fetch",
+		"--quiet",
+		"--no-tags",               // only this ref
+		"--no-write-fetch-head",   // leave FETCH_HEAD to the user
+		"--no-recurse-submodules", // nothing else
+		"--no-auto-gc",            // not on the commit path
+		"--end-of-options", remote,
+		ref+":"+tracking, // no "+": a non-fast-forward update is refused
+	)
+	var gerr *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "couldn't find remote ref"):
+		return ErrRefMissing
+	case errors.As(err, &gerr) && strings.Contains(gerr.Stderr, "non-fast-forward"):
+		return ErrRewritten
+	case errors.As(err, &gerr):
+		return fmt.Errorf("cannot fetch %s from %s: %s", ref, remote, firstLine(gerr.Stderr))
+	}
+	return err
+}
+
+// PushCAS sets the remote's ref to commit if it still points at old ("":
+// if it does not exist yet), through the user's own git, credentials and
+// all. A ref that moved meanwhile is ErrLostRace.
+func (r Runner) PushCAS(remote, ref, old, commit string) error {
+	out, err := r.Run(nil, "push",
+		"--porcelain",                     // one parseable line per ref
+		"--no-verify",                     // the state is oxygen's own: no pre-push hooks
+		"--force-with-lease="+ref+":"+old, // compare-and-swap; empty old: must not exist
+		"--end-of-options", remote,
+		commit+":"+ref,
+	)
+	if err == nil {
+		return nil
+	}
+	var gerr *Error
+	if !errors.As(err, &gerr) {
+		return err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(line, "!") {
+			continue
+		}
+		if strings.Contains(line, "stale info") || strings.Contains(line, "fetch first") || strings.Contains(line, "non-fast-forward") || strings.Contains(line, "already exists") {
+			return ErrLostRace
+		}
+		return fmt.Errorf("the remote refused the state update: %s %s", strings.TrimSpace(line), firstLine(gerr.Stderr))
+	}
+	return fmt.Errorf("cannot push %s to %s: %s", ref, remote, firstLine(gerr.Stderr))
+}
+
+// UpdateRef points a local ref at commit.
+func (r Runner) UpdateRef(ref, commit string) error {
+	_, err := r.Run(nil, "update-ref", "-m", "oxygen", "--end-of-options", ref, commit)
+	return err
+}
+
+// IsAncestor reports whether a is an ancestor of (or equal to) b.
+func (r Runner) IsAncestor(a, b string) (bool, error) {
+	_, err := r.Run(nil, "merge-base", "--is-ancestor", a, b)
+	var gerr *Error
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &gerr) && gerr.Code == 1:
+		return false, nil
+	}
+	return false, err
+}
+
+// ReadTree returns every file of commit's tree, by path.
+func (r Runner) ReadTree(commit string) (map[string][]byte, error) {
+	out, err := r.Run(nil, "ls-tree", "-r", "-z", "--full-tree", commit)
+	if err != nil {
+		return nil, err
+	}
+	var paths, specs []string
+	for _, rec := range SplitNUL(out) {
+		meta, path, ok := strings.Cut(rec, "\t")
+		f := strings.Fields(meta)
+		if !ok || len(f) != 3 {
+			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+		}
+		if f[1] != "blob" || !IsObjectID(f[2]) {
+			return nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
+		}
+		paths, specs = append(paths, path), append(specs, f[2])
+	}
+	files := make(map[string][]byte, len(paths))
+	if len(specs) == 0 {
+		return files, nil
+	}
+	blobs, err := r.ReadBlobs(specs...)
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range blobs {
+		files[paths[i]] = b.Data
+	}
+	return files, nil
+}
+
+// StateCommit is a commit to write on the state ref.
+type StateCommit struct {
+	Parent  string            // "" for the first
+	Put     map[string][]byte // files to write, by path
+	Delete  []string          // files to remove
+	Message string
+	By      string // the e-mail the commit is recorded under
+	At      time.Time
+}
+
+// WriteCommit writes the commit (its blobs, trees and itself) into the
+// repository with one `git fast-import` and returns its id. It moves no
+// ref but scratch, which it owns.
+func (r Runner) WriteCommit(gitDir string, c StateCommit) (string, error) {
+	const scratch = "refs/oxygen/scratch"
+	marks := filepath.Join(gitDir, fmt.Sprintf("oxygen-marks-%d", os.Getpid()))
+	defer os.Remove(marks)
+	var in bytes.Buffer
+	fmt.Fprintf(&in, "commit %s\nmark :1\ncommitter oxygen <%s> %d +0000\n", scratch, sanitizeIdent(c.By), c.At.Unix())
+	data(&in, []byte(c.Message))
+	if c.Parent != "" {
+		fmt.Fprintf(&in, "from %s\n", c.Parent)
+	}
+	for _, p := range c.Delete {
+		if !plainPath(p) {
+			return "", fmt.Errorf("state path %q is not plain", p)
+		}
+		fmt.Fprintf(&in, "D %s\n", p)
+	}
+	for _, p := range slices.Sorted(maps.Keys(c.Put)) {
+		if !plainPath(p) {
+			return "", fmt.Errorf("state path %q is not plain", p)
+		}
+		fmt.Fprintf(&in, "M 100644 inline %s\n", p)
+		data(&in, c.Put[p])
+	}
+	in.WriteString("done\n")
+	if _, err := r.Run(&in, "fast-import", "--quiet", "--done", "--force", "--export-marks="+marks); err != nil {
+		return "", err
+	}
+	out, err := os.ReadFile(marks)
+	if err != nil {
+		return "", fmt.Errorf("git fast-import: %w", err)
+	}
+	_, id, ok := strings.Cut(strings.TrimSpace(string(out)), " ")
+	if !ok || !IsObjectID(id) {
+		return "", fmt.Errorf("git fast-import: unexpected marks %q", out)
+	}
+	return id, nil
+}
+
+func data(b *bytes.Buffer, d []byte) {
+	fmt.Fprintf(b, "data %d\n", len(d))
+	b.Write(d)
+	b.WriteByte('\n')
+}
+
+// plainPath: the state's own paths need no quoting in a fast-import stream.
+func plainPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+func sanitizeIdent(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '<' || r == '>' || r == '\n' || r == 0 {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return strings.TrimPrefix(s, "fatal: ")
+}
+
+func shortOID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,285 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// Git is the store kept on a ref of the clone's remote: every mutation is
+// one commit on it, pushed with compare-and-swap, so the ref's history is
+// the audit log. The clone's .substrate/state is its materialised copy,
+// which the commit hooks read without touching the network.
+type Git struct {
+	git      gitcli.Runner
+	gitDir   string // the clone's common git dir
+	remote   string
+	ref      string
+	tracking string // the clone's copy of the remote ref
+	local    *Local
+}
+
+// maxAttempts bounds how often a mutation that lost a race is retried.
+const maxAttempts = 8
+
+const syncedFile = "synced.json"
+
+// OpenGit returns the git store of the clone whose common git dir is gitDir
+// and whose root is root.
+func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string) *Git {
+	return &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root)}
+}
+
+// TrackingRef is where a clone keeps its copy of the remote's state ref.
+func TrackingRef(remote, ref string) string {
+	return "refs/oxygen/remotes/" + remote + "/" + strings.TrimPrefix(ref, "refs/")
+}
+
+// Current reads the materialised copy: no network.
+func (g *Git) Current() (policy.State, error) { return g.local.Current() }
+
+// History fetches the remote's state and replays its history.
+func (g *Git) History() ([]policy.Lease, error) {
+	if err := g.Sync(); err != nil {
+		return nil, err
+	}
+	return g.local.History()
+}
+
+// synced is the materialised copy's record of what it copies.
+type synced struct {
+	V        int       `json:"v"`
+	Remote   string    `json:"remote"`
+	Ref      string    `json:"ref"`
+	Commit   string    `json:"commit"`
+	SyncedAt time.Time `json:"synced_at"`
+}
+
+// Freshness says which state the copy holds and how old it is.
+func (g *Git) Freshness(now time.Time) string {
+	data, err := os.ReadFile(filepath.Join(g.local.dir, syncedFile))
+	var s synced
+	if err != nil || json.Unmarshal(data, &s) != nil {
+		return fmt.Sprintf("leases from %s %s: never synced here (run oxygen sync)", g.remote, g.ref)
+	}
+	return fmt.Sprintf("leases from %s %s as of %s ago (oxygen sync refreshes them)", g.remote, g.ref, now.Sub(s.SyncedAt).Round(time.Second))
+}
+
+// Sync fetches the remote's state and materialises it.
+func (g *Git) Sync() error {
+	unlock, err := g.local.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	tip, files, err := g.fetch()
+	if err != nil {
+		return err
+	}
+	return g.materialise(tip, files)
+}
+
+// fetch brings the remote's state ref into the tracking ref, refusing a
+// rewritten history, and reads its files.
+func (g *Git) fetch() (string, map[string][]byte, error) {
+	seen, err := g.git.RefID(g.tracking)
+	if err != nil {
+		return "", nil, err
+	}
+	err = g.git.FetchRef(g.remote, g.ref, g.tracking)
+	switch {
+	case errors.Is(err, gitcli.ErrRefMissing) && seen != "":
+		return "", nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+	case errors.Is(err, gitcli.ErrRefMissing):
+		return "", map[string][]byte{}, nil // no state yet: the first claim creates it
+	case errors.Is(err, gitcli.ErrRewritten):
+		return "", nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+	case err != nil:
+		return "", nil, fmt.Errorf("%w; nothing changed", err)
+	}
+	tip, err := g.git.RefID(g.tracking)
+	if err != nil {
+		return "", nil, err
+	}
+	files, err := g.git.ReadTree(tip)
+	if err != nil {
+		return "", nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
+	}
+	return tip, files, nil
+}
+
+// stateFiles turns a state tree into the judge's state. Only files named as
+// the store names them count; a lease file that does not parse is broken.
+func stateFiles(files map[string][]byte, where string) policy.State {
+	var st policy.State
+	for path, data := range files {
+		name, ok := strings.CutPrefix(path, leasesDir+"/")
+		if !ok {
+			continue
+		}
+		resource, _ := strings.CutSuffix(name, ".yaml")
+		file := where + ":" + path
+		if !policy.ValidName(resource) || !strings.HasSuffix(name, ".yaml") {
+			st.Broken = append(st.Broken, policy.BrokenLease{Resource: resource, File: file, Cause: "not a lease file name (want leases/<resource>.yaml)"})
+			continue
+		}
+		l, err := ParseLease(resource, data)
+		if err != nil {
+			st.Broken = append(st.Broken, policy.BrokenLease{Resource: resource, File: file, Cause: err.Error()})
+			continue
+		}
+		st.Leases = append(st.Leases, l)
+	}
+	return st
+}
+
+// materialise makes the local copy hold exactly the state of commit tip.
+// The caller holds the local lock.
+func (g *Git) materialise(tip string, files map[string][]byte) error {
+	dir := filepath.Join(g.local.dir, leasesDir)
+	keep := map[string]bool{}
+	for path, data := range files {
+		name, ok := strings.CutPrefix(path, leasesDir+"/")
+		if !ok || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
+			continue // never a path outside the leases folder
+		}
+		keep[name] = true
+		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+			return err
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !keep[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	if err := writeAtomic(filepath.Join(g.local.dir, eventsLog), files[eventsLog]); err != nil {
+		return err
+	}
+	marker, _ := json.Marshal(synced{V: formatVersion, Remote: g.remote, Ref: g.ref, Commit: tip, SyncedAt: time.Now().UTC()})
+	return writeAtomic(filepath.Join(g.local.dir, syncedFile), marker)
+}
+
+// mutate runs one decision against the remote's current state and pushes
+// what it decided as one commit; if another clone moved the ref meanwhile,
+// it starts over from the new state, a bounded number of times.
+func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) error {
+	unlock, err := g.local.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		tip, files, err := g.fetch()
+		if err != nil {
+			return err
+		}
+		chs, err := decide(stateFiles(files, g.ref))
+		if err != nil {
+			return errors.Join(err, g.materialise(tip, files))
+		}
+		commit, err := g.write(tip, files, by, chs)
+		if err != nil || commit == "" {
+			return errors.Join(err, g.materialise(tip, files))
+		}
+		err = g.git.PushCAS(g.remote, g.ref, tip, commit)
+		if errors.Is(err, gitcli.ErrLostRace) && attempt < maxAttempts {
+			time.Sleep(time.Duration(attempt*(10+rand.IntN(40))) * time.Millisecond)
+			continue
+		}
+		if errors.Is(err, gitcli.ErrLostRace) {
+			return fmt.Errorf("%s %s kept moving: lost the race %d times, nothing changed; try again", g.remote, g.ref, attempt)
+		}
+		if err != nil {
+			return fmt.Errorf("%w; nothing changed", err)
+		}
+		if err := g.git.UpdateRef(g.tracking, commit); err != nil {
+			return err
+		}
+		return g.materialise(commit, files)
+	}
+}
+
+// write applies the changes to files (in place) and writes them as one
+// commit on top of tip. No changes: no commit.
+func (g *Git) write(tip string, files map[string][]byte, by string, chs []change) (string, error) {
+	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC()}
+	events := bytes.Clone(files[eventsLog])
+	var added []byte // the new history lines, also the commit message's body
+	var summary []string
+	for _, ch := range chs {
+		if ch.empty() {
+			continue
+		}
+		ch.event.V = formatVersion
+		line, err := encodeEvent(ch.event)
+		if err != nil {
+			return "", err
+		}
+		events, added = append(events, line...), append(added, line...)
+		path := leasesDir + "/" + ch.event.Lease.Resource + ".yaml"
+		if ch.lease == nil {
+			delete(files, path)
+			delete(c.Put, path)
+			c.Delete = append(c.Delete, path)
+		} else {
+			files[path] = FormatLease(*ch.lease)
+			c.Put[path] = files[path]
+		}
+		summary = append(summary, ch.event.Op+" "+ch.event.Lease.Resource)
+	}
+	if len(summary) == 0 {
+		return "", nil
+	}
+	files[eventsLog], c.Put[eventsLog] = events, events
+	c.Message = fmt.Sprintf("oxygen: %s by %s\n\n%s", strings.Join(summary, ", "), by, added)
+	return g.git.WriteCommit(g.gitDir, c)
+}
+
+// Claim takes leases through the remote.
+func (g *Git) Claim(cs []Claim) (res []Claimed, err error) {
+	by := ""
+	if len(cs) > 0 {
+		by = cs[0].Owner
+	}
+	err = g.mutate(by, func(st policy.State) (chs []change, err error) {
+		res, chs, err = decideClaims(st, cs)
+		return chs, err
+	})
+	return res, err
+}
+
+// Renew extends a lease through the remote.
+func (g *Git) Renew(r Renewal) (l policy.Lease, err error) {
+	err = g.mutate(r.By, func(st policy.State) ([]change, error) {
+		var ch change
+		l, ch, err = decideRenew(st, r)
+		return []change{ch}, err
+	})
+	return l, err
+}
+
+// Release ends a lease through the remote.
+func (g *Git) Release(r Release) (l *policy.Lease, err error) {
+	err = g.mutate(r.By, func(st policy.State) ([]change, error) {
+		var ch change
+		l, ch, err = decideRelease(st, r)
+		return []change{ch}, err
+	})
+	return l, err
+}

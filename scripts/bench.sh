@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# bench.sh: measure oxygen against git on a synthetic repository (SPEC.md
+# section 8, issue 6). Run from anywhere in a clone; needs Go, git and bash
+# (hyperfine, if installed, does the timing; otherwise a loop and a median).
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+Usage: scripts/bench.sh [--files N] [--commits N] [--runs N] [--warmup N]
+                        [--keep] [--no-hyperfine]
+
+Builds oxygen and a synthetic repository (git fast-import: N files in a deep
+tree holding the reference policy's shared paths and many ordinary source
+directories, then N commits of a few files each by ada@builder.example, made
+under leases claimed beforehand), stages 3 shared and 2 ordinary files, and
+prints, side by side in one run, the median wall time of:
+
+  oxygen check --staged               vs  git diff --cached --name-only  (target <= 1.5x)
+  oxygen check --range HEAD~C..HEAD   vs  git log --name-only HEAD~C..HEAD  (target <= 2x)
+  oxygen claim RESOURCE  (local store)                                   (target < 10 ms)
+  oxygen release RESOURCE (local store)                                  (target < 10 ms)
+
+Options:
+  --files N       files in the repository (default 100000)
+  --commits N     commits after the initial one (default 1000)
+  --runs N        timed runs per command (default 30)
+  --warmup N      untimed runs first (default 3)
+  --keep          keep the temporary directory (its path is printed)
+  --no-hyperfine  time with the built-in loop even if hyperfine is installed
+  -h, --help      this text
+
+Exit status: 0 when every target is met, 1 when one is missed, 2 on error.
+EOF
+}
+
+files=100000 commits=1000 runs=30 warmup=3 keep=0 use_hyperfine=1
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--files) files=${2:?--files needs a number}; shift 2 ;;
+	--files=*) files=${1#*=}; shift ;;
+	--commits) commits=${2:?--commits needs a number}; shift 2 ;;
+	--commits=*) commits=${1#*=}; shift ;;
+	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
+	--runs=*) runs=${1#*=}; shift ;;
+	--warmup) warmup=${2:?--warmup needs a number}; shift 2 ;;
+	--warmup=*) warmup=${1#*=}; shift ;;
+	--keep) keep=1; shift ;;
+	--no-hyperfine) use_hyperfine=0; shift ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+done
+for v in files commits runs warmup; do
+	case ${!v} in '' | *[!0-9]*) echo "bench.sh: --$v wants a whole number, got '${!v}'" >&2; exit 2 ;; esac
+done
+if [ "$files" -lt 1000 ] || [ "$commits" -lt 1 ] || [ "$runs" -lt 1 ]; then
+	echo "bench.sh: want --files >= 1000, --commits >= 1, --runs >= 1" >&2
+	exit 2
+fi
+if [ "${BASH_VERSINFO[0]}" -lt 4 ]; then
+	echo "bench.sh: needs bash 4 or later" >&2
+	exit 2
+fi
+
+die() { echo "bench.sh: $*" >&2; exit 2; }
+say() { printf '%s\n' "$*" >&2; }
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+[ -f "$root/go.mod" ] && [ -f "$root/resources.yaml" ] || die "cannot find the repository root above $0"
+command -v git >/dev/null || die "git is not on PATH"
+command -v go >/dev/null || die "go is not on PATH"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/oxygen-bench.XXXXXX")
+cleanup() {
+	if [ "$keep" = 1 ]; then
+		say "kept $tmp"
+	else
+		rm -rf "$tmp"
+	fi
+}
+trap cleanup EXIT
+say "temporary directory: $tmp$([ "$keep" = 1 ] && echo ' (kept: --keep)')"
+
+# Clock in milliseconds, for the phases and the fallback timer.
+now_us() {
+	if [ -n "${EPOCHREALTIME:-}" ]; then
+		local t=${EPOCHREALTIME/[.,]/}
+		echo "$t"
+	else
+		echo $(($(date +%s%N) / 1000))
+	fi
+}
+phase_start=$(now_us)
+phase() {
+	local t
+	t=$(now_us)
+	say "  $1: $(((t - phase_start) / 1000)) ms"
+	phase_start=$t
+}
+
+# 1. Build, with the caller's Go environment (its module and build caches).
+say "building oxygen"
+(cd "$root" && go build -o "$tmp/oxygen" ./cmd/oxygen)
+oxy=$tmp/oxygen
+phase "go build"
+
+# From here on git is isolated: no system or user configuration, no hooks,
+# nothing exported by a git that might be running this script.
+unset $(git rev-parse --local-env-vars) 2>/dev/null || true
+unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_AUTHOR_DATE GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL \
+	GIT_COMMITTER_DATE GIT_CONFIG_GLOBAL GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT OXYGEN OXYGEN_DOMAIN \
+	GIT_TRACE GIT_TRACE2 GIT_TRACE2_EVENT GIT_TRACE2_PERF GITHUB_ACTIONS 2>/dev/null || true
+export HOME=$tmp/home XDG_CONFIG_HOME=$tmp/home/.config GIT_CONFIG_NOSYSTEM=1 \
+	GIT_TERMINAL_PROMPT=0 LC_ALL=C TZ=UTC
+mkdir -p "$HOME" "$XDG_CONFIG_HOME"
+git config --global user.email ada@builder.example
+git config --global user.name "Ada Builder"
+git config --global init.defaultBranch main
+git config --global gc.auto 0
+git config --global maintenance.auto false
+git config --global advice.detachedHead false
+
+repo=$tmp/repo
+git init -q "$repo"
+cd "$repo"
+mkdir -p "$tmp/no-hooks"
+git config core.hooksPath "$tmp/no-hooks" # nothing runs during generation
+
+# 2. The tree. Areas are top-level directories (some two or three levels
+# deep); file i lives in area i % A, at index j = i / A within it, under
+# three more levels of directories: a deep tree of about 12 files a folder.
+shared_areas=(
+	store/blobs store/derived backups index/migrations index/rebuild daemons cron services
+	run/locks distro image iso deploy/install access/users access/permissions access/ssh
+	secrets/policy quarantine/rules access/boundaries docs/agents tools/plan-registry/semantics
+	.bridges/protocols/conventions
+)
+# Resources the commits and the staged set touch (all but identity, which
+# stays free for the claim/release measurement).
+claimed=(schema storage index execution deployment policy coordination)
+free_resource=identity
+plain_areas=(
+	docs/guides docs/api tools/plan-registry/cli ui/components ui/pages web/static contracts/ui
+	monitoring/probes health/checks incidents alerts runtime/core deploy/k8s ops/playbooks
+	scripts/dev secrets/vault access/docs quarantine/queue store/tmp index/tools
+)
+for a in api core net db auth cache cli sched metrics blobclient queue search; do
+	for b in impl util test; do plain_areas+=("src/$a/$b"); done
+done
+for a in crypto json yaml http log fs rpc mathx text timex; do
+	for b in src test; do plain_areas+=("lib/$a/$b"); done
+done
+for a in tools/gen tools/lint cmd/server cmd/worker cmd/admin internal/config internal/plugin \
+	third_party/zlib third_party/sqlite examples assets/img assets/css bench; do
+	plain_areas+=("$a")
+done
+areas=("${shared_areas[@]}" "${plain_areas[@]}")
+A=${#areas[@]}
+exts=(go py ts md yaml c)
+
+# path_of I: sets $p to file I's path.
+path_of() {
+	local a=$(($1 % A)) j=$(($1 / A))
+	p="${areas[a]}/g$((j / 432))/m$((j / 72 % 6))/k$((j / 12 % 6))/f$j.${exts[j % 6]}"
+}
+
+# The committed policy: the reference one with room for the claims below.
+policy_text=
+while IFS= read -r line || [ -n "$line" ]; do
+	if [[ $line =~ ^([[:space:]]*leases_per_domain:[[:space:]]*)[0-9]+(.*)$ ]]; then
+		line="${BASH_REMATCH[1]}8${BASH_REMATCH[2]}"
+	fi
+	policy_text+="$line"$'\n'
+done <"$root/resources.yaml"
+[[ $policy_text == *"leases_per_domain: 8"* ]] || die "could not raise leases_per_domain in resources.yaml"
+
+# Literal shared files named by the reference policy.
+literal_files=(
+	tools/plan-registry/schema.yaml .bridges/protocols/signal-format.yaml docs/conventions/units.md
+	index/autofile.sqlite scripts/orchestrate README.md go.mod Makefile
+)
+
+t_root=$(($(date +%s) - 3600))
+gen_root() {
+	local i data
+	printf 'commit refs/heads/main\ncommitter Ada Builder <ada@builder.example> %d +0000\ndata 15\ninitial import\n' "$t_root"
+	data=$policy_text
+	printf 'M 100644 inline resources.yaml\ndata %d\n%s\n' "${#data}" "$data"
+	for p in "${literal_files[@]}"; do
+		data="# $p"
+		printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
+	done
+	for ((i = 0; i < files; i++)); do
+		path_of "$i"
+		data="// $p: file $i of the synthetic tree"
+		printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
+	done
+}
+say "generating $files files"
+gen_root | git fast-import --quiet
+phase "initial commit (fast-import)"
+
+# 3. Leases: the builder domain claims every resource the commits touch, for
+# 24 hours, before any of them is made.
+for r in "${claimed[@]}"; do
+	"$oxy" claim "$r" --ttl 24h --reason bench >/dev/null || die "oxygen claim $r failed"
+done
+phase "claims (${#claimed[@]})"
+t_commits=$(($(date +%s) + 1))
+
+# 4. The commits: 3 to 6 files each, one of them shared in about a third.
+# Shared picks come from the areas of the claimed resources only.
+pickable_shared=()
+for ((a = 0; a < ${#shared_areas[@]}; a++)); do
+	case ${shared_areas[a]} in access/users | access/permissions | access/ssh) ;; *) pickable_shared+=("$a") ;; esac
+done
+S=${#shared_areas[@]}
+rand() { r=$(((RANDOM << 15 | RANDOM) % $1)); } # sets $r
+gen_commits() {
+	local c k n at data i a per
+	RANDOM=42
+	for ((c = 1; c <= commits; c++)); do
+		at=$((t_commits + (commits > 80000 ? c * 80000 / commits : c)))
+		rand 4
+		n=$((3 + r))
+		printf 'commit refs/heads/main\ncommitter Ada Builder <ada@builder.example> %d +0000\n' "$at"
+		data="change $c"
+		printf 'data %d\n%s\n' "${#data}" "$data"
+		[ "$c" = 1 ] && printf 'from refs/heads/main^0\n'
+		rand 3
+		if [ "$r" = 0 ]; then # one shared file
+			rand ${#pickable_shared[@]}
+			a=${pickable_shared[r]}
+			per=$(((files - a + A - 1) / A))
+			rand "$per"
+			path_of $((r * A + a))
+			data="// $p: change $c"
+			printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
+			n=$((n - 1))
+		fi
+		for ((k = 0; k < n; k++)); do
+			# an ordinary file: redraw while the pick lands in a shared area
+			while :; do
+				rand "$files"
+				((r % A >= S)) && break
+			done
+			path_of "$r"
+			if [ "$k" = 0 ] && ((c % 10 == 0)); then
+				p="${p%/*}/new$c.go" # now and then a new file
+			fi
+			data="// $p: change $c"
+			printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
+		done
+	done
+}
+say "generating $commits commits"
+gen_commits | git fast-import --quiet
+phase "commits (fast-import)"
+
+git reset -q --hard main
+phase "checkout of $((files + ${#literal_files[@]} + 1)) files"
+
+# 5. The staged change: 3 shared paths (storage, execution, index), 2 not.
+stage=()
+for a in 0 5 3; do # store/blobs, daemons, index/migrations
+	path_of "$a"
+	stage+=("$p")
+done
+for i in $((S + 7 * A)) $((S + 3 + 11 * A)); do
+	path_of "$i"
+	stage+=("$p")
+done
+for p in "${stage[@]}"; do echo "// staged edit" >>"$p"; done
+git add -- "${stage[@]}"
+[ "$(git diff --cached --name-only | wc -l)" -eq 5 ] || die "expected 5 staged paths"
+
+# Everything must pass, or the timings measure a refusal.
+"$oxy" check --staged >/dev/null || die "oxygen check --staged refused the staged set (see above)"
+rng="HEAD~$commits..HEAD"
+out=$("$oxy" check --range "$rng") || die "oxygen check --range $rng found violations"
+say "  $out"
+tracked=$(git ls-files | wc -l)
+say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git; staged: ${stage[*]}"
+
+# 6. Timing. median_ms NAME COMMAND... records the median of runs in ms.
+declare -A median
+if [ "$use_hyperfine" = 1 ] && command -v hyperfine >/dev/null; then
+	timer="hyperfine $(hyperfine --version | cut -d' ' -f2), --warmup $warmup --runs $runs, no shell"
+else
+	use_hyperfine=0
+	timer="bash loop, $warmup warm-up + $runs runs, median"
+fi
+say "timing with $timer"
+
+# sec_to_us 0.0123456: seconds as hyperfine prints them, to microseconds.
+sec_to_us() {
+	local int=${1%%.*} frac=
+	[[ $1 == *.* ]] && frac=${1#*.}
+	frac=${frac}000000
+	echo $((10#${int:-0} * 1000000 + 10#${frac:0:6}))
+}
+# ms US: microseconds as milliseconds with two decimals.
+ms() { printf '%d.%02d' $(($1 / 1000)) $(($1 % 1000 / 10)); }
+
+# quote ARGS: one string for hyperfine -N (POSIX-shell word splitting).
+quote() {
+	local out= w
+	for w in "$@"; do out+=" $(printf '%q' "$w")"; done
+	printf '%s' "${out# }"
+}
+
+# bench KEY [--prepare CMD] -- NAME CMD [NAME CMD]
+# CMD is a quoted command line. The first command's median (microseconds)
+# lands in median[KEY/oxygen], the second's in median[KEY/git].
+bench() {
+	local key=$1 prepare= csv=$tmp/bench.csv
+	shift
+	if [ "$1" = --prepare ]; then prepare=$2; shift 2; fi
+	[ "$1" = -- ] && shift
+	if [ "$use_hyperfine" = 1 ]; then
+		local args=(-N --style basic --warmup "$warmup" --runs "$runs" --export-csv "$csv")
+		[ -n "$prepare" ] && args+=(--prepare "$prepare")
+		while [ $# -gt 0 ]; do args+=(-n "$1" "$2"); shift 2; done
+		hyperfine "${args[@]}" >&2
+		local name mean stddev med rest role=(oxygen git) i=0
+		while IFS=, read -r name mean stddev med rest; do
+			[ "$name" = command ] && continue
+			median[$key/${role[i]}]=$(sec_to_us "$med")
+			i=$((i + 1))
+		done <"$csv"
+		return
+	fi
+	local roles=(oxygen git) i=0
+	while [ $# -gt 0 ]; do
+		local name=$1 cmd=$2 k t0 t1 samples=() role=${roles[i]}
+		i=$((i + 1))
+		shift 2
+		for ((k = 0; k < warmup + runs; k++)); do
+			[ -n "$prepare" ] && eval "$prepare" >/dev/null 2>&1
+			t0=$(now_us)
+			eval "$cmd" >/dev/null 2>&1 || die "failed: $cmd"
+			t1=$(now_us)
+			((k >= warmup)) && samples+=($((t1 - t0)))
+		done
+		local sorted n
+		mapfile -t sorted < <(printf '%s\n' "${samples[@]}" | sort -n)
+		n=${#sorted[@]}
+		if ((n % 2)); then
+			t0=${sorted[n / 2]}
+		else
+			t0=$(((sorted[n / 2 - 1] + sorted[n / 2]) / 2))
+		fi
+		median[$key/$role]=$t0
+		say "  $name: median $(ms "$t0") ms"
+	done
+}
+
+bench staged -- "oxygen check --staged" "$(quote "$oxy" check --staged)" \
+	"git diff --cached --name-only" "git diff --cached --name-only"
+bench range -- "oxygen check --range $rng" "$(quote "$oxy" check --range "$rng")" \
+	"git log --name-only $rng" "$(quote git log --name-only "$rng")"
+bench claim --prepare "$(quote "$oxy" release "$free_resource")" -- \
+	"oxygen claim $free_resource" "$(quote "$oxy" claim "$free_resource" --ttl 1h)"
+bench release --prepare "$(quote "$oxy" claim "$free_resource" --ttl 1h)" -- \
+	"oxygen release $free_resource" "$(quote "$oxy" release "$free_resource")"
+
+# 7. The table.
+missed=0
+row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs)
+	local what=$1 key=$2 kind=$3 limit=$4 o g r ratio=- gms=- verdict target
+	o=${median[$key/oxygen]}
+	if [ "$kind" = ratio ]; then
+		g=${median[$key/git]}
+		r=$(((o * 100 + g / 2) / g))
+		ratio="$((r / 100)).$(printf '%02d' $((r % 100)))x"
+		gms=$(ms "$g")
+		target="<= $((limit / 100)).$((limit % 100 / 10))x git"
+		verdict=PASS
+		((o * 100 > limit * g)) && verdict=MISS
+	else
+		target="< $limit ms"
+		verdict=PASS
+		((o >= limit * 1000)) && verdict=MISS
+	fi
+	[ "$verdict" = MISS ] && missed=1
+	printf '%-60s %10s %9s %7s  %-14s %s\n' "$what" "$(ms "$o")" "$gms" "$ratio" "$target" "$verdict"
+}
+echo
+echo "oxygen bench: $tracked files, $commits commits, $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, $timer"
+printf '%-60s %10s %9s %7s  %-14s %s\n' "oxygen  /  git (same repository, same run)" "oxygen ms" "git ms" "ratio" "target" "result"
+row "check --staged  /  git diff --cached --name-only" staged ratio 150
+row "check --range $rng  /  git log --name-only" range ratio 200
+row "claim $free_resource (local store)" claim abs 10
+row "release $free_resource (local store)" release abs 10
+echo "medians of wall time in ms; 5 staged paths (3 shared); the range is judged with no violations"
+exit "$missed"
