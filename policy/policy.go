@@ -65,6 +65,10 @@ type StoreConfig struct {
 // MinTTL is the shortest lease the protocol allows.
 const MinTTL = time.Second
 
+// LongestTTL is the longest: a lease file claiming more is not read, so no
+// max_ttl may allow one.
+const LongestTTL = 366 * 24 * time.Hour
+
 var plainName = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 
 // ValidName reports whether s may be a resource or domain id: it becomes a
@@ -365,6 +369,9 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 			ttlNode = v
 		case "max_ttl":
 			b.MaxTTL, err = d.duration(v, MinTTL)
+			if err == nil && b.MaxTTL > LongestTTL {
+				err = d.errorf(v, "%s is longer than the longest lease allowed, %s", b.MaxTTL, LongestTTL)
+			}
 			ttlNode = v
 		case "clock_skew":
 			b.ClockSkew, err = d.duration(v, 0)

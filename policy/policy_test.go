@@ -121,6 +121,12 @@ func TestLoadDefaults(t *testing.T) {
 			store: policy.StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
 		},
 		{
+			name:  "the longest max_ttl",
+			src:   "version: 1\nbudgets:\n  max_ttl: 8784h\n",
+			want:  policy.Budgets{LeasesPerDomain: 2, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: policy.LongestTTL, ClockSkew: 30 * time.Second},
+			store: policy.StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
+		},
+		{
 			name: "every budget and the git store set",
 			src: "version: 1\nbudgets:\n  leases_per_domain: 3\n  in_progress_per_domain: 4\n  risk_paths_per_commit: 50\n" +
 				"  default_ttl: 30m\n  max_ttl: 1h\n  clock_skew: 0s\nstore:\n  kind: git\n  remote: upstream\n  ref: refs/coord/leases\n",
@@ -241,6 +247,8 @@ var loadErrorTests = []struct {
 	{"ttl not a duration", pre + "budgets:\n  default_ttl: soon\n", 3, 16, `"soon" is not a duration`},
 	{"ttl a bare number", pre + "budgets:\n  max_ttl: 3600\n", 3, 12, `"3600" is not a duration`},
 	{"ttl below a second", pre + "budgets:\n  default_ttl: 500ms\n", 3, 16, "shorter than the smallest allowed, 1s"},
+	{"max_ttl over a year", pre + "budgets:\n  max_ttl: 9000h\n", 3, 12, "9000h0m0s is longer than the longest lease allowed, 8784h0m0s"},
+	{"default_ttl over a year", pre + "budgets:\n  default_ttl: 9000h\n", 3, 16, "default_ttl 9000h0m0s is longer than max_ttl 24h0m0s"},
 	{"negative clock skew", pre + "budgets:\n  clock_skew: -5s\n", 3, 15, "shorter than the smallest allowed"},
 	{"default_ttl > max_ttl", pre + "budgets:\n  default_ttl: 48h\n  max_ttl: 24h\n", 4, 12, "default_ttl 48h0m0s is longer than max_ttl 24h0m0s"},
 	{"default_ttl > default max_ttl", pre + "budgets:\n  default_ttl: 48h\n", 3, 16, "default_ttl 48h0m0s is longer than max_ttl 24h0m0s"},

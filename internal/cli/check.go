@@ -54,7 +54,7 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			vs, err := a.judgeCommits(r, commits)
+			vs, err := a.judgeCommits(r, commits, "")
 			if err != nil {
 				return err
 			}
@@ -176,6 +176,14 @@ func (a *app) report(vs []policy.Violation, asJSON bool, footer string, refsOf m
 	return nil
 }
 
+// hookResult is what one hook decided.
+type hookResult struct {
+	violations []policy.Violation
+	refsOf     map[string][]string // for pushes: the refs each commit is on
+	refusals   []error             // refusals that are not about one commit's paths
+	footer     string              // said after a refusal: the way forward
+}
+
 // hookCommand runs oxygen as the git hook git names.
 func (a *app) hookCommand() *cobra.Command {
 	c := &cobra.Command{
@@ -185,24 +193,31 @@ func (a *app) hookCommand() *cobra.Command {
 git's own arguments and standard input. A hook that was in place before
 oxygen's (kept as NAME.oxygen-chained) runs first.
 
-Set OXYGEN=0 to skip oxygen's hooks for one command.`,
+Set OXYGEN=0 to skip oxygen's hooks in a clone for one command; the server's
+pre-receive gate has no such switch.`,
 		Args:      cobra.MinimumNArgs(1),
-		ValidArgs: hookNames(false),
+		ValidArgs: append(hookNames(false), hookNames(true)...),
 		RunE: func(c *cobra.Command, args []string) error {
 			name, args := args[0], args[1:]
-			switch name {
-			case "pre-commit", "pre-merge-commit", "pre-push":
-			default:
-				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", name, strings.Join(hookNames(false), ", "))
+			skip := map[string]string{
+				"pre-commit":       " (skip once with git commit --no-verify)",
+				"pre-merge-commit": " (skip once with git merge --no-verify)",
+				"pre-push":         " (skip once with git push --no-verify)",
+				"pre-receive":      "",
 			}
+			hint, known := skip[name]
+			if !known {
+				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", name, strings.Join(append(hookNames(false), hookNames(true)...), ", "))
+			}
+			reads := name == "pre-push" || name == "pre-receive"
 			var stdin []byte
 			var paths []string
 			r, err := a.openRepo(func() (err error) {
-				if name == "pre-push" {
+				if reads {
 					stdin, err = readAll(a.stdin)
-					return err
+				} else {
+					paths, err = a.git.StagedPaths("")
 				}
-				paths, err = a.git.StagedPaths("")
 				return err
 			})
 			if err == nil {
@@ -212,36 +227,58 @@ Set OXYGEN=0 to skip oxygen's hooks for one command.`,
 			if errors.As(err, &chained) {
 				return err
 			}
-			var vs []policy.Violation
-			var refsOf map[string][]string
-			switch {
-			case err != nil:
-			case name == "pre-push" && len(args) != 2:
-				err = fmt.Errorf("want the remote's name and URL, as git passes them")
-			case name == "pre-push":
-				vs, refsOf, err = a.prePush(r, args[0], args[1], stdin)
-			default:
-				vs, err = a.judgeStaged(r, paths, name)
-			}
-			bypass := "git commit --no-verify"
-			if name == "pre-push" {
-				bypass = "git push --no-verify"
+			var res hookResult
+			if err == nil {
+				switch name {
+				case "pre-push":
+					res, err = a.prePushHook(r, args, stdin)
+				case "pre-receive":
+					res, err = a.preReceiveHook(r, stdin)
+				default:
+					res, err = a.commitHook(r, name, paths)
+				}
 			}
 			if err != nil {
-				return fmt.Errorf("%s hook: %w; refused until this is fixed (skip once with %s)", name, err, bypass)
+				return fmt.Errorf("%s hook: %w; refused until this is fixed%s", name, err, hint)
 			}
-			footer := "To skip this check once: " + bypass + " (pre-push, CI and the server still judge the commit)."
-			if f := r.store.Freshness(a.now()); f != "" && name != "pre-push" {
-				footer = "Judged with the " + f + ".\n" + footer
+			for _, e := range res.refusals {
+				fmt.Fprintf(a.stderr, "oxygen: refused: %v\n", e)
 			}
-			if name == "pre-push" {
-				footer = recommitAdvice + "\nTo skip this check once: " + bypass + " (CI and the server still judge the commits)."
+			err = a.report(res.violations, false, res.footer, res.refsOf)
+			if err == nil && len(res.refusals) > 0 {
+				err = &silentError{code: exitRefused}
 			}
-			return a.report(vs, false, footer, refsOf)
+			return err
 		},
 	}
 	c.DisableFlagParsing = true // git's arguments pass through untouched
 	return c
+}
+
+// commitHook judges the staged change as the next commit.
+func (a *app) commitHook(r *repo, name string, paths []string) (hookResult, error) {
+	vs, err := a.judgeStaged(r, paths, name)
+	footer := "To skip this check once: git commit --no-verify (pre-push, CI and the server still judge the commit)."
+	if f := r.store.Freshness(a.now()); f != "" {
+		footer = "Judged with the " + f + ".\n" + footer
+	}
+	return hookResult{violations: vs, footer: footer}, err
+}
+
+// prePushHook judges what a push would send.
+func (a *app) prePushHook(r *repo, args []string, stdin []byte) (hookResult, error) {
+	if len(args) != 2 {
+		return hookResult{}, errors.New("want the remote's name and URL, as git passes them")
+	}
+	vs, refsOf, err := a.prePush(r, args[0], args[1], stdin)
+	footer := recommitAdvice + "\nTo skip this check once: git push --no-verify (CI and the server still judge the commits)."
+	return hookResult{violations: vs, refsOf: refsOf, footer: footer}, err
+}
+
+// preReceiveHook is the server's gate.
+func (a *app) preReceiveHook(r *repo, stdin []byte) (hookResult, error) {
+	vs, refsOf, refusals, err := a.preReceive(r, stdin)
+	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: recommitAdvice}, err
 }
 
 // chainedHookError is a pre-existing hook that refused.
@@ -277,7 +314,7 @@ func (a *app) runChained(dirs git.Dirs, name string, args []string, stdin io.Rea
 // hookNames lists the hooks oxygen installs.
 func hookNames(bare bool) []string {
 	if bare {
-		return nil
+		return []string{"pre-receive"}
 	}
 	return []string{"pre-commit", "pre-merge-commit", "pre-push"}
 }

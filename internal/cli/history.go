@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 )
 
@@ -16,11 +18,11 @@ const recommitAdvice = `A lease covers the commits made while it is live. After 
 refused commits again under it: git commit --amend --no-edit (the last one)
 or git rebase --force-rebase BASE (several); or ask the holder to release.`
 
-// judgeCommits judges each commit as its committer, at its committer time
-// (give or take the policy's clock_skew), under the policy of its first
-// parent, against the whole lease history: a lease released after a commit
-// still covers it.
-func (a *app) judgeCommits(r *repo, commits []git.Commit) ([]policy.Violation, error) {
+// judgeCommits judges each commit as its committer (or as the identity as,
+// where a server knows who pushes), at its committer time (give or take the
+// policy's clock_skew), under the policy of its first parent, against the
+// whole lease history: a lease released after a commit still covers it.
+func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.Violation, error) {
 	if len(commits) == 0 {
 		return nil, nil
 	}
@@ -48,6 +50,9 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit) ([]policy.Violation, e
 	var out []policy.Violation
 	for i, c := range commits {
 		p := policies[i]
+		if as != "" {
+			c.Committer = as
+		}
 		out = append(out, p.Judge(policy.ChangeSet{
 			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
 			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths,
@@ -181,8 +186,59 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 			refsOf[c.ID] = append(refsOf[c.ID], ref.LocalRef)
 		}
 	}
-	vs, err := a.judgeCommits(r, commits)
+	vs, err := a.judgeCommits(r, commits, "")
 	return vs, refsOf, err
+}
+
+// pusher is who the hosting server says pushes, if it says: an address
+// where it gives one, else a user name (which member globs may name too).
+func pusher() string {
+	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER"} {
+		if s := os.Getenv(v); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// preReceive is the server's gate. It judges every commit new to the
+// repository on every pushed ref, as the pusher where the host names one,
+// against the server's own state ref; and it lets the state ref itself move
+// only by well-formed, fast-forward changes. Pushed objects sit in
+// quarantine, which only the git binary sees: everything here goes through it.
+func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string][]string, []error, error) {
+	ups, err := git.ParsePreReceive(bytes.NewReader(stdin))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	who := pusher()
+	var refusals []error
+	var commits []git.Commit
+	refsOf := map[string][]string{}
+	for _, up := range ups {
+		if up.Ref == r.policy.Store.Ref {
+			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
+			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
+				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
+			}
+			continue
+		}
+		if git.IsZeroID(up.New) {
+			continue // a deletion adds nothing to judge
+		}
+		cs, err := a.git.RevList(up.New, "--not", "--all")
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", up.Ref, err)
+		}
+		for _, c := range cs {
+			if _, dup := refsOf[c.ID]; !dup {
+				commits = append(commits, c)
+			}
+			refsOf[c.ID] = append(refsOf[c.ID], up.Ref)
+		}
+	}
+	vs, err := a.judgeCommits(r, commits, who)
+	return vs, refsOf, refusals, err
 }
 
 // readAll reads a hook's standard input whole, so that a chained hook can

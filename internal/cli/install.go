@@ -33,8 +33,9 @@ func (a *app) installCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "install",
 		Short: "Install oxygen's git hooks in a clone",
-		Long: `Install oxygen's hooks (pre-commit, pre-merge-commit) where git looks for
-hooks (core.hooksPath is honoured). A hook that is already there is kept as
+		Long: `Install oxygen's hooks where git looks for hooks (core.hooksPath is
+honoured): pre-commit, pre-merge-commit and pre-push in a clone; in a bare
+repository (a server), pre-receive, the gate that --no-verify cannot pass. A hook that is already there is kept as
 NAME.oxygen-chained and runs before oxygen. Running install again changes
 nothing; oxygen uninstall takes out only what install wrote.`,
 		Args: cobra.NoArgs,
@@ -44,9 +45,6 @@ nothing; oxygen uninstall takes out only what install wrote.`,
 				return err
 			}
 			names := hookNames(d.Bare)
-			if len(names) == 0 {
-				return fmt.Errorf("%s is a bare repository: its pre-receive gate is not built yet", d.GitDir)
-			}
 			shims := map[string][]byte{}
 			for _, n := range names {
 				if shims[n], err = oxygen.Hooks.ReadFile(path.Join("hooks", n)); err != nil {

@@ -57,6 +57,9 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 
 // openStore opens the kind of store the policy names.
 func openStore(g git.Runner, d git.Dirs, cfg policy.StoreConfig) store.Store {
+	if d.Bare {
+		return store.OpenRef(g, cfg.Ref) // a server: its own state ref is the authority
+	}
 	if cfg.Kind == "git" {
 		return store.OpenGit(g, d.CommonDir, storeRoot(d), cfg.Remote, cfg.Ref)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -223,14 +224,23 @@ func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
 			blobs = append(blobs, Blob{Spec: spec, Missing: true})
 			continue
 		}
-		var oid, typ string
-		var size int64
-		if _, err := fmt.Sscanf(header, "%s %s %d", &oid, &typ, &size); err != nil || size < 0 || size > 1<<26 {
+		// Exactly "<oid> <type> <size>", the size in plain decimal: Sscanf
+		// would take "3x", "+3" or "0x3" (as 0) and read the wrong bytes.
+		fields := strings.Split(header, " ")
+		var size uint64 = 1<<64 - 1
+		if len(fields) == 3 {
+			size, err = strconv.ParseUint(fields[2], 10, 64)
+		}
+		if len(fields) != 3 || err != nil || size > 1<<26 {
 			return nil, fmt.Errorf("git cat-file --batch: bad header %q for %s", header, spec)
 		}
+		typ := fields[1]
 		data := make([]byte, size+1)
 		if _, err := io.ReadFull(br, data); err != nil {
 			return nil, fmt.Errorf("git cat-file --batch: truncated object %s", spec)
+		}
+		if data[size] != '\n' {
+			return nil, fmt.Errorf("git cat-file --batch: object %s is not %d bytes long as its header says", spec, size)
 		}
 		if typ != "blob" {
 			blobs = append(blobs, Blob{Spec: spec, Missing: true})

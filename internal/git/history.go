@@ -251,3 +251,30 @@ func ParsePrePush(rd io.Reader) ([]PushRef, error) {
 	}
 	return refs, nil
 }
+
+// RefUpdate is one line of pre-receive's standard input.
+type RefUpdate struct {
+	Old, New, Ref string
+}
+
+// ParsePreReceive reads "<old id> <new id> <ref>" lines, every one of them.
+func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
+	var ups []RefUpdate
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.Split(line, " ")
+		if len(f) != 3 || !IsObjectID(f[0]) || !IsObjectID(f[1]) || !strings.HasPrefix(f[2], "refs/") {
+			return nil, fmt.Errorf("pre-receive input line %d: want \"<old id> <new id> <ref>\", got %q", n, line)
+		}
+		ups = append(ups, RefUpdate{Old: f[0], New: f[1], Ref: f[2]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("pre-receive input: %w", err)
+	}
+	return ups, nil
+}

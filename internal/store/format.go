@@ -19,7 +19,7 @@ const formatVersion = 1
 
 // maxLeaseTTL bounds what a lease file may claim; anything longer is not a
 // lease someone meant to take.
-const maxLeaseTTL = 366 * 24 * time.Hour
+const maxLeaseTTL = policy.LongestTTL
 
 // FormatLease renders a lease file.
 func FormatLease(l policy.Lease) []byte {
