@@ -39,7 +39,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Version = %d", p.Version)
 		}
 		b := p.Budgets
-		if b.DefaultTTL > b.MaxTTL || b.DefaultTTL < time.Second || b.ClockSkew < 0 ||
+		if b.DefaultTTL > b.MaxTTL || b.DefaultTTL < policy.MinTTL || b.MaxTTL > policy.LongestTTL || b.ClockSkew < 0 ||
 			b.LeasesPerDomain < 1 || b.InProgressPerDomain < 1 || b.RiskPathsPerCommit < 1 {
 			t.Fatalf("budgets out of range: %+v", b)
 		}

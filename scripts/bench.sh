@@ -6,8 +6,8 @@ set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-Usage: scripts/bench.sh [--files N] [--commits N] [--runs N] [--warmup N]
-                        [--keep] [--no-hyperfine]
+Usage: scripts/bench.sh [--files N] [--commits N] [--history N] [--runs N]
+                        [--warmup N] [--keep] [--no-hyperfine]
 
 Builds oxygen and a synthetic repository (git fast-import: N files in a deep
 tree holding the reference policy's shared paths and many ordinary source
@@ -23,6 +23,9 @@ prints, side by side in one run, the median wall time of:
 Options:
   --files N       files in the repository (default 100000)
   --commits N     commits after the initial one (default 1000)
+  --history N     lease events already in the store's log before the bench's
+                  own claims (default 0): claims and releases by every domain,
+                  all ended weeks before the commits, as a long-lived clone has
   --runs N        timed runs per command (default 30)
   --warmup N      untimed runs first (default 3)
   --keep          keep the temporary directory (its path is printed)
@@ -33,13 +36,15 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 on error.
 EOF
 }
 
-files=100000 commits=1000 runs=30 warmup=3 keep=0 use_hyperfine=1
+files=100000 commits=1000 history=0 runs=30 warmup=3 keep=0 use_hyperfine=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--files) files=${2:?--files needs a number}; shift 2 ;;
 	--files=*) files=${1#*=}; shift ;;
 	--commits) commits=${2:?--commits needs a number}; shift 2 ;;
 	--commits=*) commits=${1#*=}; shift ;;
+	--history) history=${2:?--history needs a number}; shift 2 ;;
+	--history=*) history=${1#*=}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
 	--warmup) warmup=${2:?--warmup needs a number}; shift 2 ;;
@@ -50,7 +55,7 @@ while [ $# -gt 0 ]; do
 	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
-for v in files commits runs warmup; do
+for v in files commits history runs warmup; do
 	case ${!v} in '' | *[!0-9]*) echo "bench.sh: --$v wants a whole number, got '${!v}'" >&2; exit 2 ;; esac
 done
 if [ "$files" -lt 1000 ] || [ "$commits" -lt 1 ] || [ "$runs" -lt 1 ]; then
@@ -200,7 +205,32 @@ say "generating $files files"
 gen_root | git fast-import --quiet
 phase "initial commit (fast-import)"
 
-# 3. Leases: the builder domain claims every resource the commits touch, for
+# 3. Leases. First, if asked, an old history: claim/release pairs over every
+# resource and domain, one event a minute, all over a month before now (the
+# JSON lines the local store writes, see internal/store/format.go).
+if [ "$history" -gt 0 ]; then
+	mkdir -p .substrate/state
+	resources=(schema storage index execution deployment identity policy coordination)
+	domains=(watcher builder guardian scribe gems)
+	gen_history() {
+		local k at res dom who lease end rel
+		for ((k = 0; k < history; k++)); do
+			at=$((t_root - 40 * 86400 + k * 60))
+			if ((k % 2 == 0)); then
+				res=${resources[k / 2 % 8]} dom=${domains[k / 2 % 5]} who="agent$((k / 2 % 13))@${domains[k / 2 % 5]}.example"
+				printf -v lease '"resource":"%s","owner":"%s","domain":"%s","ttl":7200,"created_at":"%(%Y-%m-%dT%H:%M:%SZ)T","expires_at":"%(%Y-%m-%dT%H:%M:%SZ)T"' \
+					"$res" "$who" "$dom" "$at" $((at + 7200))
+				printf '{"v":1,"op":"claim","by":"%s","at":"%(%Y-%m-%dT%H:%M:%SZ)T","lease":{%s,"reason":"old work"}}\n' "$who" "$at" "$lease"
+			else
+				printf '{"v":1,"op":"release","by":"%s","at":"%(%Y-%m-%dT%H:%M:%SZ)T","lease":{%s,"released_at":"%(%Y-%m-%dT%H:%M:%SZ)T","reason":"old work"}}\n' "$who" "$at" "$lease" "$at"
+			fi
+		done
+	}
+	gen_history >.substrate/state/events.jsonl
+	phase "old lease history ($history events)"
+fi
+
+# Then the builder domain claims every resource the commits touch, for
 # 24 hours, before any of them is made.
 for r in "${claimed[@]}"; do
 	"$oxy" claim "$r" --ttl 24h --reason bench >/dev/null || die "oxygen claim $r failed"
@@ -280,7 +310,9 @@ rng="HEAD~$commits..HEAD"
 out=$("$oxy" check --range "$rng") || die "oxygen check --range $rng found violations"
 say "  $out"
 tracked=$(git ls-files | wc -l)
-say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git; staged: ${stage[*]}"
+events=0
+[ -f .substrate/state/events.jsonl ] && events=$(wc -l <.substrate/state/events.jsonl)
+say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git, index $(($(wc -c <.git/index) / 1024)) KiB, $events lease events; staged: ${stage[*]}"
 
 # 6. Timing. median_ms NAME COMMAND... records the median of runs in ms.
 declare -A median
@@ -386,7 +418,9 @@ row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs)
 	printf '%-60s %10s %9s %7s  %-14s %s\n' "$what" "$(ms "$o")" "$gms" "$ratio" "$target" "$verdict"
 }
 echo
-echo "oxygen bench: $tracked files, $commits commits, $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, $timer"
+load=?
+[ -r /proc/loadavg ] && read -r load _ </proc/loadavg
+echo "oxygen bench: $tracked files, $commits commits, $events lease events; $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, load $load; $timer"
 printf '%-60s %10s %9s %7s  %-14s %s\n' "oxygen  /  git (same repository, same run)" "oxygen ms" "git ms" "ratio" "target" "result"
 row "check --staged  /  git diff --cached --name-only" staged ratio 150
 row "check --range $rng  /  git log --name-only" range ratio 200

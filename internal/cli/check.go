@@ -258,7 +258,11 @@ pre-receive gate has no such switch.`,
 // commitHook judges the staged change as the next commit.
 func (a *app) commitHook(r *repo, name string, paths []string) (hookResult, error) {
 	vs, err := a.judgeStaged(r, paths, name)
-	footer := "To skip this check once: git commit --no-verify (pre-push, CI and the server still judge the commit)."
+	skip := "git commit --no-verify"
+	if name == "pre-merge-commit" {
+		skip = "git merge --no-verify"
+	}
+	footer := "To skip this check once: " + skip + " (pre-push, CI and the server still judge the commit)."
 	if f := r.store.Freshness(a.now()); f != "" {
 		footer = "Judged with the " + f + ".\n" + footer
 	}

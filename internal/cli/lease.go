@@ -63,7 +63,7 @@ claim (exit 1), as does a spent change budget.`,
 				}
 				claims = append(claims, store.Claim{
 					Resource: id, Owner: r.email, Domain: d, TTL: dur,
-					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Now: a.now(),
+					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain,
 				})
 			}
 			what := strings.Join(args, " ")
@@ -167,7 +167,7 @@ func (a *app) renewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l, err := r.store.Renew(store.Renewal{Resource: args[0], By: r.email, Domains: ds, TTL: dur, Now: a.now()})
+			l, err := r.store.Renew(store.Renewal{Resource: args[0], By: r.email, Domains: ds, TTL: dur})
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {
 				return refusef("renew %s: %v; claim it instead: oxygen claim %s", args[0], err, args[0])
@@ -200,14 +200,16 @@ func (a *app) releaseCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := r.resource(args[0]); err != nil {
+			// A lease on a resource the policy has since dropped can still be
+			// released: it would hold its domain's budget until it lapsed.
+			if err := r.resource(args[0]); err != nil && !r.onRecord(args[0]) {
 				return err
 			}
 			ds, err := r.domains()
 			if err != nil {
 				return err
 			}
-			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Now: a.now()})
+			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds})
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {
 				return refusef("release %s: %v; ask %s to release it", args[0], err, nh.Lease.Owner)

@@ -168,3 +168,17 @@ func (r *repo) resource(id string) error {
 	}
 	return fmt.Errorf("unknown resource %q (the policy has %s)", id, strings.Join(ids, ", "))
 }
+
+// onRecord reports whether the store holds a lease record for resource.
+func (r *repo) onRecord(resource string) bool {
+	st, err := r.store.Current()
+	if err != nil || !policy.ValidName(resource) {
+		return false
+	}
+	for _, l := range st.Leases {
+		if l.Resource == resource {
+			return true
+		}
+	}
+	return false
+}

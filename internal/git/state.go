@@ -86,8 +86,12 @@ func (r Runner) PushCAS(remote, ref, old, commit string) error {
 		if !strings.HasPrefix(line, "!") {
 			continue
 		}
-		if strings.Contains(line, "stale info") || strings.Contains(line, "fetch first") || strings.Contains(line, "non-fast-forward") || strings.Contains(line, "already exists") {
-			return ErrLostRace
+		// The ref moved: seen by the client (stale info), or by the server
+		// in its ref transaction when two pushes land together.
+		for _, race := range []string{"stale info", "fetch first", "non-fast-forward", "already exists", "failed to update ref"} {
+			if strings.Contains(line, race) {
+				return fmt.Errorf("%w (%s)", ErrLostRace, strings.TrimSpace(line[strings.LastIndexByte(line, '\t')+1:]))
+			}
 		}
 		return fmt.Errorf("the remote refused the state update: %s %s", strings.TrimSpace(line), firstLine(gerr.Stderr))
 	}

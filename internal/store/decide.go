@@ -22,6 +22,20 @@ var noChange = change{}
 
 func (c change) empty() bool { return c.event.Op == "" }
 
+// holding reports whether l still holds its resource at now. A lease that
+// has not started yet (created on a clock ahead of this one, or after a
+// reading of now that a retry made stale) holds it too: only its end frees it.
+func holding(l policy.Lease, now time.Time) bool { return now.Before(l.End()) }
+
+// decisionTime is the request's time, or the clock's when it has none: a
+// store decides at the moment it decides, attempt after attempt.
+func decisionTime(t time.Time) time.Time {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
 func find(st policy.State, resource string) (*policy.Lease, *policy.BrokenLease) {
 	for i := range st.Broken {
 		if st.Broken[i].Resource == resource {
@@ -59,14 +73,15 @@ func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
 	if !policy.ValidName(c.Resource) {
 		return Claimed{}, noChange, fmt.Errorf("resource id %q is not a plain name", c.Resource)
 	}
+	now := decisionTime(c.Now)
 	cur, broken := find(st, c.Resource)
 	var res Claimed
 	switch {
 	case broken != nil:
 		return res, noChange, &BrokenError{*broken}
-	case cur != nil && cur.LiveAt(c.Now, 0) && cur.Domain == c.Domain:
+	case cur != nil && holding(*cur, now) && cur.Domain == c.Domain:
 		return Claimed{Lease: *cur, Existing: true}, noChange, nil
-	case cur != nil && cur.LiveAt(c.Now, 0):
+	case cur != nil && holding(*cur, now):
 		return res, noChange, &HeldError{Lease: *cur}
 	case cur != nil:
 		lapsed := *cur
@@ -74,14 +89,13 @@ func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
 	}
 	var held []policy.Lease // the domain's live leases, for the change budget
 	for _, l := range st.Leases {
-		if l.Domain == c.Domain && l.LiveAt(c.Now, 0) {
+		if l.Domain == c.Domain && holding(l, now) {
 			held = append(held, l)
 		}
 	}
 	if c.Budget > 0 && len(held) >= c.Budget {
 		return res, noChange, &BudgetError{Domain: c.Domain, Limit: c.Budget, Held: held}
 	}
-	now := c.Now.UTC().Truncate(time.Second)
 	res.Lease = policy.Lease{
 		Resource: c.Resource, Owner: c.Owner, Domain: c.Domain,
 		TTL: int64(c.TTL / time.Second), CreatedAt: now, ExpiresAt: now.Add(c.TTL.Truncate(time.Second)),
@@ -106,7 +120,7 @@ func held(st policy.State, resource string, domains []string, now time.Time) (po
 		return policy.Lease{}, &BrokenError{*broken}
 	case cur == nil:
 		return policy.Lease{}, &NotHolderError{}
-	case !cur.LiveAt(now, 0):
+	case !holding(*cur, now):
 		return policy.Lease{}, &NotHolderError{Lease: cur, Lapsed: true}
 	case !slices.Contains(domains, cur.Domain):
 		return policy.Lease{}, &NotHolderError{Lease: cur}
@@ -115,11 +129,11 @@ func held(st policy.State, resource string, domains []string, now time.Time) (po
 }
 
 func decideRenew(st policy.State, r Renewal) (policy.Lease, change, error) {
-	l, err := held(st, r.Resource, r.Domains, r.Now)
+	now := decisionTime(r.Now)
+	l, err := held(st, r.Resource, r.Domains, now)
 	if err != nil {
 		return l, noChange, err
 	}
-	now := r.Now.UTC().Truncate(time.Second)
 	l.TTL = int64(r.TTL / time.Second)
 	l.ExpiresAt = now.Add(r.TTL.Truncate(time.Second))
 	lease := l
@@ -129,7 +143,8 @@ func decideRenew(st policy.State, r Renewal) (policy.Lease, change, error) {
 // decideRelease ends a live lease held by one of the asker's domains, or
 // clears a lapsed one of anybody's (a lapsed lease holds nothing).
 func decideRelease(st policy.State, r Release) (*policy.Lease, change, error) {
-	l, err := held(st, r.Resource, r.Domains, r.Now)
+	now := decisionTime(r.Now)
+	l, err := held(st, r.Resource, r.Domains, now)
 	if nh, ok := err.(*NotHolderError); ok {
 		switch {
 		case nh.Lease == nil:
@@ -141,6 +156,6 @@ func decideRelease(st policy.State, r Release) (*policy.Lease, change, error) {
 	if err != nil {
 		return nil, noChange, err
 	}
-	l.ReleasedAt = r.Now.UTC().Truncate(time.Second)
+	l.ReleasedAt = now
 	return &l, change{event: Event{Op: OpRelease, By: r.By, At: l.ReleasedAt, Lease: l}}, nil
 }

@@ -203,7 +203,7 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 			continue
 		}
 		if errors.Is(err, gitcli.ErrLostRace) {
-			return fmt.Errorf("%s %s kept moving: lost the race %d times, nothing changed; try again", g.remote, g.ref, attempt)
+			return fmt.Errorf("%s %s kept moving: lost the race %d times, nothing changed; try again (last: %v)", g.remote, g.ref, attempt, err)
 		}
 		if err != nil {
 			return fmt.Errorf("%w; nothing changed", err)

@@ -105,7 +105,7 @@ func TestLocalClaim(t *testing.T) {
 	c.Reason, c.Capsule = "migrate", "cap-1"
 	got := mustClaim(t, s, c)
 	want := policy.Lease{Resource: "schema", Owner: "agent@builder.example", Domain: "builder", TTL: 7200,
-		CreatedAt: t0, ExpiresAt: t0.Add(2 * time.Hour), Reason: "migrate", Capsule: "cap-1"}
+		CreatedAt: t0.Add(400 * time.Millisecond), ExpiresAt: t0.Add(2*time.Hour + 400*time.Millisecond), Reason: "migrate", Capsule: "cap-1"}
 	if !sameLease(got.Lease, want) || got.Existing || got.TookOver != nil {
 		t.Fatalf("Claim = %+v, want a new lease %+v", got, want)
 	}
@@ -280,7 +280,7 @@ func TestLocalRenew(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := first
-	want.TTL, want.ExpiresAt = 10800, t0.Add(4*time.Hour)
+	want.TTL, want.ExpiresAt = 10800, t0.Add(4*time.Hour+300*time.Millisecond)
 	if !sameLease(l, want) {
 		t.Errorf("Renew = %+v, want %+v", l, want)
 	}

@@ -41,8 +41,8 @@ type Claim struct {
 	TTL      time.Duration
 	Reason   string
 	Capsule  string
-	Budget   int // live leases the domain may hold at once (the change budget)
-	Now      time.Time
+	Budget   int       // live leases the domain may hold at once (the change budget)
+	Now      time.Time // zero: the clock's time when the store decides
 }
 
 // Claimed is a successful claim.
@@ -58,7 +58,7 @@ type Renewal struct {
 	By       string   // who asks
 	Domains  []string // the asker's domains; one must hold the lease
 	TTL      time.Duration
-	Now      time.Time
+	Now      time.Time // zero: the clock's time when the store decides
 }
 
 // Release asks to end a lease.
@@ -66,7 +66,7 @@ type Release struct {
 	Resource string
 	By       string
 	Domains  []string
-	Now      time.Time
+	Now      time.Time // zero: the clock's time when the store decides
 }
 
 // HeldError refuses a claim: another domain holds a live lease.
