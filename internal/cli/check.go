@@ -282,7 +282,11 @@ func (a *app) prePushHook(r *repo, args []string, stdin []byte) (hookResult, err
 // preReceiveHook is the server's gate.
 func (a *app) preReceiveHook(r *repo, stdin []byte) (hookResult, error) {
 	vs, refsOf, refusals, err := a.preReceive(r, stdin)
-	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: recommitAdvice}, err
+	footer := recommitAdvice
+	if who := pusher(); who != "" {
+		footer = "New commits were judged as " + who + ", who pushes them (as the host says).\n" + footer
+	}
+	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
 }
 
 // chainedHookError is a pre-existing hook that refused.

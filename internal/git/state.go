@@ -41,8 +41,7 @@ func (r Runner) RefID(ref string) (string, error) {
 // FetchRef fetches the remote's ref into the local tracking ref, but only as
 // a fast-forward: a rewritten remote ref is ErrRewritten, not taken.
 func (r Runner) FetchRef(remote, ref, tracking string) error {
-	_, err := r.Run(nil, "fetch",
-		"--quiet",
+	_, err := r.Run(nil, "fetch", // not --quiet: it hides the line that says "non-fast-forward"
 		"--no-tags",               // only this ref
 		"--no-write-fetch-head",   // leave FETCH_HEAD to the user
 		"--no-recurse-submodules", // nothing else
