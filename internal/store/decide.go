@@ -73,6 +73,9 @@ func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
 	if !policy.ValidName(c.Resource) {
 		return Claimed{}, noChange, fmt.Errorf("resource id %q is not a plain name", c.Resource)
 	}
+	if err := validTTL(c.TTL); err != nil {
+		return Claimed{}, noChange, err
+	}
 	now := decisionTime(c.Now)
 	cur, broken := find(st, c.Resource)
 	var res Claimed
@@ -128,7 +131,18 @@ func held(st policy.State, resource string, domains []string, now time.Time) (po
 	return *cur, nil
 }
 
+// validTTL keeps a lease within what a lease file may say.
+func validTTL(d time.Duration) error {
+	if d < policy.MinTTL || d > policy.LongestTTL {
+		return fmt.Errorf("ttl %s is not between %s and %s", d, policy.MinTTL, policy.LongestTTL)
+	}
+	return nil
+}
+
 func decideRenew(st policy.State, r Renewal) (policy.Lease, change, error) {
+	if err := validTTL(r.TTL); err != nil {
+		return policy.Lease{}, noChange, err
+	}
 	now := decisionTime(r.Now)
 	l, err := held(st, r.Resource, r.Domains, now)
 	if err != nil {
