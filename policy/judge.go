@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/bmatcuk/doublestar/v4"
 )
 
 // Lease is a time-limited claim on one resource by one domain.
@@ -44,8 +46,10 @@ type BrokenLease struct {
 
 // State is what the coordination store knows, as the judge needs it.
 type State struct {
-	Leases []Lease // current leases, or the whole history of them
-	Broken []BrokenLease
+	Leases   []Lease // current leases, or the whole history of them
+	Broken   []BrokenLease
+	Capsules []Capsule
+	Signals  []Signal
 }
 
 // With returns a copy of the state in which l is the lease of its resource.
@@ -56,7 +60,8 @@ func (st State) With(l Lease) State {
 			leases = append(leases, cur)
 		}
 	}
-	return State{Leases: append(leases, l), Broken: st.Broken}
+	st.Leases = append(leases, l)
+	return st
 }
 
 // ChangeSet is one set of changed paths made by one committer at one time.
@@ -67,6 +72,7 @@ type ChangeSet struct {
 	At        time.Time
 	Skew      time.Duration // how far At may be off the store's clock
 	Paths     []string
+	Council   []string // council calls the change cites (Council: trailers)
 }
 
 // Rule names, as printed and as in --json.
@@ -76,6 +82,9 @@ const (
 	RuleHeldByOther  = "held-by-other"
 	RuleBrokenLease  = "broken-lease"
 	RuleAmbiguousOwn = "ambiguous-ownership"
+	RuleNoHandshake  = "no-handshake"
+	RuleOutOfScope   = "out-of-scope"
+	RuleRiskBudget   = "risk-budget"
 )
 
 // Violation is one reason a change set is refused.
@@ -96,9 +105,11 @@ type Violation struct {
 // path order as given. An empty result means the change is allowed.
 func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 	domains := p.DomainsOf(cs.Committer)
+	scopes := st.InProgress(cs.Committer, "", cs.At.Add(cs.Skew))
 	var out []Violation
 	var buf, owners []*Rule
 	var seen []string // resources already judged for this path
+	var shared []string
 	for _, path := range cs.Paths {
 		buf = p.classifier.Match(buf[:0], path)
 		owners, seen = owners[:0], seen[:0]
@@ -117,18 +128,110 @@ func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 				out = append(out, v)
 			}
 		}
-		if len(owners) > 1 {
+		if len(seen) > 0 {
+			shared = append(shared, path)
+		}
+		switch {
+		case len(owners) > 1:
 			out = append(out, Violation{
 				Path: path, Domain: owners[0].Name, Glob: owners[0].Glob, Rule: RuleAmbiguousOwn,
 				Reason: "ambiguous ownership: in the core surface of " + describeOwners(owners),
 				Fix:    "edit the domains' core globs in resources.yaml so that one domain owns this path (the protocol's classes-and-lexicon step), and commit that first",
 			})
+		case len(owners) == 1 && !contains(domains, owners[0].Name):
+			if v, bad := judgeSovereignty(cs, st, domains, path, owners[0]); bad {
+				out = append(out, v)
+			}
 		}
+		if v, bad := judgeScope(scopes, path); bad {
+			out = append(out, v)
+		}
+	}
+	if v, bad := p.judgeRisk(cs, st, shared); bad {
+		out = append(out, v)
 	}
 	for i := range out {
 		out[i].Commit, out[i].Subject = cs.Commit, cs.Subject
 	}
 	return out
+}
+
+// judgeSovereignty: a path in another domain's core surface needs a
+// handshake, a missive naming it that the owner acknowledged.
+func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, owner *Rule) (Violation, bool) {
+	v := Violation{Path: path, Domain: owner.Name, Glob: owner.Glob, Rule: RuleNoHandshake}
+	if len(domains) == 0 {
+		v.Reason = fmt.Sprintf("in the core surface of %s, and %s is a member of no domain that could send it a missive", owner.Name, orUnknown(cs.Committer))
+		v.Fix = fmt.Sprintf("commit as a member of a domain, or add %s to a domain's members in %s", orUnknown(cs.Committer), FileName)
+		return v, true
+	}
+	done, waiting := st.Handshake(domains, owner.Name, path, cs.At.Add(cs.Skew))
+	switch {
+	case done != nil:
+		return v, false
+	case waiting != nil:
+		v.Reason = fmt.Sprintf("in the core surface of %s: missive %s waits for %s to acknowledge it", owner.Name, waiting.ID, owner.Name)
+		v.Fix = fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner.Name, waiting.ID)
+	default:
+		v.Reason = fmt.Sprintf("in the core surface of %s: changing it from %s needs a handshake", owner.Name, strings.Join(domains, " or "))
+		v.Fix = fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner.Name, shellQuote(path), owner.Name)
+	}
+	return v, true
+}
+
+// judgeScope: while the committer owns in-progress capsules that name a
+// scope, every path must fall inside one of them.
+func judgeScope(capsules []Capsule, path string) (Violation, bool) {
+	var ids, globs []string
+	for _, c := range capsules {
+		if len(c.Scope) == 0 {
+			return Violation{}, false // a capsule without a scope bounds nothing
+		}
+		for _, g := range c.Scope {
+			if doublestar.MatchUnvalidated(g, path) {
+				return Violation{}, false
+			}
+		}
+		ids, globs = append(ids, c.ID), append(globs, c.Scope...)
+	}
+	if len(ids) == 0 {
+		return Violation{}, false
+	}
+	return Violation{
+		Path: path, Rule: RuleOutOfScope,
+		Reason: fmt.Sprintf("outside the scope of your in-progress capsule %s (%s)", strings.Join(ids, ", "), strings.Join(globs, ", ")),
+		Fix:    fmt.Sprintf("leave it out of this commit, or close the capsule (oxygen done %s) and assign one whose --scope covers it", ids[0]),
+	}, true
+}
+
+// judgeRisk: one change may touch at most risk_paths_per_commit shared
+// paths, unless it cites a granted council call.
+func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, bool) {
+	limit := p.Budgets.RiskPathsPerCommit
+	if len(shared) <= limit {
+		return Violation{}, false
+	}
+	for _, id := range cs.Council {
+		// A call spent on another act (a claim, an assignment) lifts nothing more.
+		if s := st.Granted(id, cs.At.Add(cs.Skew)); s != nil && s.UsedAt.IsZero() {
+			return Violation{}, false
+		}
+	}
+	return Violation{
+		Path: shared[limit], Rule: RuleRiskBudget,
+		Reason: fmt.Sprintf("risk budget spent: this change touches %d shared-resource paths, and one change may touch %d", len(shared), limit),
+		Fix:    "split it into smaller commits, or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and, once granted, cite it with a `Council: ID` trailer (OXYGEN_COUNCIL=ID for the pre-commit hook)",
+	}, true
+}
+
+// shellQuote quotes a path for a command line when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path string, r *Rule) (Violation, bool) {

@@ -215,7 +215,16 @@ func TestJudge(t *testing.T) {
 			want: []want{{path: "docs/ui/button.md", rule: policy.RuleAmbiguousOwn, domain: "scribe", glob: "docs/**",
 				reason: []string{"scribe (docs/**) and gems (docs/ui/**)"}, fix: []string{"resources.yaml"}}},
 		},
-		{name: "one owner is not ambiguous", committer: builder, paths: []string{"docs/guide.md", "ui/x"}},
+		{
+			// One owner each: no ambiguity. From builder they are another
+			// domain's core, which needs a handshake, and nothing more.
+			name: "one owner is not ambiguous", committer: builder, paths: []string{"docs/guide.md", "ui/x"},
+			want: []want{
+				{path: "docs/guide.md", resource: "-", rule: policy.RuleNoHandshake, domain: "scribe", glob: "docs/**"},
+				{path: "ui/x", resource: "-", rule: policy.RuleNoHandshake, domain: "gems", glob: "ui/**"},
+			},
+		},
+		{name: "one owner is not ambiguous: its own member", committer: "cy@scribe.example", paths: []string{"docs/guide.md", "docs/ui.md"}},
 		{
 			name: "two globs of one resource: one violation", committer: builder,
 			paths: []string{"db/schema.sql"},
@@ -299,14 +308,29 @@ func dump(vs []policy.Violation) string {
 	return b.String()
 }
 
+// TestShadowEditFixIsExact: in the reference policy the schema file is also
+// in scribe's core, so builder is told both exact fixes, the claim first.
 func TestShadowEditFixIsExact(t *testing.T) {
 	p := reference(t)
 	vs := p.Judge(policy.ChangeSet{Committer: "ada@builder.example", At: t0, Paths: []string{"tools/plan-registry/schema.yaml"}}, policy.State{})
-	if len(vs) != 1 {
-		t.Fatalf("got %d violations, want 1:\n%s", len(vs), dump(vs))
+	if len(vs) != 2 {
+		t.Fatalf("got %d violations, want 2:\n%s", len(vs), dump(vs))
 	}
 	if vs[0].Fix != "oxygen claim schema" || vs[0].Rule != policy.RuleShadowEdit || vs[0].Resource != "schema" {
 		t.Errorf("got %+v, want a shadow edit of schema fixed by `oxygen claim schema`", vs[0])
+	}
+	const fix = "oxygen signal missive --to scribe --file tools/plan-registry/schema.yaml --subject WHY, then ask scribe to acknowledge it"
+	if vs[1].Fix != fix || vs[1].Rule != policy.RuleNoHandshake || vs[1].Domain != "scribe" || vs[1].Resource != "" {
+		t.Errorf("got %+v, want a missing handshake with scribe fixed by `%s`", vs[1], fix)
+	}
+
+	// A member of scribe needs no handshake: the claim alone is the fix.
+	vs = p.Judge(policy.ChangeSet{Committer: "ada@scribe.example", At: t0, Paths: []string{"tools/plan-registry/schema.yaml"}}, policy.State{})
+	if len(vs) != 1 {
+		t.Fatalf("scribe: got %d violations, want 1:\n%s", len(vs), dump(vs))
+	}
+	if vs[0].Fix != "oxygen claim schema" || vs[0].Rule != policy.RuleShadowEdit || vs[0].Resource != "schema" || vs[0].Domain != "scribe" {
+		t.Errorf("scribe: got %+v, want a shadow edit of schema for scribe fixed by `oxygen claim schema`", vs[0])
 	}
 }
 
@@ -352,5 +376,333 @@ func TestLeaseEndAndLiveAt(t *testing.T) {
 		if got := tt.l.End(); !got.Equal(tt.end) {
 			t.Errorf("%s: End = %v, want %v", tt.name, got, tt.end)
 		}
+	}
+}
+
+// missive is a missive sent at t0+sent from domain from to domain to, naming files.
+func missive(id, from, to string, sent time.Duration, files []string, acks ...policy.Ack) policy.Signal {
+	return policy.Signal{
+		ID: id, Kind: policy.SignalMissive, From: from, By: "someone@" + from + ".example", To: []string{to},
+		Files: files, Subject: "why", CreatedAt: t0.Add(sent), Acks: acks,
+	}
+}
+
+// ack is domain's acknowledgement at t0+at.
+func ack(domain string, at time.Duration) policy.Ack {
+	return policy.Ack{Domain: domain, By: "someone@" + domain + ".example", At: t0.Add(at)}
+}
+
+// TestJudgeCoreSurface: a path in another domain's core surface needs a
+// handshake, a missive from one of the committer's domains to the owner that
+// names exactly that path and that the owner acknowledged by the change's time.
+func TestJudgeCoreSurface(t *testing.T) {
+	p := load(t, judgePolicy)
+	const (
+		builder = "bob@builder.example"
+		both    = "ada@both.example" // builder and scribe
+		guide   = "docs/guide.md"
+	)
+	needs := want{path: guide, resource: "-", rule: policy.RuleNoHandshake, domain: "scribe", glob: "docs/**",
+		reason: []string{"in the core surface of scribe: changing it from builder needs a handshake"},
+		fix:    []string{"oxygen signal missive --to scribe --file docs/guide.md --subject WHY, then ask scribe to acknowledge it"}}
+	waits := func(id string) want {
+		return want{path: guide, resource: "-", rule: policy.RuleNoHandshake, domain: "scribe", glob: "docs/**",
+			reason: []string{"in the core surface of scribe: missive " + id + " waits for scribe to acknowledge it"},
+			fix:    []string{"oxygen signal ack " + id}}
+	}
+	tests := []struct {
+		name      string
+		committer string
+		at        time.Duration // after t0
+		skew      time.Duration
+		paths     []string
+		signals   []policy.Signal
+		want      []want
+	}{
+		{name: "no handshake", committer: builder, at: time.Hour, paths: []string{guide}, want: []want{needs}},
+		{
+			name: "an acknowledged missive naming exactly the path", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{guide}, ack("scribe", 10*time.Minute))},
+		},
+		{
+			name: "one missive naming two paths covers both", committer: builder, at: time.Hour, paths: []string{"docs/a.md", guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{"docs/a.md", guide}, ack("scribe", 10*time.Minute))},
+		},
+		{
+			name: "a missive naming another path", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{"docs/other.md"}, ack("scribe", 10*time.Minute))},
+			want:    []want{needs},
+		},
+		{
+			name: "a missive naming the folder or a glob is not the exact path", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{"docs", "docs/", "docs/**", "docs/*.md"}, ack("scribe", 10*time.Minute))},
+			want:    []want{needs},
+		},
+		{
+			name: "covers only the path it names", committer: builder, at: time.Hour, paths: []string{"docs/a.md", guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{guide}, ack("scribe", 10*time.Minute))},
+			want: []want{{path: "docs/a.md", rule: policy.RuleNoHandshake, domain: "scribe",
+				fix: []string{"oxygen signal missive --to scribe --file docs/a.md --subject WHY"}}},
+		},
+		{
+			name: "unacknowledged: waits for the owner's ack", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-7", "builder", "scribe", 0, []string{guide})},
+			want:    []want{waits("M-7")},
+		},
+		{
+			name: "acknowledged by a domain that is not the owner", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-7", "builder", "scribe", 0, []string{guide}, ack("gems", 10*time.Minute), ack("builder", 10*time.Minute))},
+			want:    []want{waits("M-7")},
+		},
+		{
+			name: "acknowledged after the change's time", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-7", "builder", "scribe", 0, []string{guide}, ack("scribe", 2*time.Hour))},
+			want:    []want{waits("M-7")},
+		},
+		{
+			name: "acknowledged at the change's time", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{guide}, ack("scribe", time.Hour))},
+		},
+		{
+			name: "skew: acknowledged within skew after the change", committer: builder, at: time.Hour, skew: 30 * time.Second, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{guide}, ack("scribe", time.Hour+30*time.Second))},
+		},
+		{
+			name: "skew: acknowledged beyond skew after the change", committer: builder, at: time.Hour, skew: 30 * time.Second, paths: []string{guide},
+			signals: []policy.Signal{missive("M-7", "builder", "scribe", 0, []string{guide}, ack("scribe", time.Hour+31*time.Second))},
+			want:    []want{waits("M-7")},
+		},
+		{
+			name: "sent after the change: no handshake for it", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 2*time.Hour, []string{guide}, ack("scribe", 3*time.Hour))},
+			want:    []want{needs},
+		},
+		{
+			name: "a missive from another domain", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "gems", "scribe", 0, []string{guide}, ack("scribe", 10*time.Minute))},
+			want:    []want{needs},
+		},
+		{
+			name: "a missive to another domain", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "gems", 0, []string{guide}, ack("gems", 10*time.Minute), ack("scribe", 10*time.Minute))},
+			want:    []want{needs},
+		},
+		{
+			name: "a council call is not a missive", committer: builder, at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{func() policy.Signal {
+				s := missive("C-1", "builder", "scribe", 0, []string{guide}, ack("scribe", 10*time.Minute))
+				s.Kind = policy.SignalCouncilCall
+				return s
+			}()},
+			want: []want{needs},
+		},
+		{name: "a member of the owning domain needs none", committer: "cy@scribe.example", at: time.Hour, paths: []string{guide}},
+		{name: "a member of the owner and another domain needs none", committer: both, at: time.Hour, paths: []string{guide}},
+		{name: "own core surface needs none", committer: builder, at: time.Hour, paths: []string{"deploy/run.sh"}},
+		{
+			name: "two domains: the reason names both, the fix the owner", committer: both, at: time.Hour, paths: []string{"ui/x"},
+			want: []want{{path: "ui/x", resource: "-", rule: policy.RuleNoHandshake, domain: "gems", glob: "ui/**",
+				reason: []string{"in the core surface of gems: changing it from builder or scribe needs a handshake"},
+				fix:    []string{"oxygen signal missive --to gems --file ui/x --subject WHY, then ask gems to acknowledge it"}}},
+		},
+		{
+			name: "two domains: a missive from the second counts", committer: both, at: time.Hour, paths: []string{"ui/x"},
+			signals: []policy.Signal{missive("M-1", "scribe", "gems", 0, []string{"ui/x"}, ack("gems", 10*time.Minute))},
+		},
+		{
+			name: "committer in no domain", committer: "eve@nowhere.example", at: time.Hour, paths: []string{guide},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, []string{guide}, ack("scribe", 10*time.Minute))},
+			want: []want{{path: guide, resource: "-", rule: policy.RuleNoHandshake, domain: "scribe",
+				reason: []string{"in the core surface of scribe", "eve@nowhere.example is a member of no domain"},
+				fix:    []string{"eve@nowhere.example", "resources.yaml"}}},
+		},
+		{
+			name: "a path that needs quoting is quoted in the fix", committer: builder, at: time.Hour, paths: []string{"docs/a b.md"},
+			want: []want{{path: "docs/a b.md", rule: policy.RuleNoHandshake, fix: []string{"--file 'docs/a b.md' --subject WHY"}}},
+		},
+		{
+			name: "ambiguous ownership is not also a missing handshake", committer: builder, at: time.Hour, paths: []string{"docs/ui/a"},
+			want: []want{{path: "docs/ui/a", rule: policy.RuleAmbiguousOwn}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: tt.committer, At: t0.Add(tt.at), Skew: tt.skew, Paths: tt.paths}
+			got := p.Judge(cs, policy.State{Signals: tt.signals})
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), dump(got))
+			}
+			for i, w := range tt.want {
+				checkViolation(t, got[i], w)
+			}
+		})
+	}
+}
+
+// TestHandshakeAndLease: a resource in another domain's core needs both its
+// lease and the handshake; neither stands in for the other.
+func TestHandshakeAndLease(t *testing.T) {
+	p := reference(t)
+	const path = "tools/plan-registry/schema.yaml"
+	shake := missive("M-1", "builder", "scribe", 0, []string{path}, ack("scribe", time.Minute))
+	cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: "ada@builder.example", At: t0.Add(time.Hour), Paths: []string{path}}
+	tests := []struct {
+		name string
+		st   policy.State
+		want []want
+	}{
+		{name: "lease and handshake", st: policy.State{Leases: []policy.Lease{lease("schema", "builder")}, Signals: []policy.Signal{shake}}},
+		{
+			name: "lease only", st: policy.State{Leases: []policy.Lease{lease("schema", "builder")}},
+			want: []want{{path: path, resource: "-", rule: policy.RuleNoHandshake, domain: "scribe", glob: "tools/plan-registry/**"}},
+		},
+		{
+			name: "handshake only", st: policy.State{Signals: []policy.Signal{shake}},
+			want: []want{{path: path, resource: "schema", rule: policy.RuleShadowEdit, domain: "builder", fix: []string{"oxygen claim schema"}}},
+		},
+		{
+			name: "handshake, but the owner holds the lease", st: policy.State{Leases: []policy.Lease{lease("schema", "scribe")}, Signals: []policy.Signal{shake}},
+			want: []want{{path: path, resource: "schema", rule: policy.RuleHeldByOther, holder: "scribe"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := p.Judge(cs, tt.st)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), dump(got))
+			}
+			for i, w := range tt.want {
+				checkViolation(t, got[i], w)
+			}
+		})
+	}
+}
+
+// TestJudgeScope: while the committer owns an in-progress capsule with a
+// scope, every path of the change must fall inside one of its globs.
+func TestJudgeScope(t *testing.T) {
+	p := load(t, judgePolicy)
+	const builder = "bob@builder.example"
+	capsule := func(id, owner string, created time.Duration, scope ...string) policy.Capsule {
+		return policy.Capsule{ID: id, Owner: owner, Domain: "builder", Status: policy.CapsuleInProgress, Scope: scope, CreatedAt: t0.Add(created), By: "lead@builder.example"}
+	}
+	closed := func(c policy.Capsule, at time.Duration) policy.Capsule {
+		c.Status, c.ClosedAt = policy.CapsuleDone, t0.Add(at)
+		return c
+	}
+	tests := []struct {
+		name     string
+		at       time.Duration
+		paths    []string
+		capsules []policy.Capsule
+		want     []want
+	}{
+		{name: "no capsule: anywhere", at: time.Hour, paths: []string{"src/a.go", "README.md"}},
+		{name: "inside the scope", at: time.Hour, paths: []string{"src/a.go", "src/x/b.go"}, capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**")}},
+		{
+			name: "outside the scope", at: time.Hour, paths: []string{"src/a.go", "README.md"},
+			capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**")},
+			want: []want{{path: "README.md", resource: "-", domain: "-", rule: policy.RuleOutOfScope,
+				reason: []string{"outside the scope of your in-progress capsule C-1 (src/**)"},
+				fix:    []string{"leave it out of this commit", "oxygen done C-1"}}},
+		},
+		{
+			name: "two capsules: inside either", at: time.Hour, paths: []string{"src/a.go", "lib/b.go"},
+			capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**"), capsule("C-2", builder, 0, "lib/**")},
+		},
+		{
+			name: "two capsules: outside both", at: time.Hour, paths: []string{"README.md"},
+			capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**"), capsule("C-2", builder, 0, "lib/**", "test/**")},
+			want:     []want{{path: "README.md", rule: policy.RuleOutOfScope, reason: []string{"C-1, C-2", "src/**, lib/**, test/**"}}},
+		},
+		{name: "a capsule without a scope bounds nothing", at: time.Hour, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**"), capsule("C-2", builder, 0)}},
+		{name: "another owner's capsule", at: time.Hour, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", "cy@builder.example", 0, "src/**")}},
+		{name: "closed before the change", at: time.Hour, paths: []string{"README.md"}, capsules: []policy.Capsule{closed(capsule("C-1", builder, 0, "src/**"), 30*time.Minute)}},
+		{
+			name: "closed after the change: it was in progress", at: time.Hour, paths: []string{"README.md"},
+			capsules: []policy.Capsule{closed(capsule("C-1", builder, 0, "src/**"), 2*time.Hour)},
+			want:     []want{{path: "README.md", rule: policy.RuleOutOfScope}},
+		},
+		{name: "assigned after the change", at: time.Hour, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", builder, 2*time.Hour, "src/**")}},
+		{
+			name: "out of scope and a shadow edit: both", at: time.Hour, paths: []string{"store/x"},
+			capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**")},
+			want: []want{
+				{path: "store/x", resource: "storage", rule: policy.RuleShadowEdit},
+				{path: "store/x", rule: policy.RuleOutOfScope},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: builder, At: t0.Add(tt.at), Paths: tt.paths}
+			got := p.Judge(cs, policy.State{Capsules: tt.capsules})
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), dump(got))
+			}
+			for i, w := range tt.want {
+				checkViolation(t, got[i], w)
+			}
+		})
+	}
+}
+
+// TestJudgeRiskBudget: one change may touch at most risk_paths_per_commit
+// shared-resource paths unless it cites a council call granted by its time.
+func TestJudgeRiskBudget(t *testing.T) {
+	p := load(t, `version: 1
+domains:
+  builder:
+    members: ["*@builder.example"]
+  scribe:
+    members: ["*@scribe.example"]
+    core: ["docs/**"]
+resources:
+  storage:
+    paths: ["store/**"]
+budgets:
+  risk_paths_per_commit: 2
+`)
+	council := func(id string, acks ...policy.Ack) policy.Signal {
+		return policy.Signal{ID: id, Kind: policy.SignalCouncilCall, From: "builder", By: "bob@builder.example",
+			To: []string{"builder", "scribe"}, Subject: "big move", CreatedAt: t0, Acks: acks}
+	}
+	granted := council("CC-1", ack("builder", time.Minute), ack("scribe", 2*time.Minute))
+	three := []string{"store/a", "store/b", "store/c"}
+	over := want{path: "store/c", resource: "-", domain: "-", rule: policy.RuleRiskBudget,
+		reason: []string{"risk budget spent: this change touches 3 shared-resource paths, and one change may touch 2"},
+		fix:    []string{"split it into smaller commits", "Council: ID"}}
+	tests := []struct {
+		name    string
+		paths   []string
+		cite    []string
+		signals []policy.Signal
+		want    []want
+	}{
+		{name: "at the budget", paths: []string{"store/a", "store/b"}},
+		{name: "paths that are no resource do not count", paths: []string{"store/a", "src/x", "store/b", "src/y", "README.md"}},
+		{name: "over the budget", paths: three, want: []want{over}},
+		{name: "over, citing a granted council call", paths: three, cite: []string{"CC-1"}, signals: []policy.Signal{granted}},
+		{name: "over, citing an unknown call and a granted one", paths: three, cite: []string{"CC-9", "CC-1"}, signals: []policy.Signal{granted}},
+		{name: "over, a granted call not cited", paths: three, signals: []policy.Signal{granted}, want: []want{over}},
+		{name: "over, citing a call not yet granted by all", paths: three, cite: []string{"CC-2"}, signals: []policy.Signal{council("CC-2", ack("builder", time.Minute))}, want: []want{over}},
+		{name: "over, citing a call granted after the change", paths: three, cite: []string{"CC-3"}, signals: []policy.Signal{council("CC-3", ack("builder", time.Minute), ack("scribe", 2*time.Hour))}, want: []want{over}},
+		{
+			name: "over, citing an acknowledged missive", paths: three, cite: []string{"M-1"},
+			signals: []policy.Signal{missive("M-1", "builder", "scribe", 0, three, ack("scribe", time.Minute))}, want: []want{over},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leases := []policy.Lease{lease("storage", "builder")} // the budget, not the lease, is at stake
+			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: "bob@builder.example", At: t0.Add(time.Hour), Paths: tt.paths, Council: tt.cite}
+			got := p.Judge(cs, policy.State{Leases: leases, Signals: tt.signals})
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), dump(got))
+			}
+			for i, w := range tt.want {
+				checkViolation(t, got[i], w)
+			}
+		})
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/install"
+	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -96,7 +98,10 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	if err != nil {
 		return nil, err
 	}
-	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths}, st), nil
+	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
+	// for the Council: trailer it will carry.
+	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
+	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), nil
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content
@@ -244,6 +249,9 @@ pre-receive gate has no such switch.`,
 			for _, e := range res.refusals {
 				fmt.Fprintf(a.stderr, "oxygen: refused: %v\n", e)
 			}
+			if len(res.violations)+len(res.refusals) > 0 {
+				a.recordDeadEnd(r, name, res)
+			}
 			err = a.report(res.violations, false, res.footer, res.refsOf)
 			if err == nil && len(res.refusals) > 0 {
 				err = &silentError{code: exitRefused}
@@ -253,6 +261,31 @@ pre-receive gate has no such switch.`,
 	}
 	c.DisableFlagParsing = true // git's arguments pass through untouched
 	return c
+}
+
+// recordDeadEnd keeps the refusal as the protocol's dead_end artifact. It
+// cannot change the outcome: a failure to write it is only reported.
+func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
+	d := store.DeadEnd{Hook: hook, Who: r.email, At: a.now()}
+	if who := pusher(); hook == "pre-receive" && who != "" {
+		d.Who = who
+	}
+	add := func(list []string, v string) []string {
+		if v == "" || slices.Contains(list, v) {
+			return list
+		}
+		return append(list, v)
+	}
+	for _, v := range res.violations {
+		d.Commits, d.Paths, d.Resources = add(d.Commits, v.Commit), add(d.Paths, v.Path), add(d.Resources, v.Resource)
+		d.Why, d.Fix = add(d.Why, v.Reason), add(d.Fix, v.Fix)
+	}
+	for _, e := range res.refusals {
+		d.Why = add(d.Why, e.Error())
+	}
+	if err := store.OpenLocal(storeRoot(r.dirs)).RecordDeadEnd(d); err != nil {
+		fmt.Fprintf(a.stderr, "oxygen: warning: could not record the dead end: %v\n", err)
+	}
 }
 
 // commitHook judges the staged change as the next commit.

@@ -14,9 +14,10 @@ import (
 
 // recommitAdvice follows a refusal of commits that exist already: a lease
 // claimed now covers commits made from now on, so they must be made again.
-const recommitAdvice = `A lease covers the commits made while it is live. After claiming, make the
-refused commits again under it: git commit --amend --no-edit (the last one)
-or git rebase --force-rebase BASE (several); or ask the holder to release.`
+const recommitAdvice = `A commit is judged at the time it was made. After the fix (a claim, a
+handshake, a council call), make the refused commits again:
+git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
+(several); or ask the holder to release.`
 
 // judgeCommits judges each commit as its committer (or as the identity as,
 // where a server knows who pushes), at its committer time (give or take the
@@ -46,7 +47,13 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.V
 	if err != nil {
 		return nil, err
 	}
-	st := policy.State{Leases: history}
+	// Capsules and signals keep their times and are never deleted: the
+	// current records answer for the past too. Leases come from the history.
+	st, err := r.store.Current()
+	if err != nil {
+		return nil, err
+	}
+	st.Leases = history
 	var out []policy.Violation
 	for i, c := range commits {
 		p := policies[i]
@@ -55,7 +62,7 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.V
 		}
 		out = append(out, p.Judge(policy.ChangeSet{
 			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
-			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths,
+			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
 		}, st)...)
 	}
 	return out, nil

@@ -30,7 +30,7 @@ func ttlFlag(p *policy.Policy, s string) (time.Duration, error) {
 }
 
 func (a *app) claimCommand() *cobra.Command {
-	var ttl, reason, domain, capsule string
+	var ttl, reason, domain, capsule, council string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "claim RESOURCE...",
@@ -39,7 +39,8 @@ func (a *app) claimCommand() *cobra.Command {
 so that your commits to their paths are allowed. Several resources are
 claimed together or not at all. Claiming what your domain already holds
 answers with the existing lease. Another domain's live lease refuses the
-claim (exit 1), as does a spent change budget.`,
+claim (exit 1), as does a spent change budget, unless --council cites a
+granted council call, which it then uses up.`,
 		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeResources,
@@ -63,7 +64,7 @@ claim (exit 1), as does a spent change budget.`,
 				}
 				claims = append(claims, store.Claim{
 					Resource: id, Owner: r.email, Domain: d, TTL: dur,
-					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain,
+					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Council: council,
 				})
 			}
 			what := strings.Join(args, " ")
@@ -74,9 +75,9 @@ claim (exit 1), as does a spent change budget.`,
 			case errors.As(err, &held):
 				return refusef("claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", what, err, held.Lease.Owner, held.Lease.Resource)
 			case errors.As(err, &budget):
-				return refusef("claim %s: %v; release one first (oxygen release RESOURCE)", what, err)
+				return refusef("claim %s: %v; release one first (oxygen release RESOURCE), or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and claim with --council ID once granted", what, err)
 			case err != nil:
-				return fmt.Errorf("claim %s: %w", what, err)
+				return protocolError("claim "+what, err)
 			}
 			if asJSON {
 				leases := make([]policy.Lease, len(res))
@@ -103,6 +104,7 @@ claim (exit 1), as does a spent change budget.`,
 	c.Flags().StringVar(&reason, "reason", "", "why you need it, shown to others")
 	c.Flags().StringVar(&domain, "domain", "", "the domain to claim for, if you are in several (or set OXYGEN_DOMAIN)")
 	c.Flags().StringVar(&capsule, "capsule", "", "the context capsule this work belongs to")
+	c.Flags().StringVar(&council, "council", "", "a granted council call that lifts the change budget")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the leases as a JSON list")
 	return c
 }
@@ -188,11 +190,14 @@ func (a *app) renewCommand() *cobra.Command {
 }
 
 func (a *app) releaseCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, force bool
+	var council string
 	c := &cobra.Command{
 		Use:               "release RESOURCE",
 		Short:             "End a lease your domain holds",
-		Long:              "End a lease your domain holds. Releasing a free resource does nothing; a lapsed lease may be cleared by anyone.",
+		Long: `End a lease your domain holds. Releasing a free resource does nothing; a
+lapsed lease may be cleared by anyone. Another domain's live lease can be
+released only with --force and a granted council call (--council ID).`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -209,13 +214,16 @@ func (a *app) releaseCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds})
+			if force && council == "" {
+				return errors.New("--force needs --council ID: a granted council call")
+			}
+			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {
-				return refusef("release %s: %v; ask %s to release it", args[0], err, nh.Lease.Owner)
+				return refusef("release %s: %v; ask %s to release it, or raise a council call and release with --force --council ID", args[0], err, nh.Lease.Owner)
 			}
 			if err != nil {
-				return fmt.Errorf("release %s: %w", args[0], err)
+				return protocolError("release "+args[0], err)
 			}
 			if asJSON {
 				return writeJSON(a.stdout, l)
@@ -228,6 +236,8 @@ func (a *app) releaseCommand() *cobra.Command {
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&force, "force", false, "release another domain's live lease (needs --council)")
+	c.Flags().StringVar(&council, "council", "", "the granted council call that allows --force")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the released lease as JSON (null if there was none)")
 	return c
 }

@@ -84,6 +84,9 @@ func exitCode(err error) int {
 		held     *store.HeldError
 		budget   *store.BudgetError
 		notHeld  *store.NotHolderError
+		council  *store.CouncilError
+		exists   *store.ExistsError
+		member   *store.NotMemberError
 		chainErr *chainedHookError
 	)
 	switch {
@@ -91,7 +94,8 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &silent):
 		return silent.code
-	case errors.As(err, &refused), errors.As(err, &held), errors.As(err, &budget), errors.As(err, &notHeld), errors.As(err, &chainErr):
+	case errors.As(err, &refused), errors.As(err, &held), errors.As(err, &budget), errors.As(err, &notHeld),
+		errors.As(err, &council), errors.As(err, &exists), errors.As(err, &member), errors.As(err, &chainErr):
 		return exitRefused
 	default:
 		return exitError
@@ -122,6 +126,8 @@ configuration or internal error.`,
 	root.AddCommand(
 		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
 		a.checkCommand(), a.hookCommand(), a.explainCommand(),
+		a.assignCommand(), a.doneCommand(), a.signalCommand(), a.signalsCommand(),
+		a.statusCommand(), a.auditCommand(), a.lintCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
 	)
 	return root

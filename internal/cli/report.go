@@ -64,6 +64,9 @@ func printViolations(w io.Writer, vs []policy.Violation, color bool, refsOf map[
 		if subject == "" {
 			subject = v.Domain
 		}
+		if subject == "" {
+			subject = v.Rule
+		}
 		fmt.Fprintf(w, "\n  %s%s%s: %s [%s]\n", bold, subject, reset, v.Reason, v.Rule)
 		for i, p := range g.paths {
 			if i == maxPathsShown {

@@ -357,3 +357,16 @@ func ParseFetchHead(data []byte) []string {
 	}
 	return ids
 }
+
+// TrackedFiles lists every file in the index, as paths from the root.
+func (r Runner) TrackedFiles() ([]string, error) {
+	out, err := r.Run(nil, "ls-files",
+		"-z",          // NUL-terminated, unquoted
+		"--full-name", // from the root, wherever git runs
+		"--", ":/",    // the whole worktree, not only below the current directory
+	)
+	if err != nil {
+		return nil, err
+	}
+	return SplitNUL(out), nil
+}

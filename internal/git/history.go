@@ -20,6 +20,7 @@ type Commit struct {
 	Committer string // e-mail
 	Time      time.Time
 	Subject   string
+	Council   []string // the values of its Council: trailers
 	Paths     []string // filled by ChangedPaths
 }
 
@@ -27,8 +28,9 @@ type Commit struct {
 var ErrShallow = errors.New("shallow clone: the history to judge is not all here; fetch more of it, e.g. git fetch --unshallow")
 
 // revListFormat prints one line per commit: id, parents, committer e-mail,
-// committer time, subject, separated by NUL (none of them can hold one).
-const revListFormat = "--format=%H%x00%P%x00%ce%x00%ct%x00%s"
+// committer time, Council: trailer values, subject, separated by NUL (none
+// of them can hold one).
+const revListFormat = "--format=%H%x00%P%x00%ce%x00%ct%x00%(trailers:key=Council,valueonly,separator=%x2C)%x00%s"
 
 // RevList lists the commits that revs select, parents before children.
 // revs must be object ids or options oxygen built, never user text.
@@ -52,15 +54,15 @@ func ParseRevList(out []byte) ([]Commit, error) {
 		if line == "" {
 			continue
 		}
-		f := strings.SplitN(line, "\x00", 5)
-		if len(f) != 5 || !IsObjectID(f[0]) {
+		f := strings.SplitN(line, "\x00", 6)
+		if len(f) != 6 || !IsObjectID(f[0]) {
 			return nil, fmt.Errorf("git rev-list: unexpected line %q", line)
 		}
 		secs, err := strconv.ParseInt(f[3], 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("git rev-list: bad committer time in %q", line)
 		}
-		c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Subject: f[4]}
+		c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Council: SplitList(f[4]), Subject: f[5]}
 		for _, p := range c.Parents {
 			if !IsObjectID(p) {
 				return nil, fmt.Errorf("git rev-list: bad parent in %q", line)
@@ -69,6 +71,17 @@ func ParseRevList(out []byte) ([]Commit, error) {
 		commits = append(commits, c)
 	}
 	return commits, nil
+}
+
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // ChangedPaths fills in each commit's paths in one git process: every path

@@ -9,18 +9,25 @@ import (
 )
 
 // change is what one mutation does to the state: an event for the history
-// and the lease file it leaves (nil: the file is removed). Every kind of
-// store decides with the functions below and only persists differently.
+// and the state files it writes (a nil content removes the file). Every kind
+// of store decides with the functions below and only persists differently;
+// the server replays them to check what a push claims they decided.
 type change struct {
 	event Event
-	lease *policy.Lease
+	files map[string][]byte
 }
 
-// noChange marks a mutation that changed nothing (a claim answered with the
-// lease the domain already holds, or a release of a free resource).
-var noChange = change{}
-
 func (c change) empty() bool { return c.event.Op == "" }
+
+// The state's folders, and a record's path in them.
+const (
+	capsulesDir = "capsules"
+	signalsDir  = "signals"
+)
+
+func leasePath(resource string) string { return leasesDir + "/" + resource + ".yaml" }
+func capsulePath(id string) string     { return capsulesDir + "/" + id + ".yaml" }
+func signalPath(id string) string      { return signalsDir + "/" + id + ".yaml" }
 
 // holding reports whether l still holds its resource at now. A lease that
 // has not started yet (created on a clock ahead of this one, or after a
@@ -50,6 +57,23 @@ func find(st policy.State, resource string) (*policy.Lease, *policy.BrokenLease)
 	return nil, nil
 }
 
+// useCouncil spends granted council call id on one act, or says why it
+// cannot: every use is recorded in the call itself.
+func useCouncil(st policy.State, id, act string, now time.Time, ch *change) error {
+	s := st.Granted(id, now)
+	switch {
+	case s == nil:
+		return &CouncilError{ID: id, Why: "is not a granted council call (every addressed domain must acknowledge it first)"}
+	case !s.UsedAt.IsZero():
+		return &CouncilError{ID: id, Why: fmt.Sprintf("was used already, for %s at %s", s.UsedFor, s.UsedAt.Format(time.RFC3339))}
+	}
+	used := *s
+	used.UsedAt, used.UsedFor = now, act
+	ch.files[signalPath(id)] = FormatSignal(used)
+	ch.event.Council = id
+	return nil
+}
+
 // decideClaims decides several claims as one: all or nothing, each against
 // the state the ones before it leave (so the budget counts them all).
 func decideClaims(st policy.State, cs []Claim) ([]Claimed, []change, error) {
@@ -63,41 +87,38 @@ func decideClaims(st policy.State, cs []Claim) ([]Claimed, []change, error) {
 		out = append(out, res)
 		if !ch.empty() {
 			chs = append(chs, ch)
-			st = st.With(*ch.lease)
+			st = st.With(res.Lease)
+		}
+		if ch.event.Council != "" {
+			lifted := cs[len(out):]
+			for i := range lifted {
+				lifted[i].Budget = 0 // the call lifted the budget for the whole claim
+			}
 		}
 	}
 	return out, chs, nil
 }
 
 func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
+	var res Claimed
 	if !policy.ValidName(c.Resource) {
-		return Claimed{}, noChange, fmt.Errorf("resource id %q is not a plain name", c.Resource)
+		return res, change{}, fmt.Errorf("resource id %q is not a plain name", c.Resource)
 	}
 	if err := validTTL(c.TTL); err != nil {
-		return Claimed{}, noChange, err
+		return res, change{}, err
 	}
 	now := decisionTime(c.Now)
 	cur, broken := find(st, c.Resource)
-	var res Claimed
 	switch {
 	case broken != nil:
-		return res, noChange, &BrokenError{*broken}
+		return res, change{}, &BrokenError{*broken}
 	case cur != nil && holding(*cur, now) && cur.Domain == c.Domain:
-		return Claimed{Lease: *cur, Existing: true}, noChange, nil
+		return Claimed{Lease: *cur, Existing: true}, change{}, nil
 	case cur != nil && holding(*cur, now):
-		return res, noChange, &HeldError{Lease: *cur}
+		return res, change{}, &HeldError{Lease: *cur}
 	case cur != nil:
 		lapsed := *cur
 		res.TookOver = &lapsed
-	}
-	var held []policy.Lease // the domain's live leases, for the change budget
-	for _, l := range st.Leases {
-		if l.Domain == c.Domain && holding(l, now) {
-			held = append(held, l)
-		}
-	}
-	if c.Budget > 0 && len(held) >= c.Budget {
-		return res, noChange, &BudgetError{Domain: c.Domain, Limit: c.Budget, Held: held}
 	}
 	res.Lease = policy.Lease{
 		Resource: c.Resource, Owner: c.Owner, Domain: c.Domain,
@@ -108,11 +129,44 @@ func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
 	if res.TookOver != nil {
 		op = OpTakeover
 	}
-	lease := res.Lease
-	return res, change{event: Event{Op: op, By: c.Owner, At: now, Lease: lease, Replaced: res.TookOver}, lease: &lease}, nil
+	ch := change{
+		event: Event{Op: op, By: c.Owner, At: now, Lease: res.Lease, Replaced: res.TookOver},
+		files: map[string][]byte{leasePath(c.Resource): FormatLease(res.Lease)},
+	}
+	var held []policy.Lease // the domain's leases, for the change budget
+	for _, l := range st.Leases {
+		if l.Domain == c.Domain && holding(l, now) {
+			held = append(held, l)
+		}
+	}
+	if c.Budget > 0 && len(held) >= c.Budget {
+		if c.Council == "" {
+			return res, change{}, &BudgetError{Budget: "change", Domain: c.Domain, Limit: c.Budget, Held: resources(held)}
+		}
+		if err := useCouncil(st, c.Council, "claim "+c.Resource, now, &ch); err != nil {
+			return res, change{}, err
+		}
+	}
+	return res, ch, nil
 }
 
-// held returns the live lease of resource if one of domains holds it.
+func resources(ls []policy.Lease) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Resource
+	}
+	return out
+}
+
+// validTTL keeps a lease within what a lease file may say.
+func validTTL(d time.Duration) error {
+	if d < policy.MinTTL || d > policy.LongestTTL {
+		return fmt.Errorf("ttl %s is not between %s and %s", d, policy.MinTTL, policy.LongestTTL)
+	}
+	return nil
+}
+
+// held returns the lease of resource if one of domains holds it.
 func held(st policy.State, resource string, domains []string, now time.Time) (policy.Lease, error) {
 	if !policy.ValidName(resource) {
 		return policy.Lease{}, fmt.Errorf("resource id %q is not a plain name", resource)
@@ -131,45 +185,183 @@ func held(st policy.State, resource string, domains []string, now time.Time) (po
 	return *cur, nil
 }
 
-// validTTL keeps a lease within what a lease file may say.
-func validTTL(d time.Duration) error {
-	if d < policy.MinTTL || d > policy.LongestTTL {
-		return fmt.Errorf("ttl %s is not between %s and %s", d, policy.MinTTL, policy.LongestTTL)
-	}
-	return nil
-}
-
 func decideRenew(st policy.State, r Renewal) (policy.Lease, change, error) {
 	if err := validTTL(r.TTL); err != nil {
-		return policy.Lease{}, noChange, err
+		return policy.Lease{}, change{}, err
 	}
 	now := decisionTime(r.Now)
 	l, err := held(st, r.Resource, r.Domains, now)
 	if err != nil {
-		return l, noChange, err
+		return l, change{}, err
 	}
 	l.TTL = int64(r.TTL / time.Second)
 	l.ExpiresAt = now.Add(r.TTL.Truncate(time.Second))
-	lease := l
-	return l, change{event: Event{Op: OpRenew, By: r.By, At: now, Lease: l}, lease: &lease}, nil
+	return l, change{
+		event: Event{Op: OpRenew, By: r.By, At: now, Lease: l},
+		files: map[string][]byte{leasePath(l.Resource): FormatLease(l)},
+	}, nil
 }
 
 // decideRelease ends a live lease held by one of the asker's domains, or
-// clears a lapsed one of anybody's (a lapsed lease holds nothing).
+// clears a lapsed one of anybody's (a lapsed lease holds nothing). Another
+// domain's live lease needs Force and a granted council call.
 func decideRelease(st policy.State, r Release) (*policy.Lease, change, error) {
 	now := decisionTime(r.Now)
 	l, err := held(st, r.Resource, r.Domains, now)
 	if nh, ok := err.(*NotHolderError); ok {
 		switch {
 		case nh.Lease == nil:
-			return nil, noChange, nil
+			return nil, change{}, nil
 		case nh.Lapsed:
+			l, err = *nh.Lease, nil
+		case r.Force && r.Council != "":
 			l, err = *nh.Lease, nil
 		}
 	}
 	if err != nil {
-		return nil, noChange, err
+		return nil, change{}, err
 	}
 	l.ReleasedAt = now
-	return &l, change{event: Event{Op: OpRelease, By: r.By, At: l.ReleasedAt, Lease: l}}, nil
+	ch := change{
+		event: Event{Op: OpRelease, By: r.By, At: now, Lease: l},
+		files: map[string][]byte{leasePath(l.Resource): nil},
+	}
+	if r.Force && !slices.Contains(r.Domains, l.Domain) && holding(l, now) {
+		ch.event.Force = true
+		if err := useCouncil(st, r.Council, "release "+l.Resource, now, &ch); err != nil {
+			return nil, change{}, err
+		}
+	}
+	return &l, ch, nil
+}
+
+// decideAssign opens a context capsule, within the attention budget.
+func decideAssign(st policy.State, a Assign) (policy.Capsule, change, error) {
+	now := decisionTime(a.Now)
+	c := policy.Capsule{
+		ID: a.ID, Owner: a.Owner, Domain: a.Domain, Status: policy.CapsuleInProgress,
+		Scope: a.Scope, Resources: a.Resources, CreatedAt: now, By: a.By,
+	}
+	if !policy.ValidRecordID(a.ID) {
+		return c, change{}, fmt.Errorf("capsule id %q: use letters, digits, '.', '_' and '-'", a.ID)
+	}
+	for _, cur := range st.Capsules {
+		if cur.ID == a.ID {
+			return c, change{}, &ExistsError{What: "capsule", ID: a.ID, Status: cur.Status, Owner: cur.Owner}
+		}
+	}
+	ch := change{
+		event: Event{Op: OpAssign, By: a.By, At: now, Capsule: &c},
+		files: map[string][]byte{capsulePath(a.ID): FormatCapsule(c)},
+	}
+	busy := st.InProgress("", a.Domain, now)
+	if a.Budget > 0 && len(busy) >= a.Budget {
+		if a.Council == "" {
+			ids := make([]string, len(busy))
+			for i, b := range busy {
+				ids[i] = b.ID
+			}
+			return c, change{}, &BudgetError{Budget: "attention", Domain: a.Domain, Limit: a.Budget, Held: ids}
+		}
+		if err := useCouncil(st, a.Council, "assign "+a.ID, now, &ch); err != nil {
+			return c, change{}, err
+		}
+	}
+	return c, ch, nil
+}
+
+// decideDone closes an in-progress capsule: its owner or a member of its
+// domain may.
+func decideDone(st policy.State, d Done) (policy.Capsule, change, error) {
+	now := decisionTime(d.Now)
+	for _, c := range st.Capsules {
+		if c.ID != d.ID {
+			continue
+		}
+		switch {
+		case c.Status != policy.CapsuleInProgress:
+			return c, change{}, &ExistsError{What: "capsule", ID: c.ID, Status: c.Status, Owner: c.Owner}
+		case c.Owner != d.By && !slices.Contains(d.Domains, c.Domain):
+			return c, change{}, &NotMemberError{Who: d.By, Domain: c.Domain, Act: "close capsule " + c.ID}
+		}
+		c.Status, c.ClosedAt = policy.CapsuleDone, now
+		return c, change{
+			event: Event{Op: OpDone, By: d.By, At: now, Capsule: &c},
+			files: map[string][]byte{capsulePath(c.ID): FormatCapsule(c)},
+		}, nil
+	}
+	return policy.Capsule{}, change{}, &UnknownError{What: "capsule", ID: d.ID}
+}
+
+// decideSignal records a missive or a council call.
+func decideSignal(st policy.State, r SignalRequest) (policy.Signal, change, error) {
+	now := decisionTime(r.Now)
+	s := policy.Signal{
+		ID: r.ID, Kind: r.Kind, From: r.From, By: r.By, To: r.To, Files: r.Files,
+		Subject: r.Subject, Capsule: r.Capsule, CreatedAt: now, Acks: []policy.Ack{},
+	}
+	switch {
+	case !policy.ValidRecordID(r.ID):
+		return s, change{}, fmt.Errorf("signal id %q is not valid", r.ID)
+	case r.Kind == policy.SignalMissive && (len(r.To) != 1 || len(r.Files) == 0):
+		return s, change{}, fmt.Errorf("a missive goes to one domain and names the exact files")
+	case r.Kind == policy.SignalCouncilCall && len(r.To) == 0:
+		return s, change{}, fmt.Errorf("a council call goes to at least one domain")
+	}
+	for _, cur := range st.Signals {
+		if cur.ID == r.ID {
+			return s, change{}, &ExistsError{What: "signal", ID: r.ID}
+		}
+	}
+	if r.Capsule != "" && !slices.ContainsFunc(st.Capsules, func(c policy.Capsule) bool { return c.ID == r.Capsule }) {
+		return s, change{}, &UnknownError{What: "capsule", ID: r.Capsule}
+	}
+	return s, change{
+		event: Event{Op: OpSignal, By: r.By, At: now, Signal: &s},
+		files: map[string][]byte{signalPath(s.ID): FormatSignal(s)},
+	}, nil
+}
+
+// decideAck acknowledges a signal for the first of the asker's domains it
+// addresses that has not acknowledged it yet. Acknowledging again is no
+// change.
+func decideAck(st policy.State, a AckRequest) (policy.Signal, change, error) {
+	now := decisionTime(a.Now)
+	for _, s := range st.Signals {
+		if s.ID != a.ID {
+			continue
+		}
+		var addressed []string
+		for _, d := range a.Domains {
+			if slices.Contains(s.To, d) {
+				addressed = append(addressed, d)
+			}
+		}
+		if len(addressed) == 0 {
+			return s, change{}, &NotMemberError{Who: a.By, Domain: joinOr(s.To), Act: "acknowledge signal " + s.ID}
+		}
+		for _, d := range addressed {
+			if s.AckedBy(d, now) {
+				continue
+			}
+			s.Acks = append(slices.Clone(s.Acks), policy.Ack{Domain: d, By: a.By, At: now})
+			return s, change{
+				event: Event{Op: OpAck, By: a.By, At: now, Signal: &s},
+				files: map[string][]byte{signalPath(s.ID): FormatSignal(s)},
+			}, nil
+		}
+		return s, change{}, nil
+	}
+	return policy.Signal{}, change{}, &UnknownError{What: "signal", ID: a.ID}
+}
+
+func joinOr(ds []string) string {
+	out := ""
+	for i, d := range ds {
+		if i > 0 {
+			out += " or "
+		}
+		out += d
+	}
+	return out
 }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,16 +131,24 @@ const (
 	OpTakeover = "takeover" // a claim that replaced a lapsed lease of another
 	OpRenew    = "renew"
 	OpRelease  = "release"
+	OpAssign   = "assign" // a context capsule opened
+	OpDone     = "done"   // and closed
+	OpSignal   = "signal" // a missive or council call sent
+	OpAck      = "ack"    // and acknowledged by an addressed domain
 )
 
 // Event is one line of the history.
 type Event struct {
-	V        int           `json:"v"`
-	Op       string        `json:"op"`
-	By       string        `json:"by"`
-	At       time.Time     `json:"at"`
-	Lease    policy.Lease  `json:"lease"`              // the lease as the event left it
-	Replaced *policy.Lease `json:"replaced,omitempty"` // the lapsed lease a takeover replaced
+	V        int             `json:"v"`
+	Op       string          `json:"op"`
+	By       string          `json:"by"`
+	At       time.Time       `json:"at"`
+	Lease    policy.Lease    `json:"lease,omitzero"`     // the lease as the event left it
+	Replaced *policy.Lease   `json:"replaced,omitempty"` // the lapsed lease a takeover replaced
+	Capsule  *policy.Capsule `json:"capsule,omitempty"`  // the capsule as the event left it
+	Signal   *policy.Signal  `json:"signal,omitempty"`   // the signal as the event left it
+	Council  string          `json:"council,omitempty"`  // the granted council call the act used
+	Force    bool            `json:"force,omitempty"`    // a release of another domain's lease
 }
 
 func encodeEvent(e Event) ([]byte, error) {
@@ -166,16 +176,62 @@ func ParseEvents(r io.Reader, name string) ([]Event, error) {
 		if err := json.Unmarshal(line, &e); err != nil {
 			return nil, fmt.Errorf("%s:%d: not an event: %v", name, n, err)
 		}
-		switch {
-		case e.V != formatVersion:
+		if e.V != formatVersion {
 			return nil, fmt.Errorf("%s:%d: event format version %d: this oxygen reads version %d", name, n, e.V, formatVersion)
-		case e.Op != OpClaim && e.Op != OpTakeover && e.Op != OpRenew && e.Op != OpRelease:
-			return nil, fmt.Errorf("%s:%d: unknown operation %q", name, n, e.Op)
-		case !policy.ValidName(e.Lease.Resource):
-			return nil, fmt.Errorf("%s:%d: resource %q is not a plain name", name, n, e.Lease.Resource)
+		}
+		if err := e.check(); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
 		}
 		events = append(events, e)
 	}
+}
+
+// check says whether the event carries what its operation needs.
+func (e Event) check() error {
+	switch e.Op {
+	case OpClaim, OpTakeover, OpRenew, OpRelease:
+		if !policy.ValidName(e.Lease.Resource) {
+			return fmt.Errorf("resource %q is not a plain name", e.Lease.Resource)
+		}
+	case OpAssign, OpDone:
+		if e.Capsule == nil || !policy.ValidRecordID(e.Capsule.ID) {
+			return fmt.Errorf("%s without a valid capsule", e.Op)
+		}
+	case OpSignal, OpAck:
+		if e.Signal == nil || !policy.ValidRecordID(e.Signal.ID) {
+			return fmt.Errorf("%s without a valid signal", e.Op)
+		}
+	default:
+		return fmt.Errorf("unknown operation %q", e.Op)
+	}
+	return nil
+}
+
+// subject names what the event is about: a resource, capsule or signal.
+func (e Event) subject() string {
+	switch {
+	case e.Capsule != nil:
+		return e.Capsule.ID
+	case e.Signal != nil:
+		return e.Signal.ID
+	}
+	return e.Lease.Resource
+}
+
+// domain is the domain the event acts for ("" for a release, which may end
+// a lapsed lease of anyone's, or another's under a council call).
+func (e Event) domain() string {
+	switch {
+	case e.Op == OpRelease:
+		return ""
+	case e.Capsule != nil:
+		return e.Capsule.Domain
+	case e.Signal != nil && e.Op == OpAck && len(e.Signal.Acks) > 0:
+		return e.Signal.Acks[len(e.Signal.Acks)-1].Domain
+	case e.Signal != nil:
+		return e.Signal.From
+	}
+	return e.Lease.Domain
 }
 
 // Replay turns the history into every lease recorded, each with its final
@@ -202,4 +258,108 @@ func Replay(events []Event) []policy.Lease {
 	}
 	sortLeases(all)
 	return all
+}
+
+// capsuleFile and signalFile are the on-disk shapes: the record plus the
+// format version.
+type capsuleFile struct {
+	Version        int `yaml:"version"`
+	policy.Capsule `yaml:",inline"`
+}
+
+type signalFile struct {
+	Version       int `yaml:"version"`
+	policy.Signal `yaml:",inline"`
+}
+
+func marshal(v any) []byte {
+	out, err := yaml.Marshal(v)
+	if err != nil {
+		panic(err) // records of strings, lists and times always marshal
+	}
+	return out
+}
+
+// FormatCapsule renders a capsule file.
+func FormatCapsule(c policy.Capsule) []byte {
+	return marshal(capsuleFile{Version: formatVersion, Capsule: c})
+}
+
+// FormatSignal renders a signal file.
+func FormatSignal(s policy.Signal) []byte {
+	return marshal(signalFile{Version: formatVersion, Signal: s})
+}
+
+// decodeStrict decodes one YAML document, refusing unknown and duplicate keys.
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errors.New("empty")
+		}
+		return fmt.Errorf("not a valid record: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// ParseCapsule reads a capsule file filed under id.
+func ParseCapsule(id string, data []byte) (policy.Capsule, error) {
+	var f capsuleFile
+	if err := decodeStrict(data, &f); err != nil {
+		return f.Capsule, err
+	}
+	c := f.Capsule
+	switch {
+	case f.Version != formatVersion:
+		return c, fmt.Errorf("format version %d: this oxygen reads version %d", f.Version, formatVersion)
+	case c.ID != id:
+		return c, fmt.Errorf("names capsule %q but is filed as %q", c.ID, id)
+	case c.Owner == "" || !policy.ValidName(c.Domain):
+		return c, errors.New("owner or domain missing")
+	case c.Status != policy.CapsuleInProgress && c.Status != policy.CapsuleDone:
+		return c, fmt.Errorf("status %q: want in_progress or done", c.Status)
+	case c.Status == policy.CapsuleDone && c.ClosedAt.Before(c.CreatedAt):
+		return c, errors.New("closed before it was created")
+	case c.Status == policy.CapsuleInProgress && !c.ClosedAt.IsZero():
+		return c, errors.New("in progress but closed")
+	}
+	c.CreatedAt, c.ClosedAt = c.CreatedAt.UTC(), utcOrZero(c.ClosedAt)
+	return c, nil
+}
+
+// ParseSignal reads a signal file filed under id.
+func ParseSignal(id string, data []byte) (policy.Signal, error) {
+	var f signalFile
+	if err := decodeStrict(data, &f); err != nil {
+		return f.Signal, err
+	}
+	s := f.Signal
+	switch {
+	case f.Version != formatVersion:
+		return s, fmt.Errorf("format version %d: this oxygen reads version %d", f.Version, formatVersion)
+	case s.ID != id:
+		return s, fmt.Errorf("names signal %q but is filed as %q", s.ID, id)
+	case s.Kind != policy.SignalMissive && s.Kind != policy.SignalCouncilCall:
+		return s, fmt.Errorf("kind %q: want missive or council_call", s.Kind)
+	case !policy.ValidName(s.From) || s.By == "" || len(s.To) == 0:
+		return s, errors.New("from, by or to missing")
+	}
+	for _, a := range s.Acks {
+		if !slices.Contains(s.To, a.Domain) || a.By == "" || a.At.Before(s.CreatedAt) {
+			return s, fmt.Errorf("an acknowledgement by %q of %s does not fit the signal", a.By, a.Domain)
+		}
+	}
+	s.CreatedAt, s.UsedAt = s.CreatedAt.UTC(), utcOrZero(s.UsedAt)
+	for i := range s.Acks {
+		s.Acks[i].At = s.Acks[i].At.UTC()
+	}
+	return s, nil
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 // the audit log. The clone's .substrate/state is its materialised copy,
 // which the commit hooks read without touching the network.
 type Git struct {
+	ops
 	git      gitcli.Runner
 	gitDir   string // the clone's common git dir
 	remote   string
@@ -36,7 +38,9 @@ const syncedFile = "synced.json"
 // OpenGit returns the git store of the clone whose common git dir is gitDir
 // and whose root is root.
 func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string) *Git {
-	return &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root)}
+	g := &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root)}
+	g.ops = ops{mutate: g.mutate}
+	return g
 }
 
 // TrackingRef is where a clone keeps its copy of the remote's state ref.
@@ -117,54 +121,31 @@ func (g *Git) fetch() (string, map[string][]byte, error) {
 	return tip, files, nil
 }
 
-// stateFiles turns a state tree into the judge's state. Only files named as
-// the store names them count; a lease file that does not parse is broken.
-func stateFiles(files map[string][]byte, where string) policy.State {
-	var st policy.State
-	for path, data := range files {
-		name, ok := strings.CutPrefix(path, leasesDir+"/")
-		if !ok {
-			continue
-		}
-		resource, _ := strings.CutSuffix(name, ".yaml")
-		file := where + ":" + path
-		if !policy.ValidName(resource) || !strings.HasSuffix(name, ".yaml") {
-			st.Broken = append(st.Broken, policy.BrokenLease{Resource: resource, File: file, Cause: "not a lease file name (want leases/<resource>.yaml)"})
-			continue
-		}
-		l, err := ParseLease(resource, data)
-		if err != nil {
-			st.Broken = append(st.Broken, policy.BrokenLease{Resource: resource, File: file, Cause: err.Error()})
-			continue
-		}
-		st.Leases = append(st.Leases, l)
-	}
-	return st
-}
-
 // materialise makes the local copy hold exactly the state of commit tip.
 // The caller holds the local lock.
 func (g *Git) materialise(tip string, files map[string][]byte) error {
-	dir := filepath.Join(g.local.dir, leasesDir)
-	keep := map[string]bool{}
-	for path, data := range files {
-		name, ok := strings.CutPrefix(path, leasesDir+"/")
-		if !ok || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
-			continue // never a path outside the leases folder
+	for _, d := range recordDirs {
+		dir := filepath.Join(g.local.dir, d)
+		keep := map[string]bool{}
+		for path, data := range files {
+			name, ok := strings.CutPrefix(path, d+"/")
+			if !ok || strings.Contains(name, "/") || strings.HasPrefix(name, ".") {
+				continue // never a path outside the record folders
+			}
+			keep[name] = true
+			if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+				return err
+			}
 		}
-		keep[name] = true
-		if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
 			return err
 		}
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !keep[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
-			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
-				return err
+		for _, e := range entries {
+			if !keep[e.Name()] && !strings.HasPrefix(e.Name(), ".") {
+				if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -189,7 +170,7 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		if err != nil {
 			return err
 		}
-		chs, err := decide(stateFiles(files, g.ref))
+		chs, err := decide(stateFiles(files, g.fileName))
 		if err != nil {
 			return errors.Join(err, g.materialise(tip, files))
 		}
@@ -232,16 +213,17 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 			return "", err
 		}
 		events, added = append(events, line...), append(added, line...)
-		path := leasesDir + "/" + ch.event.Lease.Resource + ".yaml"
-		if ch.lease == nil {
-			delete(files, path)
-			delete(c.Put, path)
-			c.Delete = append(c.Delete, path)
-		} else {
-			files[path] = FormatLease(*ch.lease)
-			c.Put[path] = files[path]
+		for path, data := range ch.files {
+			if data == nil {
+				delete(files, path)
+				delete(c.Put, path)
+				c.Delete = append(c.Delete, path)
+				continue
+			}
+			files[path], c.Put[path] = data, data
+			c.Delete = slices.DeleteFunc(c.Delete, func(p string) bool { return p == path })
 		}
-		summary = append(summary, ch.event.Op+" "+ch.event.Lease.Resource)
+		summary = append(summary, ch.event.Op+" "+ch.event.subject())
 	}
 	if len(summary) == 0 {
 		return "", nil
@@ -251,35 +233,4 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 	return g.git.WriteCommit(g.gitDir, c)
 }
 
-// Claim takes leases through the remote.
-func (g *Git) Claim(cs []Claim) (res []Claimed, err error) {
-	by := ""
-	if len(cs) > 0 {
-		by = cs[0].Owner
-	}
-	err = g.mutate(by, func(st policy.State) (chs []change, err error) {
-		res, chs, err = decideClaims(st, cs)
-		return chs, err
-	})
-	return res, err
-}
-
-// Renew extends a lease through the remote.
-func (g *Git) Renew(r Renewal) (l policy.Lease, err error) {
-	err = g.mutate(r.By, func(st policy.State) ([]change, error) {
-		var ch change
-		l, ch, err = decideRenew(st, r)
-		return []change{ch}, err
-	})
-	return l, err
-}
-
-// Release ends a lease through the remote.
-func (g *Git) Release(r Release) (l *policy.Lease, err error) {
-	err = g.mutate(r.By, func(st policy.State) ([]change, error) {
-		var ch change
-		l, ch, err = decideRelease(st, r)
-		return []change{ch}, err
-	})
-	return l, err
-}
+func (g *Git) fileName(path string) string { return g.ref + ":" + path }

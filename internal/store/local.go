@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -32,97 +34,92 @@ const (
 // Local is the store kept in files under <root>/.substrate/state, shared by
 // every process and every worktree of the clone.
 type Local struct {
+	ops
 	dir string // <root>/.substrate/state
 }
 
 // OpenLocal returns the local store of the clone whose root is root. Nothing
 // is created until the first mutation.
-func OpenLocal(root string) *Local { return &Local{dir: filepath.Join(root, Dir)} }
+func OpenLocal(root string) *Local {
+	s := &Local{dir: filepath.Join(root, Dir)}
+	s.ops = ops{mutate: s.mutate}
+	return s
+}
 
 // Path returns the store's directory.
 func (s *Local) Path() string { return s.dir }
 
-func (s *Local) leaseFile(resource string) string {
-	return filepath.Join(s.dir, leasesDir, resource+".yaml")
-}
+// recordDirs are the state's folders of records, one file per record.
+var recordDirs = []string{leasesDir, capsulesDir, signalsDir}
 
-// Current reads every lease file.
+// Current reads every record file.
 func (s *Local) Current() (policy.State, error) {
-	var st policy.State
 	if err := s.checkDirs(false); err != nil {
-		return st, err
+		return policy.State{}, err
 	}
-	entries, err := os.ReadDir(filepath.Join(s.dir, leasesDir))
-	if errors.Is(err, fs.ErrNotExist) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("read the lease store: %w", err)
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, ".") {
-			continue // temp files of a write in progress, or left by a crash
-		}
-		resource, ok := strings.CutSuffix(name, ".yaml")
-		if !ok || !policy.ValidName(resource) {
-			st.Broken = append(st.Broken, policy.BrokenLease{Resource: resource, File: filepath.Join(s.dir, leasesDir, name), Cause: "not a lease file name (want <resource>.yaml)"})
+	files := map[string][]byte{}
+	var unreadable []policy.BrokenLease
+	for _, d := range recordDirs {
+		entries, err := os.ReadDir(filepath.Join(s.dir, d))
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		l, broken, err := s.read(resource)
-		switch {
-		case err != nil:
-			return st, err
-		case broken != nil:
-			st.Broken = append(st.Broken, *broken)
-		case l != nil:
-			st.Leases = append(st.Leases, *l)
+		if err != nil {
+			return policy.State{}, fmt.Errorf("read the store: %w", err)
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue // temp files of a write in progress, or left by a crash
+			}
+			path := d + "/" + e.Name()
+			data, cause := readRecord(filepath.Join(s.dir, d, e.Name()))
+			if cause != "" {
+				unreadable = append(unreadable, brokenRecord(path, s.fileName(path), cause))
+				continue
+			}
+			files[path] = data
 		}
 	}
+	st := stateFiles(files, s.fileName)
+	st.Broken = append(st.Broken, unreadable...)
 	return st, nil
 }
 
-// read returns the lease of resource, nil if there is none, or a
-// BrokenLease if its file cannot be trusted.
-func (s *Local) read(resource string) (*policy.Lease, *policy.BrokenLease, error) {
-	file := s.leaseFile(resource)
-	broken := func(cause string) (*policy.Lease, *policy.BrokenLease, error) {
-		return nil, &policy.BrokenLease{Resource: resource, File: file, Cause: cause}, nil
-	}
+func (s *Local) fileName(path string) string { return filepath.Join(s.dir, filepath.FromSlash(path)) }
+
+// readRecord reads a record file, or says why it cannot be trusted.
+func readRecord(file string) ([]byte, string) {
 	fi, err := os.Lstat(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
-	}
 	if err != nil {
-		return broken(err.Error())
+		return nil, err.Error()
 	}
 	if !fi.Mode().IsRegular() {
-		return broken("not a regular file (a symlink or special file in the store is never followed)")
+		return nil, "not a regular file (a symlink or special file in the store is never followed)"
 	}
 	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return broken(err.Error())
+		return nil, err.Error()
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
 	if err != nil {
-		return broken(err.Error())
+		return nil, err.Error()
 	}
 	if len(data) > maxRecord {
-		return broken("larger than any lease file")
+		return nil, "larger than any record"
 	}
-	l, err := ParseLease(resource, data)
-	if err != nil {
-		return broken(err.Error())
-	}
-	return &l, nil, nil
+	return data, ""
 }
 
 // checkDirs refuses a store whose directories are symlinks or files, so
 // that oxygen never reads or writes outside the clone through one.
 func (s *Local) checkDirs(create bool) error {
 	root := filepath.Dir(filepath.Dir(s.dir))
-	for _, d := range []string{filepath.Dir(s.dir), s.dir, filepath.Join(s.dir, leasesDir)} {
+	dirs := []string{filepath.Dir(s.dir), s.dir}
+	for _, d := range recordDirs {
+		dirs = append(dirs, filepath.Join(s.dir, d))
+	}
+	for _, d := range dirs {
 		fi, err := os.Lstat(d)
 		if errors.Is(err, fs.ErrNotExist) {
 			if !create {
@@ -200,7 +197,7 @@ func (s *Local) removeStaleTemps() {
 
 // mutate runs one decision under the store's lock, against the state as it
 // is on disk, and persists what it decided.
-func (s *Local) mutate(decide func(policy.State) ([]change, error)) error {
+func (s *Local) mutate(_ string, decide func(policy.State) ([]change, error)) error {
 	unlock, err := s.lock()
 	if err != nil {
 		return err
@@ -225,51 +222,29 @@ func (s *Local) Sync() error { return nil }
 // Freshness is empty: the local store is always current.
 func (s *Local) Freshness(time.Time) string { return "" }
 
-// Claim takes a lease under the store's lock.
-func (s *Local) Claim(cs []Claim) (res []Claimed, err error) {
-	err = s.mutate(func(st policy.State) (chs []change, err error) {
-		res, chs, err = decideClaims(st, cs)
-		return chs, err
-	})
-	return res, err
-}
-
-// Renew extends a live lease held by one of the asker's domains.
-func (s *Local) Renew(r Renewal) (l policy.Lease, err error) {
-	err = s.mutate(func(st policy.State) ([]change, error) {
-		var ch change
-		l, ch, err = decideRenew(st, r)
-		return []change{ch}, err
-	})
-	return l, err
-}
-
-// Release ends a live lease held by one of the asker's domains, or clears a
-// lapsed one of anybody's.
-func (s *Local) Release(r Release) (l *policy.Lease, err error) {
-	err = s.mutate(func(st policy.State) ([]change, error) {
-		var ch change
-		l, ch, err = decideRelease(st, r)
-		return []change{ch}, err
-	})
-	return l, err
-}
-
-// commit records the event, then writes the lease file (or removes it).
-// The history is written first: a crash between the two leaves a record of
-// the intent, never a lease the history lacks.
+// commit records the event, then writes the records it changed. The
+// history is written first: a crash between the two leaves a record of the
+// intent, never a record the history lacks.
 func (s *Local) commit(ch change) error {
 	if err := s.appendEvent(ch.event); err != nil {
 		return err
 	}
-	file := s.leaseFile(ch.event.Lease.Resource)
-	if ch.lease == nil {
-		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("release %s: %w", ch.event.Lease.Resource, err)
+	for _, path := range slices.Sorted(maps.Keys(ch.files)) {
+		file := s.fileName(path)
+		if ch.files[path] != nil {
+			if err := writeAtomic(file, ch.files[path]); err != nil {
+				return err
+			}
+			continue
 		}
-		return syncDir(filepath.Dir(file))
+		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove %s: %w", file, err)
+		}
+		if err := syncDir(filepath.Dir(file)); err != nil {
+			return err
+		}
 	}
-	return writeAtomic(file, FormatLease(*ch.lease))
+	return nil
 }
 
 func (s *Local) appendEvent(e Event) error {
@@ -318,9 +293,7 @@ func (s *Local) History() ([]policy.Lease, error) {
 // content, never a part.
 func writeAtomic(file string, data []byte) error {
 	dir := filepath.Dir(file)
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(dir, tmpPrefix+filepath.Base(file)+"-"+hex.EncodeToString(rnd[:]))
+	tmp := filepath.Join(dir, tmpPrefix+filepath.Base(file)+"-"+randomHex(6))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
@@ -340,6 +313,12 @@ func writeAtomic(file string, data []byte) error {
 		return fmt.Errorf("write %s: %w", file, err)
 	}
 	return syncDir(dir)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 func syncDir(dir string) error {

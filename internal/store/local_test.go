@@ -422,7 +422,7 @@ func TestLocalBroken(t *testing.T) {
 		{"empty", "", "empty"},
 		{"names another resource", strings.Replace(valid, "resource: schema", "resource: storage", 1), `names resource "storage" but is filed as "schema"`},
 		{"times contradict", set(valid, "expires_at", "2026-11-28T14:00:00Z"), "expires_at is not after created_at"},
-		{"too large", valid + "reason: " + strings.Repeat("x", 70<<10) + "\n", "larger than any lease file"},
+		{"too large", valid + "reason: " + strings.Repeat("x", 70<<10) + "\n", "larger than any record"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

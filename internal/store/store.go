@@ -13,8 +13,9 @@ import (
 // Store is the coordination state of one repository. The local kind keeps it
 // in files of the clone; the rest of the program cannot tell kinds apart.
 type Store interface {
-	// Current reads every lease on record, live or lapsed, and the records
-	// that could not be read. It takes no lock: writers replace files whole.
+	// Current reads every record: leases live or lapsed, capsules, signals,
+	// and the records that could not be read. It takes no lock: writers
+	// replace files whole.
 	Current() (policy.State, error)
 	// Claim takes leases, all or none, or answers with the ones the domain
 	// already holds.
@@ -23,6 +24,12 @@ type Store interface {
 	Renew(r Renewal) (policy.Lease, error)
 	// Release ends a lease early. Releasing a free resource is no error.
 	Release(r Release) (released *policy.Lease, err error)
+	// Assign opens a context capsule; Done closes it.
+	Assign(a Assign) (policy.Capsule, error)
+	Done(d Done) (policy.Capsule, error)
+	// Signal sends a missive or council call; Ack acknowledges one.
+	Signal(r SignalRequest) (policy.Signal, error)
+	Ack(a AckRequest) (policy.Signal, error)
 	// History is every lease ever recorded, with when each was released.
 	// The git kind fetches the remote's state first.
 	History() ([]policy.Lease, error)
@@ -42,6 +49,7 @@ type Claim struct {
 	Reason   string
 	Capsule  string
 	Budget   int       // live leases the domain may hold at once (the change budget)
+	Council  string    // a granted council call that lifts the budget, if it must
 	Now      time.Time // zero: the clock's time when the store decides
 }
 
@@ -66,7 +74,42 @@ type Release struct {
 	Resource string
 	By       string
 	Domains  []string
+	Force    bool      // release another domain's live lease...
+	Council  string    // ...which a granted council call allows
 	Now      time.Time // zero: the clock's time when the store decides
+}
+
+// Assign asks to open a context capsule.
+type Assign struct {
+	ID, Owner, Domain string
+	Scope, Resources  []string
+	By                string
+	Budget            int    // in-progress capsules the domain may have (the attention budget)
+	Council           string // a granted council call that lifts the budget, if it must
+	Now               time.Time
+}
+
+// Done asks to close a capsule.
+type Done struct {
+	ID      string
+	By      string
+	Domains []string
+	Now     time.Time
+}
+
+// SignalRequest asks to send a missive or a council call.
+type SignalRequest struct {
+	ID, Kind, From, By, Subject, Capsule string
+	To, Files                            []string
+	Now                                  time.Time
+}
+
+// AckRequest asks to acknowledge a signal.
+type AckRequest struct {
+	ID      string
+	By      string
+	Domains []string
+	Now     time.Time
 }
 
 // HeldError refuses a claim: another domain holds a live lease.
@@ -78,19 +121,47 @@ func (e *HeldError) Error() string {
 		l.Resource, l.Domain, l.Owner, l.ExpiresAt.Format(time.RFC3339), left(l.ExpiresAt))
 }
 
-// BudgetError refuses a claim: the domain holds as many leases as it may.
+// BudgetError refuses an act past one of the balance law's budgets.
 type BudgetError struct {
+	Budget string // "change" or "attention"
 	Domain string
 	Limit  int
-	Held   []policy.Lease
+	Held   []string // what uses it: resources or capsules
 }
 
 func (e *BudgetError) Error() string {
-	ids := make([]string, len(e.Held))
-	for i, l := range e.Held {
-		ids[i] = l.Resource
+	verb, what := "holds", "leases"
+	if e.Budget == "attention" {
+		verb, what = "has", "capsules in progress"
 	}
-	return fmt.Sprintf("change budget spent: %s holds %d of %d leases (%s)", e.Domain, len(e.Held), e.Limit, strings.Join(ids, ", "))
+	return fmt.Sprintf("%s budget spent: %s %s %d of %d %s (%s)", e.Budget, e.Domain, verb, len(e.Held), e.Limit, what, strings.Join(e.Held, ", "))
+}
+
+// CouncilError: the council call cited cannot lift anything.
+type CouncilError struct{ ID, Why string }
+
+func (e *CouncilError) Error() string { return fmt.Sprintf("council call %s %s", e.ID, e.Why) }
+
+// ExistsError: a record with that id exists already (or is closed).
+type ExistsError struct{ What, ID, Status, Owner string }
+
+func (e *ExistsError) Error() string {
+	if e.Status != "" {
+		return fmt.Sprintf("%s %s exists already (%s, %s)", e.What, e.ID, e.Status, e.Owner)
+	}
+	return fmt.Sprintf("%s %s exists already", e.What, e.ID)
+}
+
+// UnknownError: no record with that id.
+type UnknownError struct{ What, ID string }
+
+func (e *UnknownError) Error() string { return fmt.Sprintf("no %s %s", e.What, e.ID) }
+
+// NotMemberError: the asker is not a member of the domain the act needs.
+type NotMemberError struct{ Who, Domain, Act string }
+
+func (e *NotMemberError) Error() string {
+	return fmt.Sprintf("%s may not %s: that takes a member of %s", e.Who, e.Act, e.Domain)
 }
 
 // NotHolderError refuses a renewal or release by someone whose domains do

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
@@ -15,12 +17,15 @@ import (
 // repository is the authority, read in place. Mutations happen in clones
 // and arrive by push, where VerifyUpdate checks them.
 type Ref struct {
+	ops
 	git gitcli.Runner
 	ref string
 }
 
 // OpenRef returns the store held by ref in the repository r runs in.
-func OpenRef(r gitcli.Runner, ref string) *Ref { return &Ref{git: r, ref: ref} }
+func OpenRef(r gitcli.Runner, ref string) *Ref {
+	return &Ref{ops: ops{mutate: serverSide}, git: r, ref: ref}
+}
 
 // ErrServerSide refuses a mutation on the server's own repository.
 var ErrServerSide = errors.New("this is a bare repository: claim, renew and release from a clone, whose pushes update the state here")
@@ -36,7 +41,7 @@ func (s *Ref) files() (map[string][]byte, error) {
 // Current reads the state ref's leases.
 func (s *Ref) Current() (policy.State, error) {
 	files, err := s.files()
-	return stateFiles(files, s.ref), err
+	return stateFiles(files, s.fileName), err
 }
 
 // History replays the state ref's history.
@@ -49,20 +54,16 @@ func (s *Ref) History() ([]policy.Lease, error) {
 	return Replay(events), err
 }
 
+func (s *Ref) fileName(path string) string { return s.ref + ":" + path }
+
 // Sync has nothing to do: the ref is the authority.
 func (s *Ref) Sync() error { return nil }
 
 // Freshness is empty: the ref is the authority.
 func (s *Ref) Freshness(time.Time) string { return "" }
 
-// Claim is not done on a server.
-func (s *Ref) Claim([]Claim) ([]Claimed, error) { return nil, ErrServerSide }
-
-// Renew is not done on a server.
-func (s *Ref) Renew(Renewal) (policy.Lease, error) { return policy.Lease{}, ErrServerSide }
-
-// Release is not done on a server.
-func (s *Ref) Release(Release) (*policy.Lease, error) { return nil, ErrServerSide }
+// serverSide refuses every mutation on a server's own repository.
+func serverSide(string, func(policy.State) ([]change, error)) error { return ErrServerSide }
 
 // Verifier checks a push to the state ref. Every new commit must extend the
 // history by whole events, and its leases must be exactly what replaying
@@ -125,7 +126,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 // verifyStep checks one state commit against its parent's files.
 func (v Verifier) verifyStep(before, after map[string][]byte) error {
 	for path := range after {
-		if _, ok := stateFileName(path); !ok {
+		if !stateFileName(path) {
 			return fmt.Errorf("%s has no place in the state", path)
 		}
 	}
@@ -140,62 +141,81 @@ func (v Verifier) verifyStep(before, after map[string][]byte) error {
 	if len(events) == 0 || !bytes.HasSuffix(added, []byte("\n")) {
 		return errors.New("a state commit must add whole events to events.jsonl")
 	}
-	st := stateFiles(before, "before")
+	want := maps.Clone(before)
 	for _, e := range events {
-		if st, err = v.replay(st, e); err != nil {
-			return fmt.Errorf("%s %s by %s: %w", e.Op, e.Lease.Resource, e.By, err)
+		ch, err := v.replay(stateFiles(want, func(p string) string { return p }), e)
+		if err != nil {
+			return fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
+		}
+		for path, data := range ch.files {
+			if data == nil {
+				delete(want, path)
+			} else {
+				want[path] = data
+			}
 		}
 	}
-	want := stateFiles(after, "after")
-	if len(want.Broken) > 0 {
-		return fmt.Errorf("%s: %s", want.Broken[0].File, want.Broken[0].Cause)
-	}
-	if !sameLeases(st.Leases, want.Leases) {
-		return errors.New("the lease files do not match what the events decide")
+	want[eventsLog] = added
+	if !maps.EqualFunc(want, after, bytes.Equal) {
+		return errors.New("the state files do not match what the events decide")
 	}
 	return nil
 }
 
-// replay applies one event with the decisions a client makes, and checks
+// replay re-decides one event with the decisions a client makes and checks
 // that it records exactly what they decide.
-func (v Verifier) replay(st policy.State, e Event) (policy.State, error) {
+func (v Verifier) replay(st policy.State, e Event) (change, error) {
 	skew := v.Policy.Budgets.ClockSkew
 	if e.At.Before(v.Now.Add(-skew-time.Minute)) || e.At.After(v.Now.Add(skew)) {
-		return st, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
+		return change{}, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
 	}
 	domains := v.Policy.DomainsOf(e.By)
-	if v.Pusher != "" && !slices.Contains(v.Policy.DomainsOf(v.Pusher), e.Lease.Domain) {
-		return st, fmt.Errorf("pushed by %s, who is not a member of %s", v.Pusher, e.Lease.Domain)
+	if d := e.domain(); v.Pusher != "" && d != "" && !slices.Contains(v.Policy.DomainsOf(v.Pusher), d) {
+		return change{}, fmt.Errorf("pushed by %s, who is not a member of %s", v.Pusher, d)
+	}
+	member := func(d string) error {
+		if !slices.Contains(domains, d) {
+			return fmt.Errorf("%s is not a member of %s", e.By, d)
+		}
+		return nil
 	}
 	var ch change
 	var err error
+	b := v.Policy.Budgets
 	switch e.Op {
 	case OpClaim, OpTakeover:
-		if !slices.Contains(domains, e.Lease.Domain) {
-			return st, fmt.Errorf("%s is not a member of %s", e.By, e.Lease.Domain)
-		}
-		_, ch, err = decideClaim(st, Claim{
-			Resource: e.Lease.Resource, Owner: e.By, Domain: e.Lease.Domain, TTL: time.Duration(e.Lease.TTL) * time.Second,
-			Reason: e.Lease.Reason, Capsule: e.Lease.Capsule, Budget: v.Policy.Budgets.LeasesPerDomain, Now: e.At,
-		})
-		if err == nil && ch.event.Op != e.Op {
-			err = fmt.Errorf("recorded as %s, but it is a %s", e.Op, ch.event.Op)
+		if err = member(e.Lease.Domain); err == nil {
+			_, ch, err = decideClaim(st, Claim{
+				Resource: e.Lease.Resource, Owner: e.By, Domain: e.Lease.Domain, TTL: time.Duration(e.Lease.TTL) * time.Second,
+				Reason: e.Lease.Reason, Capsule: e.Lease.Capsule, Budget: b.LeasesPerDomain, Council: e.Council, Now: e.At,
+			})
 		}
 	case OpRenew:
 		_, ch, err = decideRenew(st, Renewal{Resource: e.Lease.Resource, By: e.By, Domains: domains, TTL: time.Duration(e.Lease.TTL) * time.Second, Now: e.At})
 	case OpRelease:
-		_, ch, err = decideRelease(st, Release{Resource: e.Lease.Resource, By: e.By, Domains: domains, Now: e.At})
+		_, ch, err = decideRelease(st, Release{Resource: e.Lease.Resource, By: e.By, Domains: domains, Force: e.Force, Council: e.Council, Now: e.At})
+	case OpAssign:
+		c := e.Capsule
+		if err = member(c.Domain); err == nil {
+			_, ch, err = decideAssign(st, Assign{ID: c.ID, Owner: c.Owner, Domain: c.Domain, Scope: c.Scope, Resources: c.Resources, By: e.By, Budget: b.InProgressPerDomain, Council: e.Council, Now: e.At})
+		}
+	case OpDone:
+		_, ch, err = decideDone(st, Done{ID: e.Capsule.ID, By: e.By, Domains: domains, Now: e.At})
+	case OpSignal:
+		s := e.Signal
+		if err = member(s.From); err == nil {
+			_, ch, err = decideSignal(st, SignalRequest{ID: s.ID, Kind: s.Kind, From: s.From, By: e.By, Subject: s.Subject, Capsule: s.Capsule, To: s.To, Files: s.Files, Now: e.At})
+		}
+	case OpAck:
+		_, ch, err = decideAck(st, AckRequest{ID: e.Signal.ID, By: e.By, Domains: domains, Now: e.At})
 	}
 	if err != nil {
-		return st, err
+		return change{}, err
 	}
 	if ch.empty() || !sameEvent(ch.event, e) {
-		return st, errors.New("the event does not record what the decision gives")
+		return change{}, errors.New("the event does not record what the decision gives")
 	}
-	if ch.lease == nil {
-		return without(st, e.Lease.Resource), nil
-	}
-	return st.With(*ch.lease), nil
+	return ch, nil
 }
 
 // sameEvent compares events as the history records them.
@@ -206,42 +226,23 @@ func sameEvent(a, b Event) bool {
 	return erra == nil && errb == nil && bytes.Equal(ea, eb)
 }
 
-func without(st policy.State, resource string) policy.State {
-	out := policy.State{Broken: st.Broken}
-	for _, l := range st.Leases {
-		if l.Resource != resource {
-			out.Leases = append(out.Leases, l)
-		}
-	}
-	return out
-}
 
-func sameLeases(a, b []policy.Lease) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	sortLeases(a)
-	sortLeases(b)
-	for i := range a {
-		if !bytes.Equal(FormatLease(a[i]), FormatLease(b[i])) {
-			return false
-		}
-	}
-	return true
-}
 
 // stateFileName says whether path is one the state holds.
-func stateFileName(path string) (resource string, ok bool) {
+func stateFileName(path string) bool {
 	if path == eventsLog {
-		return "", true
+		return true
 	}
-	name, ok := cutPrefixSuffix(path, leasesDir+"/", ".yaml")
-	return name, ok && policy.ValidName(name)
-}
-
-func cutPrefixSuffix(s, prefix, suffix string) (string, bool) {
-	if len(s) < len(prefix)+len(suffix) || s[:len(prefix)] != prefix || s[len(s)-len(suffix):] != suffix {
-		return "", false
+	dir, file, ok := strings.Cut(path, "/")
+	id, isYAML := strings.CutSuffix(file, ".yaml")
+	if !ok || !isYAML {
+		return false
 	}
-	return s[len(prefix) : len(s)-len(suffix)], true
+	switch dir {
+	case leasesDir:
+		return policy.ValidName(id)
+	case capsulesDir, signalsDir:
+		return policy.ValidRecordID(id)
+	}
+	return false
 }

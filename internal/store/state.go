@@ -1,0 +1,72 @@
+package store
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// stateFiles turns the state's files (by path: leases/<resource>.yaml,
+// capsules/<id>.yaml, signals/<id>.yaml) into the judge's state. A record
+// that does not parse is broken: it counts for nothing, and is named by
+// name(path) wherever it is reported. Other paths are not the state's.
+func stateFiles(files map[string][]byte, name func(path string) string) policy.State {
+	var st policy.State
+	for _, path := range slices.Sorted(maps.Keys(files)) {
+		dir, file, ok := strings.Cut(path, "/")
+		id, isYAML := strings.CutSuffix(file, ".yaml")
+		if !ok || !slices.Contains(recordDirs, dir) {
+			continue
+		}
+		valid := isYAML && !strings.Contains(file, "/")
+		var err error
+		switch dir {
+		case leasesDir:
+			var l policy.Lease
+			if valid = valid && policy.ValidName(id); valid {
+				if l, err = ParseLease(id, files[path]); err == nil {
+					st.Leases = append(st.Leases, l)
+				}
+			}
+		case capsulesDir:
+			var c policy.Capsule
+			if valid = valid && policy.ValidRecordID(id); valid {
+				if c, err = ParseCapsule(id, files[path]); err == nil {
+					st.Capsules = append(st.Capsules, c)
+				}
+			}
+		case signalsDir:
+			var s policy.Signal
+			if valid = valid && policy.ValidRecordID(id); valid {
+				if s, err = ParseSignal(id, files[path]); err == nil {
+					st.Signals = append(st.Signals, s)
+				}
+			}
+		}
+		switch {
+		case !valid:
+			st.Broken = append(st.Broken, brokenRecord(path, name(path), fmt.Sprintf("not a %s file name (want %s/<%s>.yaml)", kind[dir], dir, idName[dir])))
+		case err != nil:
+			st.Broken = append(st.Broken, brokenRecord(path, name(path), err.Error()))
+		}
+	}
+	return st
+}
+
+var (
+	kind   = map[string]string{leasesDir: "lease", capsulesDir: "capsule", signalsDir: "signal"}
+	idName = map[string]string{leasesDir: "resource", capsulesDir: "id", signalsDir: "id"}
+)
+
+// brokenRecord describes a record that cannot be trusted. For a lease, it
+// names the resource, which it then covers for nobody.
+func brokenRecord(path, file, cause string) policy.BrokenLease {
+	b := policy.BrokenLease{File: file, Cause: cause}
+	if name, ok := strings.CutPrefix(path, leasesDir+"/"); ok {
+		b.Resource = strings.TrimSuffix(name, ".yaml")
+	}
+	return b
+}
