@@ -193,8 +193,8 @@ func (a *app) releaseCommand() *cobra.Command {
 	var asJSON, force bool
 	var council string
 	c := &cobra.Command{
-		Use:               "release RESOURCE",
-		Short:             "End a lease your domain holds",
+		Use:   "release RESOURCE",
+		Short: "End a lease your domain holds",
 		Long: `End a lease your domain holds. Releasing a free resource does nothing; a
 lapsed lease may be cleared by anyone. Another domain's live lease can be
 released only with --force and a granted council call (--council ID).`,

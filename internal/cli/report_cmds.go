@@ -89,7 +89,9 @@ func (a *app) statusCommand() *cobra.Command {
 	return c
 }
 
-func overlaps(a, b []string) bool { return slices.ContainsFunc(a, func(s string) bool { return slices.Contains(b, s) }) }
+func overlaps(a, b []string) bool {
+	return slices.ContainsFunc(a, func(s string) bool { return slices.Contains(b, s) })
+}
 
 func (a *app) printStatus(rep statusReport, now time.Time) {
 	w := a.stdout

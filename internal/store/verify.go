@@ -226,8 +226,6 @@ func sameEvent(a, b Event) bool {
 	return erra == nil && errb == nil && bytes.Equal(ea, eb)
 }
 
-
-
 // stateFileName says whether path is one the state holds.
 func stateFileName(path string) bool {
 	if path == eventsLog {
