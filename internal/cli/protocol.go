@@ -130,11 +130,15 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 	if kind == policy.SignalCouncilCall {
 		use, short = "council-call --to DOMAIN... --subject TEXT", "Raise a council call when blocked: granted once every addressed domain acknowledges it"
 	}
+	args := cobra.NoArgs
+	if kind == policy.SignalCouncilCall {
+		args = cobra.ArbitraryArgs // --to D... : the words after --to are domains too
+	}
 	c := &cobra.Command{
 		Use:   use,
 		Short: short,
-		Args:  cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
+		Args:  args,
+		RunE: func(c *cobra.Command, extra []string) error {
 			var prefix string
 			r, err := a.openRepo(func() (err error) {
 				prefix, err = a.git.Prefix()
@@ -150,7 +154,7 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 			if subject == "" {
 				return errors.New("--subject is required: say why")
 			}
-			to = splitList(to)
+			to = splitList(append(to, extra...))
 			for _, d := range to {
 				if _, ok := r.policy.Domain(d); !ok {
 					return fmt.Errorf("unknown domain %q (the policy has %s)", d, strings.Join(domainNames(r.policy), ", "))

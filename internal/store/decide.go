@@ -221,12 +221,13 @@ func decideRelease(st policy.State, r Release) (*policy.Lease, change, error) {
 	if err != nil {
 		return nil, change{}, err
 	}
+	forced := !slices.Contains(r.Domains, l.Domain) && holding(l, now) // before it ends below
 	l.ReleasedAt = now
 	ch := change{
 		event: Event{Op: OpRelease, By: r.By, At: now, Lease: l},
 		files: map[string][]byte{leasePath(l.Resource): nil},
 	}
-	if r.Force && !slices.Contains(r.Domains, l.Domain) && holding(l, now) {
+	if forced {
 		ch.event.Force = true
 		if err := useCouncil(st, r.Council, "release "+l.Resource, now, &ch); err != nil {
 			return nil, change{}, err
