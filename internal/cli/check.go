@@ -20,7 +20,7 @@ import (
 
 func (a *app) checkCommand() *cobra.Command {
 	var staged, asJSON bool
-	var rng, commit string
+	var rng, commit, format string
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Judge a change set against the policy and the leases",
@@ -34,6 +34,12 @@ policy, against the lease history (a lease released since still counts).`,
 		Example: "  oxygen check --range origin/main..HEAD\n  oxygen check --commit HEAD --json",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if asJSON {
+				format = "json"
+			}
+			if !slices.Contains([]string{"text", "json", "gitlab"}, format) {
+				return fmt.Errorf("--format %q: want text, json or gitlab", format)
+			}
 			if rng == "" && commit == "" {
 				r, paths, err := a.openStaged()
 				if err != nil {
@@ -43,7 +49,7 @@ policy, against the lease history (a lease released since still counts).`,
 				if err != nil {
 					return err
 				}
-				return a.report(vs, asJSON, "", nil)
+				return a.report(vs, format, "", nil)
 			}
 			r, err := a.openRepo(nil)
 			if err != nil {
@@ -60,17 +66,19 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			if !asJSON && len(vs) == 0 {
+			if format == "text" && len(vs) == 0 {
 				fmt.Fprintf(a.stdout, "oxygen: %s judged, no violations\n", count(len(commits), "commit"))
 			}
-			return a.report(vs, asJSON, recommitAdvice, nil)
+			return a.report(vs, format, recommitAdvice, nil)
 		},
 	}
 	c.Flags().BoolVar(&staged, "staged", false, "judge the staged changes as the next commit (the default)")
 	c.Flags().StringVar(&rng, "range", "", "judge the commits of A..B (in B, not in A), like origin/main..HEAD")
 	c.Flags().StringVar(&commit, "commit", "", "judge one commit")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list (as --format json)")
+	c.Flags().StringVar(&format, "format", "text", "text, json, or gitlab (a GitLab Code Quality report on stdout)")
 	c.MarkFlagsMutuallyExclusive("staged", "range", "commit")
+	c.MarkFlagsMutuallyExclusive("json", "format")
 	return c
 }
 
@@ -155,22 +163,27 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	return out, nil
 }
 
-// report prints violations (human text to stderr, or JSON to stdout) and
-// turns them into the exit code. footer follows a human report; refsOf
-// names, for a push, the refs each commit is pushed on.
-func (a *app) report(vs []policy.Violation, asJSON bool, footer string, refsOf map[string][]string) error {
-	if asJSON {
+// report prints violations in the format asked for (text goes to stderr;
+// json and gitlab to stdout) and turns them into the exit code. footer
+// follows a text report; refsOf names, for a push, the refs of each commit.
+func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[string][]string) error {
+	var err error
+	switch {
+	case format == "json":
 		if vs == nil {
 			vs = []policy.Violation{}
 		}
-		if err := writeJSON(a.stdout, vs); err != nil {
-			return err
-		}
-	} else if len(vs) > 0 {
+		err = writeJSON(a.stdout, vs)
+	case format == "gitlab":
+		err = writeJSON(a.stdout, codeQuality(vs))
+	case len(vs) > 0:
 		printViolations(a.stderr, vs, colorOn(a.stderr), refsOf)
 		if footer != "" {
 			fmt.Fprintf(a.stderr, "\n%s\n", footer)
 		}
+	}
+	if err != nil {
+		return err
 	}
 	if os.Getenv("GITHUB_ACTIONS") == "true" {
 		printAnnotations(a.stdout, vs)
@@ -252,7 +265,7 @@ pre-receive gate has no such switch.`,
 			if len(res.violations)+len(res.refusals) > 0 {
 				a.recordDeadEnd(r, name, res)
 			}
-			err = a.report(res.violations, false, res.footer, res.refsOf)
+			err = a.report(res.violations, "text", res.footer, res.refsOf)
 			if err == nil && len(res.refusals) > 0 {
 				err = &silentError{code: exitRefused}
 			}

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -134,6 +136,41 @@ func colorOn(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// codeQualityIssue is one entry of a GitLab Code Quality report.
+type codeQualityIssue struct {
+	Description string `json:"description"`
+	CheckName   string `json:"check_name"`
+	Fingerprint string `json:"fingerprint"`
+	Severity    string `json:"severity"`
+	Location    struct {
+		Path  string `json:"path"`
+		Lines struct {
+			Begin int `json:"begin"`
+		} `json:"lines"`
+	} `json:"location"`
+}
+
+// codeQuality turns violations into a GitLab Code Quality report, so that a
+// merge request shows each on its file.
+func codeQuality(vs []policy.Violation) []codeQualityIssue {
+	out := make([]codeQualityIssue, 0, len(vs))
+	for _, v := range vs {
+		var q codeQualityIssue
+		q.Description = v.Reason + ". Fix: " + v.Fix
+		if v.Commit != "" {
+			q.Description = "commit " + shortID(v.Commit) + ": " + q.Description
+		}
+		q.CheckName = "oxygen/" + v.Rule
+		sum := sha256.Sum256([]byte(v.Commit + "\x00" + v.Path + "\x00" + v.Rule + "\x00" + v.Resource + "\x00" + v.Domain))
+		q.Fingerprint = hex.EncodeToString(sum[:16])
+		q.Severity = "blocker" // the commit may not land
+		q.Location.Path = v.Path
+		q.Location.Lines.Begin = 1
+		out = append(out, q)
+	}
+	return out
 }
 
 func writeJSON(w io.Writer, v any) error {
