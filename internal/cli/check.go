@@ -227,6 +227,12 @@ pre-receive gate has no such switch.`,
 			if !known {
 				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", name, strings.Join(append(hookNames(false), hookNames(true)...), ", "))
 			}
+			// A hook manager may run oxygen itself: the skip switch holds here
+			// too (not on the server), and a hook that oxygen chained and that
+			// calls oxygen again finds the judging already under way.
+			if name != "pre-receive" && os.Getenv(git.SkipEnv) == "0" || os.Getenv(chainedEnv) == name {
+				return nil
+			}
 			reads := name == "pre-push" || name == "pre-receive"
 			var stdin []byte
 			var paths []string
@@ -335,6 +341,11 @@ func (a *app) preReceiveHook(r *repo, stdin []byte) (hookResult, error) {
 	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
 }
 
+// chainedEnv is set for a chained hook: if it runs `oxygen hook` for the
+// same hook (a hook manager configured to run oxygen), that inner run does
+// nothing, rather than chain again without end.
+const chainedEnv = "OXYGEN_CHAINED"
+
 // chainedHookError is a pre-existing hook that refused.
 type chainedHookError struct {
 	file string
@@ -354,6 +365,7 @@ func (a *app) runChained(dirs git.Dirs, name string, args []string, stdin io.Rea
 		return nil // none, or not executable: git would not run it either
 	}
 	cmd := exec.Command(file, args...)
+	cmd.Env = append(os.Environ(), chainedEnv+"="+name)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, a.stdout, a.stderr
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError

@@ -37,7 +37,14 @@ func (a *app) installCommand() *cobra.Command {
 honoured): pre-commit, pre-merge-commit and pre-push in a clone; in a bare
 repository (a server), pre-receive, the gate that --no-verify cannot pass. A hook that is already there is kept as
 NAME.oxygen-chained and runs before oxygen. Running install again changes
-nothing; oxygen uninstall takes out only what install wrote.`,
+nothing; oxygen uninstall takes out only what install wrote.
+
+Beside a hook manager, the manager runs oxygen. Where husky owns the hooks
+folder (core.hooksPath .husky/_, which husky rewrites on every npm install),
+install adds oxygen's lines to the top of husky's scripts (.husky/pre-commit,
+.husky/pre-merge-commit, .husky/pre-push) instead. Where the hooks are the
+pre-commit framework's or lefthook's, install changes nothing and says what
+to add to their configuration.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			d, err := a.hookTarget(dir)
@@ -45,6 +52,17 @@ nothing; oxygen uninstall takes out only what install wrote.`,
 				return err
 			}
 			names := hookNames(d.Bare)
+			if scripts, ok := install.HuskyScripts(d.Hooks); ok && !d.Bare {
+				acts, err := install.InstallHusky(d.Hooks, scripts, names)
+				if err == nil || len(acts) > 0 {
+					a.printActions(scripts+" (husky's scripts)", acts)
+				}
+				if err != nil {
+					return err
+				}
+				a.warnNotOnPath()
+				return nil
+			}
 			shims := map[string][]byte{}
 			for _, n := range names {
 				if shims[n], err = oxygen.Hooks.ReadFile(path.Join("hooks", n)); err != nil {
@@ -52,13 +70,13 @@ nothing; oxygen uninstall takes out only what install wrote.`,
 				}
 			}
 			acts, err := install.Install(d.Hooks, shims, names)
-			a.printActions(d.Hooks, acts)
+			if err == nil || len(acts) > 0 {
+				a.printActions(d.Hooks, acts)
+			}
 			if err != nil {
 				return err
 			}
-			if _, err := exec.LookPath("oxygen"); err != nil {
-				fmt.Fprintln(a.stderr, "oxygen: warning: oxygen is not on PATH, so the hooks will refuse every commit until it is (see ./install.sh --prefix)")
-			}
+			a.warnNotOnPath()
 			return nil
 		},
 	}
@@ -77,13 +95,26 @@ func (a *app) uninstallCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			acts, err := install.Uninstall(d.Hooks, hookNames(d.Bare))
+			names := hookNames(d.Bare)
+			if scripts, ok := install.HuskyScripts(d.Hooks); ok && !d.Bare {
+				acts, err := install.UninstallHusky(d.Hooks, scripts, names)
+				a.printActions(scripts+" (husky's scripts)", acts)
+				return err
+			}
+			acts, err := install.Uninstall(d.Hooks, names)
 			a.printActions(d.Hooks, acts)
 			return err
 		},
 	}
 	c.Flags().StringVar(&dir, "repo", "", "the repository to uninstall from (default: the current one)")
 	return c
+}
+
+// warnNotOnPath says when the hooks just installed cannot find oxygen.
+func (a *app) warnNotOnPath() {
+	if _, err := exec.LookPath("oxygen"); err != nil {
+		fmt.Fprintln(a.stderr, "oxygen: warning: oxygen is not on PATH, so the hooks will refuse every commit until it is (see ./install.sh --prefix)")
+	}
 }
 
 func (a *app) printActions(dir string, acts []install.Action) {

@@ -39,7 +39,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 			code = exitError
 		}
 	}()
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, git: git.Runner{}}
+	a := newApp(stdin, stdout, stderr)
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -60,6 +60,10 @@ type app struct {
 	stdout, stderr io.Writer
 	now            func() time.Time
 	git            git.Runner
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, git: git.Runner{}}
 }
 
 // refusedError is a refusal by the protocol: exit 1.

@@ -27,8 +27,19 @@ type Action struct {
 // Install writes each shim (hook name -> content) into dir. It is
 // idempotent: a shim already in place is left alone, an older one of
 // oxygen's is updated, and a foreign hook is renamed to <hook>.oxygen-chained
-// so that it keeps running before oxygen.
+// so that it keeps running before oxygen. A hook manager's hook is not
+// chained: Install writes nothing and returns a *ManagedError.
 func Install(dir string, shims map[string][]byte, names []string) ([]Action, error) {
+	for _, name := range names {
+		file := filepath.Join(dir, name)
+		old, err := readHook(file)
+		if err != nil {
+			return nil, err
+		}
+		if m := managerOf(old); m != "" {
+			return nil, &ManagedError{File: file, Hook: name, Manager: m}
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create the hooks folder: %w", err)
 	}
@@ -116,11 +127,17 @@ func readHook(file string) ([]byte, error) {
 }
 
 func writeExecutable(file string, data []byte) error {
+	return writeFile(file, data, 0o755)
+}
+
+// writeFile replaces file atomically with data, with exactly the given mode
+// whatever the umask.
+func writeFile(file string, data []byte, mode fs.FileMode) error {
 	tmp := file + ".oxygen-tmp"
-	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+	if err := os.WriteFile(tmp, data, mode); err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil { // whatever the umask
+	if err := os.Chmod(tmp, mode); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", file, err)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -74,12 +75,19 @@ func useCouncil(st policy.State, id, act string, now time.Time, ch *change) erro
 	return nil
 }
 
-// decideClaims decides several claims as one: all or nothing, each against
-// the state the ones before it leave (so the budget counts them all).
+// decideClaims decides several claims as one act: all or nothing, at one
+// time, each against the state the ones before it leave (so the budget
+// counts them all). A council call spent by one of them lifts the budget for
+// the rest of the act, which record it too.
 func decideClaims(st policy.State, cs []Claim) ([]Claimed, []change, error) {
 	var out []Claimed
 	var chs []change
+	now, lifted := time.Time{}, ""
+	if len(cs) > 0 {
+		now = decisionTime(cs[0].Now)
+	}
 	for _, c := range cs {
+		c.Now, c.liftedBy = now, lifted
 		res, ch, err := decideClaim(st, c)
 		if err != nil {
 			return nil, nil, err
@@ -89,12 +97,7 @@ func decideClaims(st policy.State, cs []Claim) ([]Claimed, []change, error) {
 			chs = append(chs, ch)
 			st = st.With(res.Lease)
 		}
-		if ch.event.Council != "" {
-			lifted := cs[len(out):]
-			for i := range lifted {
-				lifted[i].Budget = 0 // the call lifted the budget for the whole claim
-			}
-		}
+		lifted = cmp.Or(lifted, ch.event.Council)
 	}
 	return out, chs, nil
 }
@@ -139,7 +142,10 @@ func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
 			held = append(held, l)
 		}
 	}
-	if c.Budget > 0 && len(held) >= c.Budget {
+	switch {
+	case c.liftedBy != "":
+		ch.event.Council = c.liftedBy // lifted by the call an earlier claim of the act spent
+	case c.Budget > 0 && len(held) >= c.Budget:
 		if c.Council == "" {
 			return res, change{}, &BudgetError{Budget: "change", Domain: c.Domain, Limit: c.Budget, Held: resources(held)}
 		}

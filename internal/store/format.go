@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,7 +123,7 @@ func ParseLease(resource string, data []byte) (policy.Lease, error) {
 		return l, fmt.Errorf("expires_at is less than ttl %ds after created_at", l.TTL)
 	}
 	l.CreatedAt, l.ExpiresAt = l.CreatedAt.UTC(), l.ExpiresAt.UTC()
-	return l, nil
+	return l, plausible(l.CreatedAt, l.ExpiresAt)
 }
 
 // Operations recorded in the history.
@@ -298,7 +299,29 @@ func decodeStrict(data []byte, v any) error {
 		if errors.Is(err, io.EOF) {
 			return errors.New("empty")
 		}
-		return fmt.Errorf("not a valid record: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		return fmt.Errorf("not a valid record: %s", yamlCause(err))
+	}
+	return nil
+}
+
+// unknownField rewords yaml.v3's message, which names Go types.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// yamlCause is a YAML error on one line, in the file's own terms.
+func yamlCause(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:")
+	msg = unknownField.ReplaceAllString(msg, `unknown key "$1"`)
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+// plausible reports whether a recorded time is one RFC 3339 can write back:
+// a year from 1 to 9999.
+func plausible(ts ...time.Time) error {
+	for _, t := range ts {
+		if !t.IsZero() && (t.Year() < 1 || t.Year() > 9999) {
+			return fmt.Errorf("time %s is out of range", t.Format(time.RFC3339))
+		}
 	}
 	return nil
 }
@@ -325,7 +348,7 @@ func ParseCapsule(id string, data []byte) (policy.Capsule, error) {
 		return c, errors.New("in progress but closed")
 	}
 	c.CreatedAt, c.ClosedAt = c.CreatedAt.UTC(), utcOrZero(c.ClosedAt)
-	return c, nil
+	return c, plausible(c.CreatedAt, c.ClosedAt)
 }
 
 // ParseSignal reads a signal file filed under id.
@@ -351,10 +374,12 @@ func ParseSignal(id string, data []byte) (policy.Signal, error) {
 		}
 	}
 	s.CreatedAt, s.UsedAt = s.CreatedAt.UTC(), utcOrZero(s.UsedAt)
+	times := []time.Time{s.CreatedAt, s.UsedAt}
 	for i := range s.Acks {
 		s.Acks[i].At = s.Acks[i].At.UTC()
+		times = append(times, s.Acks[i].At)
 	}
-	return s, nil
+	return s, plausible(times...)
 }
 
 func utcOrZero(t time.Time) time.Time {

@@ -51,6 +51,8 @@ type Claim struct {
 	Budget   int       // live leases the domain may hold at once (the change budget)
 	Council  string    // a granted council call that lifts the budget, if it must
 	Now      time.Time // zero: the clock's time when the store decides
+
+	liftedBy string // the council call an earlier claim of the same act spent
 }
 
 // Claimed is a successful claim.

@@ -142,8 +142,9 @@ func (v Verifier) verifyStep(before, after map[string][]byte) error {
 		return errors.New("a state commit must add whole events to events.jsonl")
 	}
 	want := maps.Clone(before)
+	spent := map[string]time.Time{} // council calls spent in this commit: an act of several claims
 	for _, e := range events {
-		ch, err := v.replay(stateFiles(want, func(p string) string { return p }), e)
+		ch, err := v.replay(stateFiles(want, func(p string) string { return p }), e, spent)
 		if err != nil {
 			return fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
 		}
@@ -163,8 +164,9 @@ func (v Verifier) verifyStep(before, after map[string][]byte) error {
 }
 
 // replay re-decides one event with the decisions a client makes and checks
-// that it records exactly what they decide.
-func (v Verifier) replay(st policy.State, e Event) (change, error) {
+// that it records exactly what they decide. spent holds the council calls
+// earlier claims of this commit spent, with when.
+func (v Verifier) replay(st policy.State, e Event, spent map[string]time.Time) (change, error) {
 	skew := v.Policy.Budgets.ClockSkew
 	if e.At.Before(v.Now.Add(-skew-time.Minute)) || e.At.After(v.Now.Add(skew)) {
 		return change{}, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
@@ -185,10 +187,17 @@ func (v Verifier) replay(st policy.State, e Event) (change, error) {
 	switch e.Op {
 	case OpClaim, OpTakeover:
 		if err = member(e.Lease.Domain); err == nil {
-			_, ch, err = decideClaim(st, Claim{
+			c := Claim{
 				Resource: e.Lease.Resource, Owner: e.By, Domain: e.Lease.Domain, TTL: time.Duration(e.Lease.TTL) * time.Second,
 				Reason: e.Lease.Reason, Capsule: e.Lease.Capsule, Budget: b.LeasesPerDomain, Council: e.Council, Now: e.At,
-			})
+			}
+			if at, ok := spent[e.Council]; ok && at.Equal(e.At) {
+				c.liftedBy = e.Council // the same act as the claim that spent it
+			}
+			_, ch, err = decideClaim(st, c)
+			if err == nil && ch.event.Council != "" && c.liftedBy == "" {
+				spent[e.Council] = e.At
+			}
 		}
 	case OpRenew:
 		_, ch, err = decideRenew(st, Renewal{Resource: e.Lease.Resource, By: e.By, Domains: domains, TTL: time.Duration(e.Lease.TTL) * time.Second, Now: e.At})
