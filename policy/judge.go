@@ -212,8 +212,9 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 		return Violation{}, false
 	}
 	for _, id := range cs.Council {
-		// A call spent on another act (a claim, an assignment) lifts nothing more.
-		if s := st.Granted(id, cs.At.Add(cs.Skew)); s != nil && s.UsedAt.IsZero() {
+		// A call spent on another act (a claim, an assignment) lifts nothing
+		// made after that; what it lifted before stays lifted.
+		if s := st.Granted(id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
 			return Violation{}, false
 		}
 	}

@@ -216,7 +216,11 @@ recorded. --reap releases the lapsed leases (each release is recorded).`,
 				add("unreadable-record", br.File, br.Cause, "look at it, then remove it")
 			}
 			for _, d := range deadEnds {
-				add("dead-end", d.ID, fmt.Sprintf("%s refused %s at %s: %s", d.Hook, d.Who, stamp(d.At), strings.Join(d.Why, "; ")), strings.Join(d.Fix, "; "))
+				detail := fmt.Sprintf("%s refused %s at %s on %s", d.Hook, d.Who, stamp(d.At), strings.Join(d.Paths, " "))
+				if len(d.Resources) > 0 {
+					detail += " (" + strings.Join(d.Resources, ", ") + ")"
+				}
+				add("dead-end", d.ID, detail+": "+strings.Join(d.Why, "; "), strings.Join(d.Fix, "; "))
 			}
 			if reap {
 				if err := a.reap(r, st, now, func(l policy.Lease) {

@@ -1,0 +1,345 @@
+package store_test
+
+// The server's check of pushes to the state ref (Verifier) against real git:
+// an honest history of every issue-5 mutation, made through the git store,
+// must replay exactly; hand-forged state commits must not.
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	oxygen "github.com/oxygen-protocol/oxygen"
+	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+const (
+	stateRef = "refs/oxygen/state"
+	zeroID   = "0000000000000000000000000000000000000000"
+)
+
+// gitState is a bare remote and a clone whose git store pushes to it (no
+// hooks: the Verifier is called directly).
+type gitState struct {
+	remote gitcli.Runner
+	gitDir string // the remote's
+	store  *store.Git
+	policy *policy.Policy
+}
+
+func newGitState(t *testing.T) *gitState {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for _, v := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMITTER_EMAIL", "GIT_AUTHOR_EMAIL"} {
+		t.Setenv(v, "")
+		os.Unsetenv(v)
+	}
+	remote, clone := filepath.Join(dir, "remote.git"), filepath.Join(dir, "clone")
+	for _, args := range [][]string{
+		{"init", "-q", "--bare", remote},
+		{"init", "-q", clone},
+		{"-C", clone, "remote", "add", "origin", remote},
+	} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	p, err := policy.Load("resources.yaml", oxygen.ReferencePolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &gitState{
+		remote: gitcli.Runner{Dir: remote},
+		gitDir: remote,
+		store:  store.OpenGit(gitcli.Runner{Dir: clone}, filepath.Join(clone, ".git"), clone, "origin", stateRef),
+		policy: p,
+	}
+}
+
+func (g *gitState) tip(t *testing.T) string {
+	t.Helper()
+	id, err := g.remote.RefID(stateRef)
+	if err != nil || id == "" {
+		t.Fatalf("state ref: %q, %v", id, err)
+	}
+	return id
+}
+
+func (g *gitState) verify(old, new string) error {
+	return store.Verifier{Git: g.remote, Policy: g.policy, Now: time.Now()}.VerifyUpdate(old, new)
+}
+
+func mustOK[T any](t *testing.T, what string) func(T, error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+}
+
+// Clients decide at their own clock; the server checks at its own.
+func gclaim(resources []string, domain, council string) []store.Claim {
+	var cs []store.Claim
+	for _, r := range resources {
+		cs = append(cs, store.Claim{Resource: r, Owner: agentOf(domain), Domain: domain, TTL: time.Hour, Budget: 2, Council: council})
+	}
+	return cs
+}
+
+func (g *gitState) grant(t *testing.T, id string) {
+	t.Helper()
+	mustOK[policy.Signal](t, "council call")(g.store.Signal(store.SignalRequest{ID: id, Kind: policy.SignalCouncilCall, From: "builder", By: agentOf("builder"), Subject: "blocked", To: []string{"guardian", "scribe"}}))
+	for _, d := range []string{"guardian", "scribe"} {
+		mustOK[policy.Signal](t, "ack "+id)(g.store.Ack(store.AckRequest{ID: id, By: agentOf(d), Domains: []string{d}}))
+	}
+}
+
+func TestVerifierAcceptsProtocolHistory(t *testing.T) {
+	g := newGitState(t)
+	s := g.store
+	mustOK[[]store.Claimed](t, "claim")(s.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+	mustOK[[]store.Claimed](t, "guardian claim")(s.Claim(gclaim([]string{"identity"}, "guardian", "")))
+	mustOK[policy.Capsule](t, "assign")(s.Assign(store.Assign{ID: "T-1", Owner: agentOf("builder"), Domain: "builder", Scope: []string{"deploy/**"}, By: agentOf("builder"), Budget: 2}))
+	mustOK[policy.Capsule](t, "assign")(s.Assign(store.Assign{ID: "T-2", Owner: agentOf("builder"), Domain: "builder", By: agentOf("builder"), Budget: 2}))
+	mustOK[policy.Signal](t, "missive")(s.Signal(store.SignalRequest{ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: agentOf("builder"), Subject: "guide", To: []string{"scribe"}, Files: []string{"docs/guide.md"}, Capsule: "T-1"}))
+	mustOK[policy.Signal](t, "ack")(s.Ack(store.AckRequest{ID: "m-1", By: agentOf("scribe"), Domains: []string{"scribe"}}))
+	mustOK[policy.Signal](t, "second ack")(s.Ack(store.AckRequest{ID: "m-1", By: agentOf("scribe"), Domains: []string{"scribe"}}))
+	g.grant(t, "cc-1")
+	mustOK[[]store.Claimed](t, "claim past the budget with a council call")(s.Claim(gclaim([]string{"index"}, "builder", "cc-1")))
+	g.grant(t, "cc-2")
+	mustOK[policy.Capsule](t, "assign past the budget with a council call")(s.Assign(store.Assign{ID: "T-3", Owner: agentOf("builder"), Domain: "builder", By: agentOf("builder"), Budget: 2, Council: "cc-2"}))
+	mustOK[policy.Capsule](t, "done")(s.Done(store.Done{ID: "T-1", By: agentOf("builder"), Domains: []string{"builder"}}))
+	g.grant(t, "cc-3")
+	l := mustOK[*policy.Lease](t, "forced release")(s.Release(store.Release{Resource: "identity", By: agentOf("builder"), Domains: []string{"builder"}, Force: true, Council: "cc-3"}))
+	if l == nil || l.Domain != "guardian" {
+		t.Fatalf("forced release returned %+v", l)
+	}
+	if err := g.verify(zeroID, g.tip(t)); err != nil {
+		t.Fatalf("the server refuses an honest history: %v", err)
+	}
+}
+
+// A claim of several resources past the change budget, lifted by one
+// council call, is one honest act: the server must accept what the client
+// decided.
+func TestVerifierAcceptsMultiClaimCouncil(t *testing.T) {
+	g := newGitState(t)
+	mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+	g.grant(t, "cc-1")
+	old := g.tip(t)
+	mustOK[[]store.Claimed](t, "claim two past the budget with one call")(g.store.Claim(gclaim([]string{"index", "execution"}, "builder", "cc-1")))
+	if err := g.verify(old, g.tip(t)); err != nil {
+		t.Fatalf("the server refuses a multi-resource claim lifted by one granted council call: %v", err)
+	}
+}
+
+// A capsule's owner may close it whatever their domain (decideDone): where
+// the host names the pusher, the owner's own push of that must pass too.
+func TestVerifierAcceptsDoneByOwnerAsPusher(t *testing.T) {
+	g := newGitState(t)
+	mustOK[policy.Capsule](t, "assign")(g.store.Assign(store.Assign{ID: "T-1", Owner: "eve@guardian.example", Domain: "builder", By: agentOf("builder"), Budget: 2}))
+	old := g.tip(t)
+	mustOK[policy.Capsule](t, "done by the owner")(g.store.Done(store.Done{ID: "T-1", By: "eve@guardian.example", Domains: []string{"guardian"}}))
+	v := store.Verifier{Git: g.remote, Policy: g.policy, Pusher: "eve@guardian.example", Now: time.Now()}
+	if err := v.VerifyUpdate(old, g.tip(t)); err != nil {
+		t.Fatalf("the server refuses the owner's own push closing their capsule: %v", err)
+	}
+	// A member of neither the capsule's domain nor its owner is refused.
+	v.Pusher = "sam@scribe.example"
+	if err := v.VerifyUpdate(old, g.tip(t)); err == nil {
+		t.Error("a push of eve's done by sam of scribe was accepted")
+	}
+}
+
+// forge writes a state commit on top of the remote's tip: the tip's files
+// with put written and del removed, and the events appended to the history.
+func (g *gitState) forge(t *testing.T, put map[string][]byte, del []string, evs ...store.Event) (old, forged string) {
+	t.Helper()
+	old = g.tip(t)
+	files := mustOK[map[string][]byte](t, "read the tip")(g.remote.ReadTree(old))
+	log := files["events.jsonl"]
+	for _, e := range evs {
+		e.V = 1
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log = append(append(log, b...), '\n')
+	}
+	if put == nil {
+		put = map[string][]byte{}
+	}
+	put["events.jsonl"] = log
+	id, err := g.remote.WriteCommit(g.gitDir, gitcli.StateCommit{Parent: old, Put: put, Delete: del, Message: "forged", By: "forger@example", At: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return old, id
+}
+
+func TestVerifierRefusesForgeries(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T, g *gitState)
+		forge func(t *testing.T, g *gitState, now time.Time) (put map[string][]byte, del []string, evs []store.Event)
+		want  string
+	}{
+		{
+			name: "an acknowledgement written by the sender's domain",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[policy.Signal](t, "missive")(g.store.Signal(store.SignalRequest{ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: agentOf("builder"), Subject: "guide", To: []string{"scribe"}, Files: []string{"docs/guide.md"}}))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				s := signalAt(t, g, "m-1")
+				s.Acks = []policy.Ack{{Domain: "scribe", By: "ada@builder.example", At: now}}
+				return map[string][]byte{"signals/m-1.yaml": store.FormatSignal(s)}, nil,
+					[]store.Event{{Op: store.OpAck, By: "ada@builder.example", At: now, Signal: &s}}
+			},
+			want: "ada@builder.example may not acknowledge signal m-1",
+		},
+		{
+			name: "an acknowledgement without its event",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[policy.Signal](t, "missive")(g.store.Signal(store.SignalRequest{ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: agentOf("builder"), Subject: "guide", To: []string{"scribe"}, Files: []string{"docs/guide.md"}}))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				s := signalAt(t, g, "m-1")
+				s.Acks = []policy.Ack{{Domain: "scribe", By: agentOf("scribe"), At: now}}
+				return map[string][]byte{"signals/m-1.yaml": store.FormatSignal(s)}, nil, nil
+			},
+			want: "a state commit must add whole events",
+		},
+		{
+			name: "a council call acknowledged by its sender's domain",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+				mustOK[policy.Signal](t, "call")(g.store.Signal(store.SignalRequest{ID: "cc-1", Kind: policy.SignalCouncilCall, From: "builder", By: agentOf("builder"), Subject: "x", To: []string{"scribe"}}))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				s := signalAt(t, g, "cc-1")
+				s.Acks = []policy.Ack{{Domain: "scribe", By: "ada@builder.example", At: now}}
+				ackEv := store.Event{Op: store.OpAck, By: "ada@builder.example", At: now, Signal: &s}
+				return map[string][]byte{"signals/cc-1.yaml": store.FormatSignal(s)}, nil, []store.Event{ackEv}
+			},
+			want: "may not acknowledge signal cc-1",
+		},
+		{
+			name: "a forced release citing no council call",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"index"}, "guardian", "")))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				l := leaseAt(t, g, "index")
+				l.ReleasedAt = now
+				return nil, []string{"leases/index.yaml"}, []store.Event{{Op: store.OpRelease, By: "ada@builder.example", At: now, Lease: l, Force: true}}
+			},
+			want: "leased by guardian",
+		},
+		{
+			name: "a claim past the budget citing a spent call",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+				g.grant(t, "cc-1")
+				mustOK[[]store.Claimed](t, "claim with the call")(g.store.Claim(gclaim([]string{"index"}, "builder", "cc-1")))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				l := policy.Lease{Resource: "execution", Owner: "ada@builder.example", Domain: "builder", TTL: 3600, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+				s := signalAt(t, g, "cc-1")
+				return map[string][]byte{"leases/execution.yaml": store.FormatLease(l), "signals/cc-1.yaml": store.FormatSignal(s)}, nil,
+					[]store.Event{{Op: store.OpClaim, By: "ada@builder.example", At: now, Lease: l, Council: "cc-1"}}
+			},
+			want: "council call cc-1 was used already",
+		},
+		{
+			// One act of several claims shares one time; a claim at another
+			// time cannot ride on the call an earlier one spent.
+			name: "a later claim riding on a call spent in the same commit",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+				g.grant(t, "cc-1")
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				claimEv := func(resource string, at time.Time) store.Event {
+					l := policy.Lease{Resource: resource, Owner: "ada@builder.example", Domain: "builder", TTL: 3600, CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+					return store.Event{Op: store.OpClaim, By: "ada@builder.example", At: at, Lease: l, Council: "cc-1"}
+				}
+				first, second := claimEv("index", now), claimEv("execution", now.Add(time.Millisecond))
+				s := signalAt(t, g, "cc-1")
+				s.UsedAt, s.UsedFor = now, "claim index"
+				return map[string][]byte{
+					"leases/index.yaml":     store.FormatLease(first.Lease),
+					"leases/execution.yaml": store.FormatLease(second.Lease),
+					"signals/cc-1.yaml":     store.FormatSignal(s),
+				}, nil, []store.Event{first, second}
+			},
+			want: "claim execution by ada@builder.example: council call cc-1 was used already",
+		},
+		{
+			name: "a capsule closed by a member of another domain",
+			setup: func(t *testing.T, g *gitState) {
+				mustOK[policy.Capsule](t, "assign")(g.store.Assign(store.Assign{ID: "T-1", Owner: agentOf("builder"), Domain: "builder", By: agentOf("builder"), Budget: 2}))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				var c policy.Capsule
+				for _, cp := range mustOK[policy.State](t, "state")(g.store.Current()).Capsules {
+					c = cp
+				}
+				c.Status, c.ClosedAt = policy.CapsuleDone, now
+				return map[string][]byte{"capsules/T-1.yaml": store.FormatCapsule(c)}, nil,
+					[]store.Event{{Op: store.OpDone, By: "eve@guardian.example", At: now, Capsule: &c}}
+			},
+			want: "eve@guardian.example may not close capsule T-1",
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newGitState(t)
+			tt.setup(t, g)
+			if err := g.verify(zeroID, g.tip(t)); err != nil {
+				t.Fatalf("the honest history before the forgery is refused: %v", err)
+			}
+			// Forged now, after the honest history: a forgery the server's
+			// clock would accept.
+			put, del, evs := tt.forge(t, g, time.Now().UTC().Truncate(time.Millisecond))
+			old, forged := g.forge(t, put, del, evs...)
+			err := g.verify(old, forged)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("forged state commit: err = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func signalAt(t *testing.T, g *gitState, id string) policy.Signal {
+	t.Helper()
+	for _, s := range mustOK[policy.State](t, "state")(g.store.Current()).Signals {
+		if s.ID == id {
+			return s
+		}
+	}
+	t.Fatalf("no signal %s", id)
+	return policy.Signal{}
+}
+
+func leaseAt(t *testing.T, g *gitState, resource string) policy.Lease {
+	t.Helper()
+	for _, l := range mustOK[policy.State](t, "state")(g.store.Current()).Leases {
+		if l.Resource == resource {
+			return l
+		}
+	}
+	t.Fatalf("no lease on %s", resource)
+	return policy.Lease{}
+}
