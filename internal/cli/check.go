@@ -55,9 +55,11 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			commits, err := a.oneCommit(r, commit)
+			var commits []git.Commit
 			if rng != "" {
 				commits, err = a.rangeCommits(r, rng)
+			} else {
+				commits, err = a.oneCommit(r, commit)
 			}
 			if err != nil {
 				return err
