@@ -89,15 +89,13 @@ func (s *Local) DeadEnds() ([]DeadEnd, error) {
 	var out []DeadEnd
 	for _, n := range names {
 		file := filepath.Join(s.dir, deadEndsDir, n)
-		data, cause := readRecord(file)
+		data, err := readRecord(file)
 		var d DeadEnd
-		if cause == "" {
-			if err := decodeStrict(data, &d); err != nil {
-				cause = err.Error()
-			}
+		if err == nil {
+			err = decodeStrict(data, &d)
 		}
-		if cause != "" {
-			return out, fmt.Errorf("%s: %s", file, cause)
+		if err != nil {
+			return out, fmt.Errorf("%s: %v", file, err)
 		}
 		out = append(out, d)
 	}

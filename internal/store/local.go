@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,8 +74,11 @@ func (s *Local) Current() (policy.State, error) {
 			}
 			path := d + "/" + e.Name()
 			data, cause := readRecord(filepath.Join(s.dir, d, e.Name()))
-			if cause != "" {
-				unreadable = append(unreadable, brokenRecord(path, s.fileName(path), cause))
+			if errors.Is(cause, fs.ErrNotExist) {
+				continue // released between the listing and the read
+			}
+			if cause != nil {
+				unreadable = append(unreadable, brokenRecord(path, s.fileName(path), cause.Error()))
 				continue
 			}
 			files[path] = data
@@ -87,28 +91,29 @@ func (s *Local) Current() (policy.State, error) {
 
 func (s *Local) fileName(path string) string { return filepath.Join(s.dir, filepath.FromSlash(path)) }
 
-// readRecord reads a record file, or says why it cannot be trusted.
-func readRecord(file string) ([]byte, string) {
+// readRecord reads a record file, or says why it cannot be trusted
+// (fs.ErrNotExist: it is not there).
+func readRecord(file string) ([]byte, error) {
 	fi, err := os.Lstat(file)
 	if err != nil {
-		return nil, err.Error()
+		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, "not a regular file (a symlink or special file in the store is never followed)"
+		return nil, errors.New("not a regular file (a symlink or special file in the store is never followed)")
 	}
 	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, err.Error()
+		return nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
 	if err != nil {
-		return nil, err.Error()
+		return nil, err
 	}
 	if len(data) > maxRecord {
-		return nil, "larger than any record"
+		return nil, errors.New("larger than any record")
 	}
-	return data, ""
+	return data, nil
 }
 
 // checkDirs refuses a store whose directories are symlinks or files, so
@@ -175,7 +180,11 @@ func (s *Local) lock() (unlock func(), err error) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	s.removeStaleTemps()
-	if err := s.writeIgnore(); err != nil {
+	err = s.writeIgnore()
+	if err == nil {
+		err = s.recover()
+	}
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -185,7 +194,11 @@ func (s *Local) lock() (unlock func(), err error) {
 // removeStaleTemps deletes temp files: under the lock, any that exist were
 // left by a writer that died before its rename.
 func (s *Local) removeStaleTemps() {
-	for _, d := range []string{s.dir, filepath.Join(s.dir, leasesDir)} {
+	dirs := []string{s.dir}
+	for _, d := range recordDirs {
+		dirs = append(dirs, filepath.Join(s.dir, d))
+	}
+	for _, d := range dirs {
 		entries, _ := os.ReadDir(d)
 		for _, e := range entries {
 			if strings.HasPrefix(e.Name(), tmpPrefix) {
@@ -222,17 +235,67 @@ func (s *Local) Sync() error { return nil }
 // Freshness is empty: the local store is always current.
 func (s *Local) Freshness(time.Time) string { return "" }
 
-// commit records the event, then writes the records it changed. The
-// history is written first: a crash between the two leaves a record of the
-// intent, never a record the history lacks.
+// pendingFile is the journal of a mutation under way: the event and the
+// records it writes, saved whole before any of them is applied. A process
+// killed half-way through leaves it behind, and the next to take the lock
+// finishes the job, so the history and the records never disagree.
+const pendingFile = "pending.json"
+
+type journal struct {
+	Event []byte            `json:"event"` // the history line, newline included
+	Files map[string][]byte `json:"files"` // state path -> content; null removes it
+}
+
+// commit journals the change, then applies it.
 func (s *Local) commit(ch change) error {
-	if err := s.appendEvent(ch.event); err != nil {
+	ch.event.V = formatVersion
+	line, err := encodeEvent(ch.event)
+	if err != nil {
 		return err
 	}
-	for _, path := range slices.Sorted(maps.Keys(ch.files)) {
+	j, err := json.Marshal(journal{Event: line, Files: ch.files})
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(s.dir, pendingFile), j); err != nil {
+		return err
+	}
+	return s.apply(j)
+}
+
+// recover finishes a mutation that a killed process left in the journal.
+// The caller holds the lock.
+func (s *Local) recover() error {
+	file := filepath.Join(s.dir, pendingFile)
+	data, err := readRecord(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("%s: %v (a mutation was under way: look at it, then remove it)", file, err)
+	}
+	return s.apply(data)
+}
+
+// apply carries out a journal, idempotently: the event is appended unless
+// it is there already (after dropping a torn last line that a crash cut
+// short: it was never acknowledged), the records are written, and the
+// journal goes.
+func (s *Local) apply(data []byte) error {
+	var j journal
+	if err := json.Unmarshal(data, &j); err != nil || !bytes.HasSuffix(j.Event, []byte("\n")) {
+		return fmt.Errorf("%s: not a journal of oxygen's (look at it, then remove it)", filepath.Join(s.dir, pendingFile))
+	}
+	if err := s.appendOnce(j.Event); err != nil {
+		return err
+	}
+	for _, path := range slices.Sorted(maps.Keys(j.Files)) {
+		if !stateFileName(path) {
+			return fmt.Errorf("%s: names %q, not a state file", filepath.Join(s.dir, pendingFile), path)
+		}
 		file := s.fileName(path)
-		if ch.files[path] != nil {
-			if err := writeAtomic(file, ch.files[path]); err != nil {
+		if j.Files[path] != nil {
+			if err := writeAtomic(file, j.Files[path]); err != nil {
 				return err
 			}
 			continue
@@ -244,28 +307,48 @@ func (s *Local) commit(ch change) error {
 			return err
 		}
 	}
-	return nil
+	if err := os.Remove(filepath.Join(s.dir, pendingFile)); err != nil {
+		return fmt.Errorf("finish the mutation: %w", err)
+	}
+	return syncDir(s.dir)
 }
 
-func (s *Local) appendEvent(e Event) error {
-	e.V = formatVersion
-	line, err := encodeEvent(e)
-	if err != nil {
-		return err
-	}
-	f, err := os.OpenFile(filepath.Join(s.dir, eventsLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+// appendOnce appends line to the history unless it is its last line.
+func (s *Local) appendOnce(line []byte) error {
+	f, err := os.OpenFile(filepath.Join(s.dir, eventsLog), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return fmt.Errorf("record the event: %w", err)
 	}
-	if _, err := f.Write(line); err != nil {
-		f.Close()
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("record the event: %w", err)
+	}
+	// The tail: enough to hold the line and to find where the last whole
+	// line ends.
+	size := fi.Size()
+	n := min(size, int64(len(line))+maxRecord)
+	tail := make([]byte, n)
+	if _, err := f.ReadAt(tail, size-n); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("record the event: %w", err)
+	}
+	if bytes.HasSuffix(tail, line) && (int64(len(line)) == size || tail[len(tail)-len(line)-1] == '\n') {
+		return nil // a recovery of a mutation that got this far
+	}
+	end := size
+	if size > 0 && tail[len(tail)-1] != '\n' {
+		end = size - n + int64(bytes.LastIndexByte(tail, '\n')) + 1 // drop the torn line
+		if err := f.Truncate(end); err != nil {
+			return fmt.Errorf("record the event: %w", err)
+		}
+	}
+	if _, err := f.WriteAt(line, end); err != nil {
 		return fmt.Errorf("record the event: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return fmt.Errorf("record the event: %w", err)
 	}
-	return f.Close()
+	return nil
 }
 
 // History replays the event log into the list of every lease recorded.

@@ -1,0 +1,387 @@
+package git_test
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oxygen-protocol/oxygen/internal/git"
+)
+
+// Object ids for the seeds: SHA-1 and SHA-256 sized, and git's zero ids.
+var (
+	fzA    = "5ee3c493ae72f7d45491d1f61cff1c54ea141d44"
+	fzB    = "ee4d2ba1a65a004fc3b810af8f0344cd7f531052"
+	fzC    = "7cf920c2ad21f78daacadef4bca61b60232748e3"
+	fzM    = "fab52e755305ccb7d00cedb3a55e0a4b2a02dc73"
+	fzLong = strings.Repeat("ab", 32)
+	fzZero = strings.Repeat("0", 40)
+)
+
+// oneLine fails the fuzz run on an error message of more than one line:
+// every error oxygen prints is one line.
+func oneLine(t *testing.T, err error) {
+	t.Helper()
+	if strings.ContainsAny(err.Error(), "\n\r") {
+		t.Fatalf("error of more than one line: %q", err)
+	}
+}
+
+// hookLines is what a hook's line reader keeps of stdin: the lines, less a
+// final "\r" (bufio's and the parser's own), that are not blank.
+func hookLines(data []byte) []string {
+	var out []string
+	s := string(data)
+	s = strings.TrimSuffix(s, "\n")
+	if len(data) == 0 {
+		return nil
+	}
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSuffix(strings.TrimSuffix(l, "\r"), "\r")
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// FuzzParsePrePush: never panics; a parse that succeeds gives one PushRef
+// per line that is not blank, with full object ids and refs with no space
+// in them; printing those back as git does reads back the same.
+func FuzzParsePrePush(f *testing.F) {
+	for _, s := range []string{
+		"refs/heads/main " + fzA + " refs/heads/main " + fzB + "\n",
+		"refs/heads/main " + fzA + " refs/heads/main " + fzZero + "\n",
+		"(delete) " + fzZero + " refs/heads/old " + fzB + "\n",
+		"refs/heads/a " + fzA + " refs/heads/a " + fzB + "\nrefs/tags/v1 " + fzC + " refs/tags/v1 " + fzZero + "\n",
+		"refs/heads/main " + fzLong + " refs/heads/main " + strings.Repeat("0", 64) + "\r\n",
+		"\n\n  \n",
+		"",
+		"this is not what git sends\n",
+		"refs/heads/main " + fzA + " refs/heads/main\n",
+		"refs/heads/main " + fzA[:39] + " refs/heads/main " + fzB + "\n",
+		"refs/heads/main " + strings.ToUpper(fzA) + " refs/heads/main " + fzB + "\n",
+		"refs/heads/main  " + fzA + " refs/heads/main " + fzB + "\n",
+		" " + fzA + " refs/heads/main " + fzB + "\n",
+		"refs/heads/main " + fzA + " refs/heads/main " + fzB, // no final newline
+		"refs/heads/main " + fzA + " refs/heads/ma",          // truncated
+		"refs/heads/main\t" + fzA + " refs/heads/main " + fzB + "\n",
+		strings.Repeat("x", 5000) + "\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		refs, err := git.ParsePrePush(bytes.NewReader(data))
+		if err != nil {
+			if refs != nil {
+				t.Fatalf("%d refs with error %v", len(refs), err)
+			}
+			oneLine(t, err)
+			return
+		}
+		if lines := hookLines(data); len(refs) != len(lines) {
+			t.Fatalf("%d refs from %d lines that are not blank: %q", len(refs), len(lines), lines)
+		}
+		var buf bytes.Buffer
+		for _, r := range refs {
+			if !git.IsObjectID(r.LocalID) || !git.IsObjectID(r.RemoteID) {
+				t.Fatalf("accepted ids %q %q", r.LocalID, r.RemoteID)
+			}
+			if r.LocalRef == "" || r.RemoteRef == "" || strings.ContainsAny(r.LocalRef+r.RemoteRef, " \n") {
+				t.Fatalf("accepted refs %q %q", r.LocalRef, r.RemoteRef)
+			}
+			if r.Deletes() != (strings.Trim(r.LocalID, "0") == "") || r.Creates() != (strings.Trim(r.RemoteID, "0") == "") {
+				t.Fatalf("Deletes/Creates of %+v", r)
+			}
+			fmt.Fprintf(&buf, "%s %s %s %s\n", r.LocalRef, r.LocalID, r.RemoteRef, r.RemoteID)
+		}
+		back, err := git.ParsePrePush(&buf)
+		if err != nil || !slices.Equal(back, refs) {
+			t.Fatalf("round trip: %+v, %v; want %+v", back, err, refs)
+		}
+	})
+}
+
+// FuzzParsePreReceive: never panics; a parse that succeeds gives one
+// RefUpdate per line that is not blank, with full ids and a ref under
+// refs/; printing them back reads back the same.
+func FuzzParsePreReceive(f *testing.F) {
+	for _, s := range []string{
+		fzA + " " + fzB + " refs/heads/main\n",
+		fzZero + " " + fzB + " refs/heads/new\n",
+		fzA + " " + fzZero + " refs/heads/gone\n",
+		fzA + " " + fzB + " refs/heads/main\n" + fzC + " " + fzM + " refs/oxygen/state\n",
+		fzLong + " " + fzLong + " refs/tags/v1\r\n",
+		"",
+		"\n \n",
+		"garbage\n",
+		fzA + " " + fzB + " main\n",
+		fzA + " " + fzB + "\n",
+		fzA + " " + fzB + " refs/heads/main extra\n",
+		fzA + " " + fzB + " refs/heads/ma", // truncated
+		fzA + " " + fzB[:20],
+		fzA + "  " + fzB + " refs/heads/main\n",
+		"\x00\xff\xfe" + fzA + "\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ups, err := git.ParsePreReceive(bytes.NewReader(data))
+		if err != nil {
+			if ups != nil {
+				t.Fatalf("%d updates with error %v", len(ups), err)
+			}
+			oneLine(t, err)
+			return
+		}
+		if lines := hookLines(data); len(ups) != len(lines) {
+			t.Fatalf("%d updates from %d lines that are not blank", len(ups), len(lines))
+		}
+		var buf bytes.Buffer
+		for _, u := range ups {
+			if !git.IsObjectID(u.Old) || !git.IsObjectID(u.New) || !strings.HasPrefix(u.Ref, "refs/") || strings.ContainsAny(u.Ref, " \n") {
+				t.Fatalf("accepted %+v", u)
+			}
+			fmt.Fprintf(&buf, "%s %s %s\n", u.Old, u.New, u.Ref)
+		}
+		back, err := git.ParsePreReceive(&buf)
+		if err != nil || !slices.Equal(back, ups) {
+			t.Fatalf("round trip: %+v, %v; want %+v", back, err, ups)
+		}
+	})
+}
+
+// revListLine prints one commit as RevList's format does.
+func revListLine(c git.Commit) string {
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%s\x00%s\n", c.ID, strings.Join(c.Parents, " "), c.Committer, c.Time.Unix(), strings.Join(c.Council, ","), c.Subject)
+}
+
+// FuzzParseRevList: never panics; a parse that succeeds gives one commit per
+// line that is not empty, each with object ids for itself and its parents,
+// a time in UTC and Council values that are trimmed and not empty; and
+// printing the commits back as git would reads back the same.
+func FuzzParseRevList(f *testing.F) {
+	real := fzA + "\x00\x00a@b.example\x001795882710\x00\x00one\n" +
+		fzB + "\x00" + fzA + "\x00a@b.example\x001795882710\x00\x00three\n" +
+		fzC + "\x00" + fzA + "\x00a@b.example\x001795882710\x00\x00two\n" +
+		fzM + "\x00" + fzB + " " + fzC + "\x00a@b.example\x001795882711\x00\x00Merge branch 'side'\n" +
+		fzLong + "\x00" + fzM + "\x00a@b.example\x001795882711\x00c-1,c-2\x00four\n"
+	for _, s := range []string{
+		real,
+		"",
+		"\n",
+		fzA + "\x00\x00\x000\x00\x00\n", // no e-mail, time 0, no subject
+		fzA + "\x00\x00a@b\x00-1\x00 , x ,,\x00sub\x00with\x00nul\n", // a negative time, a ragged list
+		fzA + "\x00\x00a@b\x009223372036854775807\x00\x00far\n",
+		fzA + "\x00\x00a@b\x0017x\x00\x00bad time\n",
+		fzA + "\x00HEAD\x00a@b\x001\x00\x00bad parent\n",
+		"HEAD\x00\x00a@b\x001\x00\x00bad id\n",
+		fzA + "\x00\x00a@b\x001\x00\x00", // no final newline
+		fzA + "\x00\x00a@b\x00",          // truncated
+		strings.ToUpper(fzA) + "\x00\x00a@b\x001\x00\x00upper\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, out []byte) {
+		commits, err := git.ParseRevList(out)
+		if err != nil {
+			if commits != nil {
+				t.Fatalf("%d commits with error %v", len(commits), err)
+			}
+			oneLine(t, err)
+			return
+		}
+		lines := 0
+		for _, l := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+			if l != "" {
+				lines++
+			}
+		}
+		if len(commits) != lines {
+			t.Fatalf("%d commits from %d lines", len(commits), lines)
+		}
+		var buf bytes.Buffer
+		for _, c := range commits {
+			if !git.IsObjectID(c.ID) {
+				t.Fatalf("accepted id %q", c.ID)
+			}
+			for _, p := range c.Parents {
+				if !git.IsObjectID(p) {
+					t.Fatalf("accepted parent %q", p)
+				}
+			}
+			if c.Time.Location() != time.UTC {
+				t.Fatalf("time %v not in UTC", c.Time)
+			}
+			for _, v := range c.Council {
+				if v == "" || v != strings.TrimSpace(v) || strings.Contains(v, ",") {
+					t.Fatalf("council value %q", v)
+				}
+			}
+			if strings.ContainsAny(c.Committer, "\x00\n") || strings.Contains(c.Subject, "\n") {
+				t.Fatalf("a field runs over: %+v", c)
+			}
+			buf.WriteString(revListLine(c))
+		}
+		back, err := git.ParseRevList(buf.Bytes())
+		if err != nil || len(back) != len(commits) {
+			t.Fatalf("round trip: %d commits, %v; want %d", len(back), err, len(commits))
+		}
+		for i := range back {
+			a, b := back[i], commits[i]
+			if a.ID != b.ID || !slices.Equal(a.Parents, b.Parents) || a.Committer != b.Committer || !a.Time.Equal(b.Time) ||
+				a.Subject != b.Subject || !slices.Equal(a.Council, b.Council) {
+				t.Fatalf("round trip of commit %d: %+v, want %+v", i, a, b)
+			}
+		}
+	})
+}
+
+// FuzzParseDiffTree: never panics, for any output and any list of ids
+// (given as a space-separated list); a parse that succeeds answers for
+// every id, and every record is an id, a status or the path after it. For object ids, printing the
+// parsed paths back as diff-tree does reads back the same.
+func FuzzParseDiffTree(f *testing.F) {
+	real := fzLong + "\x00M\x00a\x00" + fzM + "\x00AM\x00b\x00" + fzB + "\x00A\x00c\x00" + fzC + "\x00A\x00b\x00" + fzA + "\x00A\x00a\x00"
+	ids := strings.Join([]string{fzLong, fzM, fzB, fzC, fzA}, " ")
+	f.Add([]byte(real), ids)
+	f.Add([]byte(fzA+"\x00"+fzB+"\x00"), fzA+" "+fzB)                     // commits with no change (--always)
+	f.Add([]byte(fzA+"\x00M\x00"+fzB+"\x00"+fzB+"\x00"), fzA+" "+fzB)     // a path named like the next id
+	f.Add([]byte(fzA+"\x00D\x00with\nnewline\x00T\x00\xff\xfe\x00"), fzA) // odd paths
+	f.Add([]byte(fzA+"\x00M\x00\x00"), fzA)                               // an empty path
+	f.Add([]byte(""), "")
+	f.Add([]byte(""), fzA)
+	f.Add([]byte(fzA+"\x00M\x00a"), fzA)                // no final NUL
+	f.Add([]byte(fzA+"\x00M\x00"), fzA)                 // a status and no path
+	f.Add([]byte(fzA+"\x00m\x00a\x00"), fzA)            // lower-case status
+	f.Add([]byte("M\x00a\x00"+fzA+"\x00"), fzA)         // a path before any commit
+	f.Add([]byte(fzB+"\x00M\x00a\x00"), fzA)            // another commit
+	f.Add([]byte(fzA+"\x00M\x00a\x00"), fzA+" "+fzB)    // one commit short
+	f.Add([]byte(fzA+"\x00M\x00a\x00"+fzA+"\x00"), fzA) // one too many
+	f.Fuzz(func(t *testing.T, out []byte, idList string) {
+		ids := strings.Fields(idList)
+		paths, err := git.ParseDiffTree(out, ids)
+		if err != nil {
+			if paths != nil {
+				t.Fatalf("paths with error %v", err)
+			}
+			oneLine(t, err)
+			return
+		}
+		if len(paths) != len(ids) {
+			t.Fatalf("%d path lists for %d ids", len(paths), len(ids))
+		}
+		n := 0
+		for _, ps := range paths {
+			n += len(ps)
+		}
+		if recs := len(git.SplitNUL(out)); 2*n+len(ids) != recs { // an id, or a status and its path
+			t.Fatalf("%d paths and %d ids from %d records", n, len(ids), recs)
+		}
+		for _, id := range ids {
+			if !git.IsObjectID(id) {
+				return
+			}
+		}
+		var buf bytes.Buffer
+		for i, id := range ids {
+			buf.WriteString(id + "\x00")
+			for _, p := range paths[i] {
+				buf.WriteString("M\x00" + p + "\x00")
+			}
+		}
+		back, err := git.ParseDiffTree(buf.Bytes(), ids)
+		if err != nil || len(back) != len(paths) {
+			t.Fatalf("round trip: %q, %v; want %q", back, err, paths)
+		}
+		for i := range back {
+			if !slices.Equal(back[i], paths[i]) {
+				t.Fatalf("round trip of commit %d: %q, want %q", i, back[i], paths[i])
+			}
+		}
+	})
+}
+
+// FuzzParseFetchHead: never panics; returns only object ids, each the start
+// of a line for merging ("<id>\t\t..."), no more than there are lines;
+// FETCH_HEAD written for the ids reads back the same.
+func FuzzParseFetchHead(f *testing.F) {
+	for _, s := range []string{
+		fzA + "\t\tbranch 'main' of https://example.com/r\n",
+		fzA + "\tnot-for-merge\tbranch 'side' of https://example.com/r\n" + fzB + "\t\tbranch 'main' of ../r\n",
+		fzLong + "\t\t'refs/pull/1/head' of x\n",
+		"",
+		"\n\n",
+		fzA + "\t\t",
+		fzA + "\t",
+		fzA[:39] + "\t\tx\n",
+		strings.ToUpper(fzA) + "\t\tx\n",
+		"garbage\tgarbage\tgarbage\n",
+		fzA + "\t\tx\r\n" + fzB + "\t\ty\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ids := git.ParseFetchHead(data)
+		if len(ids) > strings.Count(string(data), "\n")+1 {
+			t.Fatalf("%d ids from %d lines", len(ids), strings.Count(string(data), "\n")+1)
+		}
+		for _, id := range ids {
+			if !git.IsObjectID(id) {
+				t.Fatalf("returned %q", id)
+			}
+			if !strings.HasPrefix(string(data), id+"\t\t") && !strings.Contains(string(data), "\n"+id+"\t\t") {
+				t.Fatalf("%q is not the start of a line for merging", id)
+			}
+		}
+		var buf bytes.Buffer
+		for _, id := range ids {
+			fmt.Fprintf(&buf, "%s\tnot-for-merge\tbranch 'x' of y\n%s\t\tbranch 'z' of y\n", id, id)
+		}
+		if back := git.ParseFetchHead(buf.Bytes()); !slices.Equal(back, ids) {
+			t.Fatalf("round trip: %q, want %q", back, ids)
+		}
+	})
+}
+
+// FuzzParseIdentEmail: never panics; what it finds sits between a '<' and a
+// '>' of the ident; an ident that git could print (no '<' or '>' in the
+// address) gives its address back.
+func FuzzParseIdentEmail(f *testing.F) {
+	for _, s := range []string{
+		"A U Thor <author@example.com> 1700000000 +0000\n",
+		"<a@b.example> 1 -0700",
+		"No Mail <> 1700000000 +0000",
+		"Zoë <zoë@exämple.com> 1 +0000",
+		"",
+		"Name only",
+		"Name <a@b.example 1 +0000",
+		"Name > <a@b.example",
+		"a <b<c> d> 1",
+		"\xff<\xfe>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ident string) {
+		email, ok := git.ParseIdentEmail(ident)
+		if !ok {
+			if email != "" {
+				t.Fatalf("%q with ok false", email)
+			}
+			open := strings.IndexByte(ident, '<')
+			if open >= 0 && strings.LastIndexByte(ident, '>') > open {
+				t.Fatalf("no address found in %q", ident)
+			}
+		} else if !strings.Contains(ident, "<"+email+">") {
+			t.Fatalf("%q is not between < and > in %q", email, ident)
+		}
+		addr := strings.NewReplacer("<", "", ">", "", "\n", "").Replace(ident)
+		name := "N"
+		if got, ok := git.ParseIdentEmail(name + " <" + addr + "> 1700000000 +0000\n"); !ok || got != addr {
+			t.Fatalf("ParseIdentEmail of the address %q = %q, %v", addr, got, ok)
+		}
+	})
+}
