@@ -40,6 +40,7 @@ func (l Lease) LiveAt(t time.Time, skew time.Duration) bool {
 // is mended or removed.
 type BrokenLease struct {
 	Resource string `json:"resource"`
+	Record   string `json:"record"` // the state path: leases/<resource>.yaml, capsules/<id>.yaml, ...
 	File     string `json:"file"`
 	Cause    string `json:"cause"`
 }

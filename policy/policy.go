@@ -3,7 +3,10 @@
 package policy
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -120,8 +123,14 @@ func Load(name string, data []byte) (*Policy, error) {
 	if len(data) > MaxSize {
 		return nil, &Error{File: name, Line: 1, Column: 1, Msg: fmt.Sprintf("policy is %d bytes, more than the %d allowed", len(data), MaxSize)}
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	var doc, more yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	if err := dec.Decode(&more); err == nil {
+		return nil, &Error{File: name, Line: more.Line, Column: more.Column, Msg: "a second YAML document: a policy is one document (remove the ---)"}
+	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlError(name, err)
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {

@@ -40,6 +40,12 @@ policy, against the lease history (a lease released since still counts).`,
 			if !slices.Contains([]string{"text", "json", "gitlab"}, format) {
 				return fmt.Errorf("--format %q: want text, json or gitlab", format)
 			}
+			switch {
+			case c.Flags().Changed("range") && rng == "":
+				return errors.New(`--range "": want A..B, like origin/main..HEAD (is a CI variable unset?)`)
+			case c.Flags().Changed("commit") && commit == "":
+				return errors.New(`--commit "": want a revision (is a CI variable unset?)`)
+			}
 			if rng == "" && commit == "" {
 				r, paths, err := a.openStaged()
 				if err != nil {
@@ -97,6 +103,9 @@ func (a *app) openStaged() (*repo, []string, error) {
 // judgeStaged judges the staged paths as the next commit, made now. hook
 // is the git hook running, or "".
 func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violation, error) {
+	if r.dirs.Bare {
+		return nil, errors.New("a bare repository has no staged changes: judge commits with --range A..B or --commit REV")
+	}
 	paths, err := a.mergeFilter(r, paths, hook)
 	if err != nil || len(paths) == 0 {
 		return nil, err

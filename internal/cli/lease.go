@@ -13,8 +13,8 @@ import (
 )
 
 // ttlFlag reads a --ttl value against the policy's bounds.
-func ttlFlag(p *policy.Policy, s string) (time.Duration, error) {
-	if s == "" {
+func ttlFlag(p *policy.Policy, s string, given bool) (time.Duration, error) {
+	if !given {
 		return p.Budgets.DefaultTTL, nil
 	}
 	d, err := time.ParseDuration(s)
@@ -53,7 +53,7 @@ granted council call, which it then uses up.`,
 			if err != nil {
 				return err
 			}
-			dur, err := ttlFlag(r.policy, ttl)
+			dur, err := ttlFlag(r.policy, ttl, c.Flags().Changed("ttl"))
 			if err != nil {
 				return err
 			}
@@ -165,7 +165,7 @@ func (a *app) renewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dur, err := ttlFlag(r.policy, ttl)
+			dur, err := ttlFlag(r.policy, ttl, c.Flags().Changed("ttl"))
 			if err != nil {
 				return err
 			}

@@ -117,9 +117,10 @@ func quoteSubject(s string) string {
 }
 
 // displayPath prints a path as it is unless it holds bytes a terminal would
-// misread (newlines, control characters, invalid UTF-8): then Go-quoted.
+// misread (newlines, control characters, invalid UTF-8) or a quote or
+// backslash that would make that quoting ambiguous: then Go-quoted.
 func displayPath(p string) string {
-	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+	if !utf8.ValidString(p) || strings.ContainsAny(p, `"\`) || strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
 		return strconv.Quote(p)
 	}
 	return p

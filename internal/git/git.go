@@ -38,7 +38,13 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = fmt.Sprintf("exit status %d", e.Code)
 	}
-	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
+	// The subcommand, not the whole argv: its pinned flags say nothing to
+	// a reader (Args keeps them for debugging).
+	sub := ""
+	if len(e.Args) > 0 {
+		sub = " " + e.Args[0]
+	}
+	return fmt.Sprintf("git%s: %s", sub, msg)
 }
 
 // ErrNoGit means there is no git binary on PATH.

@@ -260,7 +260,7 @@ func ParsePrePush(rd io.Reader) ([]PushRef, error) {
 		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pre-push input: %w", err)
+		return nil, fmt.Errorf("pre-push input line %d: %w", len(refs)+1, err)
 	}
 	return refs, nil
 }
@@ -287,7 +287,7 @@ func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 		ups = append(ups, RefUpdate{Old: f[0], New: f[1], Ref: f[2]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pre-receive input: %w", err)
+		return nil, fmt.Errorf("pre-receive input line %d: %w", len(ups)+1, err)
 	}
 	return ups, nil
 }

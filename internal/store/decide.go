@@ -44,6 +44,17 @@ func decisionTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Millisecond)
 }
 
+// brokenAt returns the unreadable record at a state path, if any: a record
+// that cannot be read is never silently replaced.
+func brokenAt(st policy.State, path string) error {
+	for _, b := range st.Broken {
+		if b.Record == path {
+			return &BrokenError{b}
+		}
+	}
+	return nil
+}
+
 func find(st policy.State, resource string) (*policy.Lease, *policy.BrokenLease) {
 	for i := range st.Broken {
 		if st.Broken[i].Resource == resource {
@@ -252,6 +263,9 @@ func decideAssign(st policy.State, a Assign) (policy.Capsule, change, error) {
 	if !policy.ValidRecordID(a.ID) {
 		return c, change{}, fmt.Errorf("capsule id %q: use letters, digits, '.', '_' and '-'", a.ID)
 	}
+	if err := brokenAt(st, capsulePath(a.ID)); err != nil {
+		return c, change{}, err
+	}
 	for _, cur := range st.Capsules {
 		if cur.ID == a.ID {
 			return c, change{}, &ExistsError{What: "capsule", ID: a.ID, Status: cur.Status, Owner: cur.Owner}
@@ -281,6 +295,9 @@ func decideAssign(st policy.State, a Assign) (policy.Capsule, change, error) {
 // domain may.
 func decideDone(st policy.State, d Done) (policy.Capsule, change, error) {
 	now := decisionTime(d.Now)
+	if err := brokenAt(st, capsulePath(d.ID)); err != nil {
+		return policy.Capsule{}, change{}, err
+	}
 	for _, c := range st.Capsules {
 		if c.ID != d.ID {
 			continue
@@ -315,6 +332,9 @@ func decideSignal(st policy.State, r SignalRequest) (policy.Signal, change, erro
 	case r.Kind == policy.SignalCouncilCall && len(r.To) == 0:
 		return s, change{}, fmt.Errorf("a council call goes to at least one domain")
 	}
+	if err := brokenAt(st, signalPath(r.ID)); err != nil {
+		return s, change{}, err
+	}
 	for _, cur := range st.Signals {
 		if cur.ID == r.ID {
 			return s, change{}, &ExistsError{What: "signal", ID: r.ID}
@@ -334,6 +354,9 @@ func decideSignal(st policy.State, r SignalRequest) (policy.Signal, change, erro
 // change.
 func decideAck(st policy.State, a AckRequest) (policy.Signal, change, error) {
 	now := decisionTime(a.Now)
+	if err := brokenAt(st, signalPath(a.ID)); err != nil {
+		return policy.Signal{}, change{}, err
+	}
 	for _, s := range st.Signals {
 		if s.ID != a.ID {
 			continue

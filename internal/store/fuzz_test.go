@@ -76,8 +76,16 @@ func FuzzParseEvents(f *testing.F) {
 			t.Fatalf("%d events from %d lines", len(evs), bytes.Count(data, []byte{'\n'}))
 		}
 		for _, e := range evs {
-			if e.V != 1 || !policy.ValidName(e.Lease.Resource) ||
-				e.Op != store.OpClaim && e.Op != store.OpTakeover && e.Op != store.OpRenew && e.Op != store.OpRelease {
+			var ok bool
+			switch e.Op {
+			case store.OpClaim, store.OpTakeover, store.OpRenew, store.OpRelease:
+				ok = policy.ValidName(e.Lease.Resource)
+			case store.OpAssign, store.OpDone:
+				ok = e.Capsule != nil && policy.ValidRecordID(e.Capsule.ID)
+			case store.OpSignal, store.OpAck:
+				ok = e.Signal != nil && policy.ValidRecordID(e.Signal.ID)
+			}
+			if e.V != 1 || !ok {
 				t.Fatalf("accepted event %+v", e)
 			}
 		}

@@ -260,7 +260,16 @@ func (s *Local) commit(ch change) error {
 	if err := writeAtomic(filepath.Join(s.dir, pendingFile), j); err != nil {
 		return err
 	}
-	return s.apply(j)
+	recorded, err := s.apply(j)
+	switch {
+	case err != nil && !recorded:
+		// Nothing happened, and the caller will say so: the journal must
+		// not make it happen later.
+		os.Remove(filepath.Join(s.dir, pendingFile))
+	case err != nil:
+		err = fmt.Errorf("%w (the change is recorded and the next oxygen command completes it)", err)
+	}
+	return err
 }
 
 // recover finishes a mutation that a killed process left in the journal.
@@ -274,43 +283,44 @@ func (s *Local) recover() error {
 	case err != nil:
 		return fmt.Errorf("%s: %v (a mutation was under way: look at it, then remove it)", file, err)
 	}
-	return s.apply(data)
+	_, err = s.apply(data)
+	return err
 }
 
 // apply carries out a journal, idempotently: the event is appended unless
 // it is there already (after dropping a torn last line that a crash cut
 // short: it was never acknowledged), the records are written, and the
-// journal goes.
-func (s *Local) apply(data []byte) error {
+// journal goes. recorded says whether the event reached the history.
+func (s *Local) apply(data []byte) (recorded bool, err error) {
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil || !bytes.HasSuffix(j.Event, []byte("\n")) {
-		return fmt.Errorf("%s: not a journal of oxygen's (look at it, then remove it)", filepath.Join(s.dir, pendingFile))
+		return false, fmt.Errorf("%s: not a journal of oxygen's (look at it, then remove it)", filepath.Join(s.dir, pendingFile))
 	}
 	if err := s.appendOnce(j.Event); err != nil {
-		return err
+		return false, err
 	}
 	for _, path := range slices.Sorted(maps.Keys(j.Files)) {
 		if !stateFileName(path) {
-			return fmt.Errorf("%s: names %q, not a state file", filepath.Join(s.dir, pendingFile), path)
+			return true, fmt.Errorf("%s: names %q, not a state file", filepath.Join(s.dir, pendingFile), path)
 		}
 		file := s.fileName(path)
 		if j.Files[path] != nil {
 			if err := writeAtomic(file, j.Files[path]); err != nil {
-				return err
+				return true, err
 			}
 			continue
 		}
 		if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove %s: %w", file, err)
+			return true, fmt.Errorf("remove %s: %w", file, err)
 		}
 		if err := syncDir(filepath.Dir(file)); err != nil {
-			return err
+			return true, err
 		}
 	}
 	if err := os.Remove(filepath.Join(s.dir, pendingFile)); err != nil {
-		return fmt.Errorf("finish the mutation: %w", err)
+		return true, fmt.Errorf("finish the mutation: %w", err)
 	}
-	return syncDir(s.dir)
+	return true, syncDir(s.dir)
 }
 
 // appendOnce appends line to the history unless it is its last line.

@@ -64,7 +64,7 @@ var (
 // brokenRecord describes a record that cannot be trusted. For a lease, it
 // names the resource, which it then covers for nobody.
 func brokenRecord(path, file, cause string) policy.BrokenLease {
-	b := policy.BrokenLease{File: file, Cause: cause}
+	b := policy.BrokenLease{Record: path, File: file, Cause: cause}
 	if name, ok := strings.CutPrefix(path, leasesDir+"/"); ok {
 		b.Resource = strings.TrimSuffix(name, ".yaml")
 	}

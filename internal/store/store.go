@@ -188,6 +188,9 @@ func (e *NotHolderError) Error() string {
 type BrokenError struct{ policy.BrokenLease }
 
 func (e *BrokenError) Error() string {
+	if e.Resource == "" {
+		return fmt.Sprintf("%s: %s (look at it, then remove it)", e.File, e.Cause)
+	}
 	return fmt.Sprintf("%s: %s (look at it, then remove it to free %s)", e.File, e.Cause, e.Resource)
 }
 
