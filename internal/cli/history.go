@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
@@ -35,9 +37,6 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.V
 		if shallow[c.ID] {
 			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
-	}
-	if err := a.git.ChangedPaths(commits); err != nil {
-		return nil, err
 	}
 	policies, err := a.commitPolicies(commits)
 	if err != nil {
@@ -70,58 +69,88 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.V
 
 // commitPolicies finds the policy in force for each commit: its first
 // parent's resources.yaml, else its own (a root commit, or a repository
-// adopting oxygen), else the built-in one. Two git processes in all; each
-// distinct policy is parsed once.
+// adopting oxygen), else the built-in one. A commit holds its first
+// parent's resources.yaml unless its paths say it changes it, or it is a
+// merge or a root; so only those, and the parents at the range's edge, are
+// looked up: two small git processes whatever the range's length, each
+// distinct policy parsed once. Commits come parents first.
 func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
-	specs := make([]string, 0, 2*len(commits))
+	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
+	inRange := make(map[string]bool, len(commits))
 	for _, c := range commits {
-		base := c.ID
-		if len(c.Parents) > 0 {
-			base = c.Parents[0]
+		inRange[c.ID] = true
+	}
+	var lookup []string
+	want := func(id string) {
+		if _, ok := own[id]; !ok {
+			own[id] = ""
+			lookup = append(lookup, id)
 		}
-		specs = append(specs, base+":"+policy.FileName, c.ID+":"+policy.FileName)
+	}
+	for _, c := range commits {
+		if len(c.Parents) > 0 && !inRange[c.Parents[0]] {
+			want(c.Parents[0])
+		}
+		if len(c.Parents) != 1 || slices.Contains(c.Paths, policy.FileName) {
+			want(c.ID)
+		}
+	}
+	specs := make([]string, len(lookup))
+	for i, id := range lookup {
+		specs[i] = id + ":" + policy.FileName
 	}
 	oids, err := a.git.ObjectIDs("blob", specs)
 	if err != nil {
 		return nil, err
 	}
-	var distinct []string
-	seen := map[string]bool{}
-	for _, o := range oids {
-		if o != "" && !seen[o] {
-			seen[o] = true
-			distinct = append(distinct, o)
+	for i, id := range lookup {
+		own[id] = oids[i]
+	}
+	for _, c := range commits {
+		if _, ok := own[c.ID]; !ok {
+			own[c.ID] = own[c.Parents[0]]
 		}
 	}
-	content := map[string]git.Blob{"": {Missing: true}}
-	if len(distinct) > 0 {
-		blobs, err := a.git.ReadBlobs(distinct...)
-		if err != nil {
-			return nil, err
-		}
-		for i, b := range blobs {
-			content[distinct[i]] = b
-		}
+	content, err := a.blobsByID(slices.Compact(slices.Sorted(maps.Values(own))))
+	if err != nil {
+		return nil, err
 	}
 	out := make([]*policy.Policy, len(commits))
 	cache := map[[2]string]*policy.Policy{}
 	for i, c := range commits {
-		base, own := oids[2*i], oids[2*i+1]
-		if len(c.Parents) == 0 {
-			base = "" // a root commit has no base: its own policy judges it
+		base := "" // a root commit has no base: its own policy judges it
+		if len(c.Parents) > 0 {
+			base = own[c.Parents[0]]
 		}
-		key := [2]string{base, own}
+		key := [2]string{base, own[c.ID]}
 		if p, ok := cache[key]; ok {
 			out[i] = p
 			continue
 		}
-		p, _, err := policyInForce(content[base], content[own])
+		p, _, err := policyInForce(content[base], func() (git.Blob, error) { return content[key[1]], nil })
 		if err != nil {
 			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
 		}
 		cache[key], out[i] = p, p
 	}
 	return out, nil
+}
+
+// blobsByID reads blobs by id in one git process; "" reads as missing.
+func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
+	content := map[string]git.Blob{"": {Missing: true}}
+	ids = slices.DeleteFunc(ids, func(id string) bool { return id == "" })
+	if len(ids) == 0 {
+		return content, nil
+	}
+	blobs, err := a.git.ReadBlobs(ids...)
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range blobs {
+		content[ids[i]] = b
+	}
+	return content, nil
 }
 
 // rangeCommits lists the commits of "A..B" (in B, not in A).
@@ -138,7 +167,7 @@ func (a *app) rangeCommits(r *repo, rng string) ([]git.Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.git.RevList(toID, "^"+fromID)
+	return a.git.Log(toID, "^"+fromID)
 }
 
 // oneCommit lists the commit rev names.
@@ -147,11 +176,11 @@ func (a *app) oneCommit(r *repo, rev string) ([]git.Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return a.git.RevList("--no-walk", id)
+	return a.git.Log("-n1", id)
 }
 
 // prePush judges every commit a push would send that the remote does not
-// have, for every ref on stdin, each commit once.
+// have, for every ref on stdin, each commit once, in one git process.
 func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, error) {
 	refs, err := git.ParsePrePush(bytes.NewReader(stdin))
 	if err != nil {
@@ -164,37 +193,58 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 	if remote == url {
 		known = "--remotes"
 	}
-	var remoteIDs []string
+	var ids []string // each ref's remote id, then its local id
 	for _, ref := range refs {
-		remoteIDs = append(remoteIDs, ref.RemoteID)
+		ids = append(ids, ref.RemoteID, ref.LocalID)
 	}
-	present, err := a.git.ObjectIDs("commit", remoteIDs)
+	present, err := a.git.ObjectIDs("", ids)
 	if err != nil {
 		return nil, nil, err
 	}
-	var commits []git.Commit
-	refsOf := map[string][]string{}
+	tips := map[string]string{} // local id -> a ref it is pushed as
+	exclude := []string{"--not", known}
 	for i, ref := range refs {
 		if ref.Deletes() {
 			continue
 		}
-		revs := []string{ref.LocalID, "--not", known}
-		if !ref.Creates() && present[i] != "" {
-			revs = append(revs, ref.RemoteID) // missing locally: the tracking refs must do
+		if present[2*i+1] == "" {
+			return nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
 		}
-		cs, err := a.git.RevList(revs...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", ref.LocalRef, err)
-		}
-		for _, c := range cs {
-			if _, dup := refsOf[c.ID]; !dup {
-				commits = append(commits, c)
-			}
-			refsOf[c.ID] = append(refsOf[c.ID], ref.LocalRef)
+		tips[ref.LocalID] = ref.LocalRef
+		if !ref.Creates() && present[2*i] != "" {
+			exclude = append(exclude, ref.RemoteID) // missing locally: the tracking refs must do
 		}
 	}
-	vs, err := a.judgeCommits(r, commits, "")
-	return vs, refsOf, err
+	return a.judgeNew(r, tips, exclude, "")
+}
+
+// judgeNew judges, in one pass, the commits reachable from the tips and not
+// from exclude; refsOf (which refs carry each refused commit) is worked out
+// only when something is refused, for the message.
+func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as string) ([]policy.Violation, map[string][]string, error) {
+	if len(tips) == 0 {
+		return nil, nil, nil
+	}
+	ids := slices.Sorted(maps.Keys(tips))
+	commits, err := a.git.Log(append(slices.Clone(ids), exclude...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	vs, err := a.judgeCommits(r, commits, as)
+	if err != nil || len(vs) == 0 {
+		return vs, nil, err
+	}
+	refsOf := map[string][]string{}
+	for _, id := range ids {
+		cs, err := a.git.RevList(append([]string{id}, exclude...)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range cs {
+			refsOf[c.ID] = append(refsOf[c.ID], tips[id])
+		}
+	}
+	return vs, refsOf, nil
 }
 
 // pusher is who the hosting server says pushes, if it says: an address
@@ -219,32 +269,30 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	who := pusher()
-	var refusals []error
-	var commits []git.Commit
-	refsOf := map[string][]string{}
+	var news []string
 	for _, up := range ups {
-		if up.Ref == r.policy.Store.Ref {
+		news = append(news, up.New)
+	}
+	present, err := a.git.ObjectIDs("", news)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var refusals []error
+	tips := map[string]string{}
+	for i, up := range ups {
+		switch {
+		case up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) && present[i] == "":
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}
-			continue
-		}
-		if git.IsZeroID(up.New) {
-			continue // a deletion adds nothing to judge
-		}
-		cs, err := a.git.RevList(up.New, "--not", "--all")
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("%s: %w", up.Ref, err)
-		}
-		for _, c := range cs {
-			if _, dup := refsOf[c.ID]; !dup {
-				commits = append(commits, c)
-			}
-			refsOf[c.ID] = append(refsOf[c.ID], up.Ref)
+		case !git.IsZeroID(up.New): // a deletion adds nothing to judge
+			tips[up.New] = up.Ref
 		}
 	}
-	vs, err := a.judgeCommits(r, commits, who)
+	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
 	return vs, refsOf, refusals, err
 }
 

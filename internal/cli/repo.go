@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	oxygen "github.com/oxygen-protocol/oxygen"
+	"github.com/oxygen-protocol/oxygen/internal/blobcache"
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -29,26 +30,42 @@ type repo struct {
 // beside them (the staged diff for a check).
 func (a *app) openRepo(also func() error) (*repo, error) {
 	var (
-		r                     repo
-		wg                    sync.WaitGroup
-		dirsErr, blobErr, err error
-		alsoErr               error
-		blobs                 []git.Blob
+		r                repo
+		wg               sync.WaitGroup
+		dirsErr, alsoErr error
+		head             git.Blob
 	)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-	run(func() { r.dirs, dirsErr = a.git.Dirs() })
-	run(func() { blobs, blobErr = a.git.ReadBlobs("HEAD:"+policy.FileName, ":"+policy.FileName) })
-	run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
 	if also != nil {
-		run(func() { alsoErr = also() })
+		run(func() { alsoErr = also() }) // first: on the commit path it is git's own work, the longest
 	}
+	// HEAD's policy blob id comes with the directories; its content from
+	// the cache, or from git once per policy version. (The staged policy
+	// costs a read of the whole index, and is wanted only where HEAD has
+	// none or it does not load.)
+	run(func() {
+		var ids []string
+		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:" + policy.FileName)
+		if dirsErr == nil {
+			head, dirsErr = a.headPolicy(r.dirs, ids[0])
+		}
+	})
+	run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
 	wg.Wait()
-	for _, e := range []error{dirsErr, blobErr, alsoErr} {
+	for _, e := range []error{dirsErr, alsoErr} {
 		if e != nil {
 			return nil, e
 		}
 	}
-	if r.policy, r.policySrc, err = policyInForce(blobs[0], blobs[1]); err != nil {
+	var err error
+	staged := func() (git.Blob, error) {
+		b, err := a.git.ReadBlobs(":" + policy.FileName)
+		if err != nil {
+			return git.Blob{}, err
+		}
+		return b[0], nil
+	}
+	if r.policy, r.policySrc, err = policyInForce(head, staged); err != nil {
 		return nil, err
 	}
 	r.store = openStore(a.git, r.dirs, r.policy.Store)
@@ -66,6 +83,26 @@ func openStore(g git.Runner, d git.Dirs, cfg policy.StoreConfig) store.Store {
 	return store.OpenLocal(storeRoot(d))
 }
 
+// headPolicy reads HEAD's policy blob (id "": HEAD has none), from the
+// blob cache when it holds it.
+func (a *app) headPolicy(d git.Dirs, id string) (git.Blob, error) {
+	if id == "" {
+		return git.Blob{Missing: true}, nil
+	}
+	cache := filepath.Join(storeRoot(d), store.Dir, "cache")
+	if data, ok := blobcache.Get(cache, id); ok {
+		return git.Blob{Spec: id, Data: data}, nil
+	}
+	blobs, err := a.git.ReadBlobs(id)
+	if err != nil {
+		return git.Blob{}, err
+	}
+	if !blobs[0].Missing {
+		_ = blobcache.Put(cache, id, blobs[0].Data) // only a cache: the next run reads git again
+	}
+	return blobs[0], nil
+}
+
 // policyInForce picks the policy that judges the next commit: HEAD's
 // committed resources.yaml, so that a staged edit never judges itself. Only
 // where HEAD has none is the staged one read, and where there is none at
@@ -73,22 +110,29 @@ func openStore(g git.Runner, d git.Dirs, cfg policy.StoreConfig) store.Store {
 //
 // One exception keeps a repository from getting stuck: when HEAD's policy
 // does not load, a staged policy that does is the fix, and judges.
-func policyInForce(head, staged git.Blob) (*policy.Policy, string, error) {
+func policyInForce(head git.Blob, readStaged func() (git.Blob, error)) (*policy.Policy, string, error) {
+	var headErr error
 	if !head.Missing {
 		p, err := policy.Load(policy.FileName, head.Data)
 		if err == nil {
 			return p, "HEAD's " + policy.FileName, nil
 		}
-		if staged.Missing || bytes.Equal(staged.Data, head.Data) {
-			return nil, "", fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", err)
-		}
+		headErr = err
+	}
+	staged, err := readStaged()
+	if err != nil {
+		return nil, "", err
+	}
+	switch {
+	case headErr != nil && (staged.Missing || bytes.Equal(staged.Data, head.Data)):
+		return nil, "", fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", headErr)
+	case headErr != nil:
 		fixed, ferr := policy.Load(policy.FileName, staged.Data)
 		if ferr != nil {
-			return nil, "", fmt.Errorf("%w (the policy committed in HEAD, and the staged fix does not load either: %v)", err, ferr)
+			return nil, "", fmt.Errorf("%w (the policy committed in HEAD, and the staged fix does not load either: %v)", headErr, ferr)
 		}
 		return fixed, "the staged " + policy.FileName + " (HEAD's does not load)", nil
-	}
-	if !staged.Missing {
+	case !staged.Missing:
 		p, err := policy.Load(policy.FileName, staged.Data)
 		if err != nil {
 			return nil, "", fmt.Errorf("%w (the staged policy)", err)

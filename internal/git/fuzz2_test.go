@@ -240,66 +240,52 @@ func FuzzParseRevList(f *testing.F) {
 	})
 }
 
-// FuzzParseDiffTree: never panics, for any output and any list of ids
-// (given as a space-separated list); a parse that succeeds answers for
-// every id, and every record is an id, a status or the path after it. For object ids, printing the
-// parsed paths back as diff-tree does reads back the same.
-func FuzzParseDiffTree(f *testing.F) {
-	real := fzLong + "\x00M\x00a\x00" + fzM + "\x00AM\x00b\x00" + fzB + "\x00A\x00c\x00" + fzC + "\x00A\x00b\x00" + fzA + "\x00A\x00a\x00"
-	ids := strings.Join([]string{fzLong, fzM, fzB, fzC, fzA}, " ")
-	f.Add([]byte(real), ids)
-	f.Add([]byte(fzA+"\x00"+fzB+"\x00"), fzA+" "+fzB)                     // commits with no change (--always)
-	f.Add([]byte(fzA+"\x00M\x00"+fzB+"\x00"+fzB+"\x00"), fzA+" "+fzB)     // a path named like the next id
-	f.Add([]byte(fzA+"\x00D\x00with\nnewline\x00T\x00\xff\xfe\x00"), fzA) // odd paths
-	f.Add([]byte(fzA+"\x00M\x00\x00"), fzA)                               // an empty path
-	f.Add([]byte(""), "")
-	f.Add([]byte(""), fzA)
-	f.Add([]byte(fzA+"\x00M\x00a"), fzA)                // no final NUL
-	f.Add([]byte(fzA+"\x00M\x00"), fzA)                 // a status and no path
-	f.Add([]byte(fzA+"\x00m\x00a\x00"), fzA)            // lower-case status
-	f.Add([]byte("M\x00a\x00"+fzA+"\x00"), fzA)         // a path before any commit
-	f.Add([]byte(fzB+"\x00M\x00a\x00"), fzA)            // another commit
-	f.Add([]byte(fzA+"\x00M\x00a\x00"), fzA+" "+fzB)    // one commit short
-	f.Add([]byte(fzA+"\x00M\x00a\x00"+fzA+"\x00"), fzA) // one too many
-	f.Fuzz(func(t *testing.T, out []byte, idList string) {
-		ids := strings.Fields(idList)
-		paths, err := git.ParseDiffTree(out, ids)
+// FuzzParseLog: never panics; errors are one line; every commit it returns
+// has a valid id and parents; and what it parsed, printed again the way git
+// log prints it, parses back to the same commits.
+func FuzzParseLog(f *testing.F) {
+	var real []byte
+	real = append(real, git.LogRecordForTest(fzA, "", 1795882711, "root", []string{"a", "with\nnewline"})...)
+	real = append(real, git.LogRecordForTest(fzB, fzA, 1795882712, "", nil)...)
+	real = append(real, git.LogRecordForTest(fzM, fzA+" "+fzB, 1795882713, "Merge", []string{"b"})...)
+	real = append(real, git.LogRecordForTest(fzC, fzM, 1795882714, "a path named like an id", []string{fzA})...)
+	f.Add(real)
+	f.Add([]byte(""))
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x00x\x00\x00s\x00"))             // a bad time
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x00\x00s\x00\nm\x00a\x00")) // a lower-case status
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x00\x00s\x00\nM\x00"))      // a status and no path
+	f.Add([]byte("M\x00a\x00"))                                               // a path before any commit
+	f.Fuzz(func(t *testing.T, out []byte) {
+		cs, err := git.ParseLog(out)
 		if err != nil {
-			if paths != nil {
-				t.Fatalf("paths with error %v", err)
+			if cs != nil {
+				t.Fatalf("commits with error %v", err)
 			}
 			oneLine(t, err)
 			return
 		}
-		if len(paths) != len(ids) {
-			t.Fatalf("%d path lists for %d ids", len(paths), len(ids))
-		}
-		n := 0
-		for _, ps := range paths {
-			n += len(ps)
-		}
-		if recs := len(git.SplitNUL(out)); 2*n+len(ids) != recs { // an id, or a status and its path
-			t.Fatalf("%d paths and %d ids from %d records", n, len(ids), recs)
-		}
-		for _, id := range ids {
-			if !git.IsObjectID(id) {
-				return
-			}
-		}
 		var buf bytes.Buffer
-		for i, id := range ids {
-			buf.WriteString(id + "\x00")
-			for _, p := range paths[i] {
-				buf.WriteString("M\x00" + p + "\x00")
+		for _, c := range cs {
+			if !git.IsObjectID(c.ID) {
+				t.Fatalf("commit id %q", c.ID)
 			}
+			for _, p := range c.Parents {
+				if !git.IsObjectID(p) {
+					t.Fatalf("parent %q", p)
+				}
+			}
+			if strings.ContainsAny(c.Subject, "\x00") || len(c.Council) > 0 {
+				return // fields the renderer below does not print
+			}
+			buf.Write(git.LogRecordForTest(c.ID, strings.Join(c.Parents, " "), int(c.Time.Unix()), c.Subject, c.Paths))
 		}
-		back, err := git.ParseDiffTree(buf.Bytes(), ids)
-		if err != nil || len(back) != len(paths) {
-			t.Fatalf("round trip: %q, %v; want %q", back, err, paths)
+		back, err := git.ParseLog(buf.Bytes())
+		if err != nil || len(back) != len(cs) {
+			t.Fatalf("round trip: %d commits, %v; want %d", len(back), err, len(cs))
 		}
 		for i := range back {
-			if !slices.Equal(back[i], paths[i]) {
-				t.Fatalf("round trip of commit %d: %q, want %q", i, back[i], paths[i])
+			if back[i].ID != cs[i].ID || !slices.Equal(back[i].Paths, cs[i].Paths) || back[i].Subject != cs[i].Subject {
+				t.Fatalf("round trip of commit %d: %+v, want %+v", i, back[i], cs[i])
 			}
 		}
 	})

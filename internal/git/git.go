@@ -40,9 +40,12 @@ func (e *Error) Error() string {
 	}
 	// The subcommand, not the whole argv: its pinned flags say nothing to
 	// a reader (Args keeps them for debugging).
-	sub := ""
-	if len(e.Args) > 0 {
-		sub = " " + e.Args[0]
+	sub, args := "", e.Args
+	for len(args) >= 2 && args[0] == "-c" {
+		args = args[2:] // config overrides, not the subcommand
+	}
+	if len(args) > 0 {
+		sub = " " + args[0]
 	}
 	return fmt.Sprintf("git%s: %s", sub, msg)
 }
@@ -98,21 +101,38 @@ type Dirs struct {
 
 // Dirs asks git where the repository keeps its files, as absolute paths.
 func (r Runner) Dirs() (Dirs, error) {
-	out, err := r.Run(nil, "rev-parse",
+	d, _, err := r.DirsWith()
+	return d, err
+}
+
+// DirsWith is Dirs, and resolves specs (like HEAD:resources.yaml) to object
+// ids in the same git process; a spec that does not resolve gives "".
+func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
+	args := append([]string{"rev-parse",
 		"--path-format=absolute", // every path below absolute, whatever the cwd
 		"--git-dir",
 		"--git-common-dir",
 		"--git-path", "hooks", // core.hooksPath if set, resolved per worktree
 		"--is-bare-repository",
-	)
-	if err != nil {
-		return Dirs{}, notARepo(err)
-	}
+	}, specs...) // specs are oxygen's own (git 2.39's rev-parse echoes --end-of-options)
+	out, err := r.Run(nil, args...)
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != 4 {
-		return Dirs{}, fmt.Errorf("git rev-parse: unexpected output %q", out)
+	if len(lines) != 4+len(specs) {
+		if err == nil {
+			err = fmt.Errorf("git rev-parse: unexpected output %q", out)
+		}
+		return Dirs{}, nil, notARepo(err)
 	}
-	return Dirs{GitDir: lines[0], CommonDir: lines[1], Hooks: lines[2], Bare: lines[3] == "true"}, nil
+	ids := make([]string, len(specs))
+	for i, spec := range specs {
+		// git echoes a spec it cannot resolve, and stops there.
+		if line := lines[4+i]; line != spec && IsObjectID(line) {
+			ids[i] = line
+		} else if err == nil {
+			return Dirs{}, nil, fmt.Errorf("git rev-parse: unexpected output %q", out)
+		}
+	}
+	return Dirs{GitDir: lines[0], CommonDir: lines[1], Hooks: lines[2], Bare: lines[3] == "true"}, ids, nil
 }
 
 func notARepo(err error) error {

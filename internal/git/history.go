@@ -21,7 +21,7 @@ type Commit struct {
 	Time      time.Time
 	Subject   string
 	Council   []string // the values of its Council: trailers
-	Paths     []string // filled by ChangedPaths
+	Paths     []string // filled by Log
 }
 
 // ErrShallow means the history needed is not in this (shallow) clone.
@@ -54,23 +54,32 @@ func ParseRevList(out []byte) ([]Commit, error) {
 		if line == "" {
 			continue
 		}
-		f := strings.SplitN(line, "\x00", 6)
-		if len(f) != 6 || !IsObjectID(f[0]) {
-			return nil, fmt.Errorf("git rev-list: unexpected line %q", line)
-		}
-		secs, err := strconv.ParseInt(f[3], 10, 64)
+		c, err := parseHeader(strings.SplitN(line, "\x00", 6))
 		if err != nil {
-			return nil, fmt.Errorf("git rev-list: bad committer time in %q", line)
-		}
-		c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Council: SplitList(f[4]), Subject: f[5]}
-		for _, p := range c.Parents {
-			if !IsObjectID(p) {
-				return nil, fmt.Errorf("git rev-list: bad parent in %q", line)
-			}
+			return nil, err
 		}
 		commits = append(commits, c)
 	}
 	return commits, nil
+}
+
+// parseHeader reads a commit's six fields: id, parents, committer e-mail,
+// committer time, Council: trailer values, subject.
+func parseHeader(f []string) (Commit, error) {
+	if len(f) != 6 || !IsObjectID(f[0]) {
+		return Commit{}, fmt.Errorf("git: unexpected commit header %q", strings.Join(f, " "))
+	}
+	secs, err := strconv.ParseInt(f[3], 10, 64)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git: bad committer time %q of %s", f[3], f[0])
+	}
+	c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Council: SplitList(f[4]), Subject: f[5]}
+	for _, p := range c.Parents {
+		if !IsObjectID(p) {
+			return Commit{}, fmt.Errorf("git: bad parent %q of %s", p, f[0])
+		}
+	}
+	return c, nil
 }
 
 // SplitList splits a comma-separated list, dropping blanks.
@@ -84,69 +93,75 @@ func SplitList(s string) []string {
 	return out
 }
 
-// ChangedPaths fills in each commit's paths in one git process: every path
-// it changes against its parent (all its paths for a root commit), and for
-// a merge only the paths that differ from every parent, so a merge answers
-// for what it changes itself, not for what it brings in.
-func (r Runner) ChangedPaths(commits []Commit) error {
-	if len(commits) == 0 {
-		return nil
-	}
-	var in bytes.Buffer
-	ids := make([]string, len(commits))
-	for i, c := range commits {
-		ids[i] = c.ID
-		in.WriteString(c.ID + "\n")
-	}
-	out, err := r.Run(&in, "diff-tree",
-		"--stdin",       // the commits, one per line
-		"-r",            // recurse into trees
+// logFormat starts each commit with an empty record, then its id, parents,
+// committer e-mail, committer time, Council: trailer values and subject, all
+// NUL-separated (none of them can hold one).
+const logFormat = "--format=%x00%H%x00%P%x00%ce%x00%ct%x00%(trailers:key=Council,valueonly,separator=%x2C)%x00%s"
+
+// Log lists the commits revs select, parents before children, each with
+// every path it changes against its first parent (all its paths for a root
+// commit), and for a merge only the paths that differ from every parent, so
+// that a merge answers for what it changes itself, not for what it brings
+// in. One git process for the whole range. revs must be object ids or
+// options oxygen built, never user text.
+func (r Runner) Log(revs ...string) ([]Commit, error) {
+	args := append([]string{
+		"-c", "log.showRoot=true", // a root commit lists its paths as added
+		"-c", "log.showSignature=false", // nothing but the format
+		"log",
+		"--reverse", "--topo-order", // parents first
 		"-z",            // NUL-terminated, unquoted paths
-		"--root",        // a root commit lists its paths as added
 		"-c",            // merges: paths that differ from every parent
 		"--name-status", // a status record before each path, so no path reads as a header
 		"--no-renames",  // both sides of a rename
-		"--always",      // a header even for a commit with no changes
+		"--no-relative", // full paths whatever diff.relative says
 		"--no-ext-diff", // never a user's diff driver
-		"--ignore-submodules=none",
-	)
+		"--no-color",
+		"--ignore-submodules=none", // submodule pointer changes count
+		logFormat,
+	}, revs...)
+	out, err := r.Run(nil, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	paths, err := ParseDiffTree(out, ids)
-	if err != nil {
-		return err
-	}
-	for i := range commits {
-		commits[i].Paths = paths[i]
-	}
-	return nil
+	return ParseLog(out)
 }
 
-// ParseDiffTree reads `diff-tree --stdin -z --name-status --always` output
-// for the given commits, in order: "<id>\0" then "<status>\0<path>\0" pairs.
-// A status is upper-case letters (one per parent for a merge) and an id is
-// lower-case hex, so the two cannot be confused.
-func ParseDiffTree(out []byte, ids []string) ([][]string, error) {
+// ParseLog reads Log's output: per commit, an empty record and the six
+// header fields, then "<status>\0<path>" pairs. git puts a newline before a
+// commit's first status, and an empty record before a merge's; a status is
+// upper-case letters and an id is hex, so an empty record followed by an id
+// can only be the next header.
+func ParseLog(out []byte) ([]Commit, error) {
 	recs := SplitNUL(out)
-	paths := make([][]string, len(ids))
-	k := -1
-	for i := 0; i < len(recs); i++ {
-		rec := recs[i]
-		if k+1 < len(ids) && rec == ids[k+1] {
-			k++
-			continue
+	var commits []Commit
+	for i := 0; i < len(recs); {
+		if recs[i] != "" || i+6 >= len(recs) {
+			return nil, fmt.Errorf("git log: unexpected record %q", recs[i])
 		}
-		if k < 0 || !isStatus(rec) || i+1 >= len(recs) {
-			return nil, fmt.Errorf("git diff-tree: unexpected record %q", rec)
+		c, err := parseHeader(recs[i+1 : i+7])
+		if err != nil {
+			return nil, err
 		}
-		i++
-		paths[k] = append(paths[k], recs[i])
+		for i += 7; i < len(recs); {
+			rec := recs[i]
+			if rec == "" {
+				if i+1 < len(recs) && IsObjectID(recs[i+1]) {
+					break // the next commit
+				}
+				i++ // the separator before a merge's paths
+				continue
+			}
+			status := strings.TrimPrefix(rec, "\n")
+			if !isStatus(status) || i+1 >= len(recs) {
+				return nil, fmt.Errorf("git log: unexpected record %q", rec)
+			}
+			c.Paths = append(c.Paths, recs[i+1])
+			i += 2
+		}
+		commits = append(commits, c)
 	}
-	if k != len(ids)-1 {
-		return nil, fmt.Errorf("git diff-tree: %d of %d commits listed", k+1, len(ids))
-	}
-	return paths, nil
+	return commits, nil
 }
 
 func isStatus(s string) bool {
@@ -199,7 +214,8 @@ func ShallowCommits(d Dirs) (map[string]bool, error) {
 }
 
 // ObjectIDs resolves object names ("<rev>:resources.yaml") in one process;
-// a name that does not resolve to an object of type typ gives "".
+// a name that does not resolve to an object of type typ ("": any type)
+// gives "".
 func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
 	if len(specs) == 0 {
 		return nil, nil
@@ -221,7 +237,7 @@ func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
 	}
 	ids := make([]string, len(specs))
 	for i, line := range lines {
-		if oid, t, ok := strings.Cut(line, " "); ok && t == typ && IsObjectID(oid) {
+		if oid, t, ok := strings.Cut(line, " "); ok && (t == typ || typ == "" && t != "missing" && t != "ambiguous") && IsObjectID(oid) {
 			ids[i] = oid
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -304,14 +305,15 @@ func decodeStrict(data []byte, v any) error {
 	return nil
 }
 
-// unknownField rewords yaml.v3's message, which names Go types.
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+// unknownField rewords yaml.v3's message, which names Go types. Compiled
+// on first use: only a bad record needs it.
+var unknownField = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`field (\S+) not found in type \S+`) })
 
 // yamlCause is a YAML error on one line, in the file's own terms.
 func yamlCause(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.TrimPrefix(msg, "unmarshal errors:")
-	msg = unknownField.ReplaceAllString(msg, `unknown key "$1"`)
+	msg = unknownField().ReplaceAllString(msg, `unknown key "$1"`)
 	return strings.Join(strings.Fields(msg), " ")
 }
 
