@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"regexp"
 	"slices"
 	"time"
 )
@@ -137,8 +136,19 @@ func (st State) InProgress(owner, domain string, t time.Time) []Capsule {
 	return out
 }
 
-var recordID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-// ValidRecordID reports whether s may name a capsule, signal or dead end:
-// it becomes a file name, so no separator and no "..".
-func ValidRecordID(s string) bool { return recordID.MatchString(s) }
+// ValidRecordID reports whether s may name a capsule, signal or dead end,
+// like ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$: it becomes a file name, so no
+// separator, and it cannot start with a dot.
+func ValidRecordID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
