@@ -7,7 +7,7 @@ set -euo pipefail
 usage() {
 	cat <<'EOF'
 Usage: scripts/bench.sh [--files N] [--commits N] [--history N] [--runs N]
-                        [--warmup N] [--keep] [--no-hyperfine]
+                        [--warmup N] [--checkout] [--keep] [--no-hyperfine]
 
 Builds oxygen and a synthetic repository (git fast-import: N files in a deep
 tree holding the reference policy's shared paths and many ordinary source
@@ -19,6 +19,7 @@ prints, side by side in one run, the median wall time of:
   oxygen check --range HEAD~C..HEAD   vs  git log --name-only HEAD~C..HEAD  (target <= 2x)
   oxygen claim RESOURCE  (local store)                                   (target < 10 ms)
   oxygen release RESOURCE (local store)                                  (target < 10 ms)
+  oxygen policy lint                  vs  git ls-files                   (target <= 3x)
 
 Options:
   --files N       files in the repository (default 100000)
@@ -28,6 +29,9 @@ Options:
                   all ended weeks before the commits, as a long-lived clone has
   --runs N        timed runs per command (default 30)
   --warmup N      untimed runs first (default 3)
+  --checkout      also write the work tree (neither side of any measurement
+                  reads it; by default only the index is filled, which on a
+                  slow disk saves from seconds to minutes at 100,000 files)
   --keep          keep the temporary directory (its path is printed)
   --no-hyperfine  time with the built-in loop even if hyperfine is installed
   -h, --help      this text
@@ -36,7 +40,7 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 on error.
 EOF
 }
 
-files=100000 commits=1000 history=0 runs=30 warmup=3 keep=0 use_hyperfine=1
+files=100000 commits=1000 history=0 runs=30 warmup=3 keep=0 use_hyperfine=1 checkout=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--files) files=${2:?--files needs a number}; shift 2 ;;
@@ -50,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warmup=${2:?--warmup needs a number}; shift 2 ;;
 	--warmup=*) warmup=${1#*=}; shift ;;
 	--keep) keep=1; shift ;;
+	--checkout) checkout=1; shift ;;
 	--no-hyperfine) use_hyperfine=0; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -84,23 +89,24 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP # so that cleanup runs
 say "temporary directory: $tmp$([ "$keep" = 1 ] && echo ' (kept: --keep)')"
 
-# Clock in milliseconds, for the phases and the fallback timer.
-now_us() {
+# stamp: sets $now to the clock in microseconds, without a fork where bash
+# has EPOCHREALTIME (5.0 and later).
+stamp() {
 	if [ -n "${EPOCHREALTIME:-}" ]; then
-		local t=${EPOCHREALTIME/[.,]/}
-		echo "$t"
+		now=${EPOCHREALTIME/[.,]/}
 	else
-		echo $(($(date +%s%N) / 1000))
+		now=$(($(date +%s%N) / 1000))
 	fi
 }
-phase_start=$(now_us)
+stamp
+phase_start=$now
 phase() {
-	local t
-	t=$(now_us)
-	say "  $1: $(((t - phase_start) / 1000)) ms"
-	phase_start=$t
+	stamp
+	say "  $1: $(((now - phase_start) / 1000)) ms"
+	phase_start=$now
 }
 
 # 1. Build, with the caller's Go environment (its module and build caches).
@@ -134,21 +140,28 @@ git config core.hooksPath "$tmp/no-hooks" # nothing runs during generation
 # 2. The tree. Areas are top-level directories (some two or three levels
 # deep); file i lives in area i % A, at index j = i / A within it, under
 # three more levels of directories: a deep tree of about 12 files a folder.
-shared_areas=(
+# Three kinds of area: the reference policy's shared paths (the first 13
+# lie outside every other domain's core, so builder may change them under a
+# lease alone); other domains' core surfaces, in the tree but never changed;
+# ordinary code, with builder's own core.
+touch_shared=(
 	store/blobs store/derived backups index/migrations index/rebuild daemons cron services
-	run/locks distro image iso deploy/install access/users access/permissions access/ssh
-	secrets/policy quarantine/rules access/boundaries docs/agents tools/plan-registry/semantics
+	run/locks distro image iso deploy/install
+)
+shared_areas=(
+	"${touch_shared[@]}" access/users access/permissions access/ssh secrets/policy
+	quarantine/rules access/boundaries docs/agents tools/plan-registry/semantics
 	.bridges/protocols/conventions
 )
-# Resources the commits and the staged set touch (all but identity, which
-# stays free for the claim/release measurement).
-claimed=(schema storage index execution deployment policy coordination)
-free_resource=identity
-plain_areas=(
+foreign_areas=(
 	docs/guides docs/api tools/plan-registry/cli ui/components ui/pages web/static contracts/ui
-	monitoring/probes health/checks incidents alerts runtime/core deploy/k8s ops/playbooks
-	scripts/dev secrets/vault access/docs quarantine/queue store/tmp index/tools
+	monitoring/probes health/checks incidents alerts secrets/vault access/docs quarantine/queue
 )
+# The resources of touch_shared: claimed before the commits are made.
+# identity stays free for the claim/release measurement.
+claimed=(storage index execution deployment)
+free_resource=identity
+plain_areas=(runtime/core deploy/k8s ops/playbooks store/tmp index/tools)
 for a in api core net db auth cache cli sched metrics blobclient queue search; do
 	for b in impl util test; do plain_areas+=("src/$a/$b"); done
 done
@@ -159,8 +172,9 @@ for a in tools/gen tools/lint cmd/server cmd/worker cmd/admin internal/config in
 	third_party/zlib third_party/sqlite examples assets/img assets/css bench; do
 	plain_areas+=("$a")
 done
-areas=("${shared_areas[@]}" "${plain_areas[@]}")
+areas=("${shared_areas[@]}" "${foreign_areas[@]}" "${plain_areas[@]}")
 A=${#areas[@]}
+P=$((${#shared_areas[@]} + ${#foreign_areas[@]})) # areas P.. are ordinary
 exts=(go py ts md yaml c)
 
 # path_of I: sets $p to file I's path.
@@ -192,12 +206,12 @@ gen_root() {
 	data=$policy_text
 	printf 'M 100644 inline resources.yaml\ndata %d\n%s\n' "${#data}" "$data"
 	for p in "${literal_files[@]}"; do
-		data="# $p"
+		data="# $p"$'\n'
 		printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
 	done
 	for ((i = 0; i < files; i++)); do
 		path_of "$i"
-		data="// $p: file $i of the synthetic tree"
+		data="// $p: file $i of the synthetic tree"$'\n'
 		printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
 	done
 }
@@ -238,13 +252,8 @@ done
 phase "claims (${#claimed[@]})"
 t_commits=$(($(date +%s) + 1))
 
-# 4. The commits: 3 to 6 files each, one of them shared in about a third.
-# Shared picks come from the areas of the claimed resources only.
-pickable_shared=()
-for ((a = 0; a < ${#shared_areas[@]}; a++)); do
-	case ${shared_areas[a]} in access/users | access/permissions | access/ssh) ;; *) pickable_shared+=("$a") ;; esac
-done
-S=${#shared_areas[@]}
+# 4. The commits: 3 to 6 files each, one of them shared in about a third
+# (from the claimed resources' areas), the others ordinary.
 rand() { r=$(((RANDOM << 15 | RANDOM) % $1)); } # sets $r
 gen_commits() {
 	local c k n at data i a per
@@ -259,26 +268,26 @@ gen_commits() {
 		[ "$c" = 1 ] && printf 'from refs/heads/main^0\n'
 		rand 3
 		if [ "$r" = 0 ]; then # one shared file
-			rand ${#pickable_shared[@]}
-			a=${pickable_shared[r]}
+			rand ${#touch_shared[@]}
+			a=$r
 			per=$(((files - a + A - 1) / A))
 			rand "$per"
 			path_of $((r * A + a))
-			data="// $p: change $c"
+			data="// $p: change $c"$'\n'
 			printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
 			n=$((n - 1))
 		fi
 		for ((k = 0; k < n; k++)); do
-			# an ordinary file: redraw while the pick lands in a shared area
+			# an ordinary file: redraw until the pick lands in an ordinary area
 			while :; do
 				rand "$files"
-				((r % A >= S)) && break
+				((r % A >= P)) && break
 			done
 			path_of "$r"
 			if [ "$k" = 0 ] && ((c % 10 == 0)); then
 				p="${p%/*}/new$c.go" # now and then a new file
 			fi
-			data="// $p: change $c"
+			data="// $p: change $c"$'\n'
 			printf 'M 100644 inline %s\ndata %d\n%s\n' "$p" "${#data}" "$data"
 		done
 	done
@@ -287,8 +296,13 @@ say "generating $commits commits"
 gen_commits | git fast-import --quiet
 phase "commits (fast-import)"
 
-git reset -q --hard main
-phase "checkout of $((files + ${#literal_files[@]} + 1)) files"
+if [ "$checkout" = 1 ]; then
+	git reset -q --hard main
+	phase "checkout of $((files + ${#literal_files[@]} + 1)) files"
+else
+	git read-tree main # the index as a checkout leaves it, without the files
+	phase "index of $((files + ${#literal_files[@]} + 1)) files (read-tree)"
+fi
 
 # 5. The staged change: 3 shared paths (storage, execution, index), 2 not.
 stage=()
@@ -296,12 +310,19 @@ for a in 0 5 3; do # store/blobs, daemons, index/migrations
 	path_of "$a"
 	stage+=("$p")
 done
-for i in $((S + 7 * A)) $((S + 3 + 11 * A)); do
+for i in $((P + 5 + 7 * A)) $((P + 20 + 11 * A)); do # src/..., lib/...
 	path_of "$i"
 	stage+=("$p")
 done
-for p in "${stage[@]}"; do echo "// staged edit" >>"$p"; done
-git add -- "${stage[@]}"
+for p in "${stage[@]}"; do
+	if [ "$checkout" = 1 ]; then
+		echo "// staged edit" >>"$p"
+		git add -- "$p"
+	else
+		blob=$({ git cat-file blob "main:$p" && echo "// staged edit"; } | git hash-object -w --stdin)
+		git update-index --cacheinfo "100644,$blob,$p"
+	fi
+done
 [ "$(git diff --cached --name-only | wc -l)" -eq 5 ] || die "expected 5 staged paths"
 
 # Everything must pass, or the timings measure a refusal.
@@ -320,7 +341,7 @@ if [ "$use_hyperfine" = 1 ] && command -v hyperfine >/dev/null; then
 	timer="hyperfine $(hyperfine --version | cut -d' ' -f2), --warmup $warmup --runs $runs, no shell"
 else
 	use_hyperfine=0
-	timer="bash loop, $warmup warm-up + $runs runs, median"
+	timer="bash loop (commands interleaved), $warmup warm-up + $runs runs, median"
 fi
 say "timing with $timer"
 
@@ -341,17 +362,20 @@ quote() {
 	printf '%s' "${out# }"
 }
 
-# bench KEY [--prepare CMD] -- NAME CMD [NAME CMD]
+# bench KEY [--prepare CMD] [--any-exit] -- NAME CMD [NAME CMD]
 # CMD is a quoted command line. The first command's median (microseconds)
-# lands in median[KEY/oxygen], the second's in median[KEY/git].
+# lands in median[KEY/oxygen], the second's in median[KEY/git]. --any-exit:
+# the exit code does not matter (policy lint exits 1 with findings).
 bench() {
-	local key=$1 prepare= csv=$tmp/bench.csv
+	local key=$1 prepare= anyexit=0 csv=$tmp/bench.csv
 	shift
 	if [ "$1" = --prepare ]; then prepare=$2; shift 2; fi
+	if [ "$1" = --any-exit ]; then anyexit=1; shift; fi
 	[ "$1" = -- ] && shift
 	if [ "$use_hyperfine" = 1 ]; then
 		local args=(-N --style basic --warmup "$warmup" --runs "$runs" --export-csv "$csv")
 		[ -n "$prepare" ] && args+=(--prepare "$prepare")
+		[ "$anyexit" = 1 ] && args+=(--ignore-failure)
 		while [ $# -gt 0 ]; do args+=(-n "$1" "$2"); shift 2; done
 		hyperfine "${args[@]}" >&2
 		local name mean stddev med rest role=(oxygen git) i=0
@@ -362,28 +386,31 @@ bench() {
 		done <"$csv"
 		return
 	fi
-	local roles=(oxygen git) i=0
-	while [ $# -gt 0 ]; do
-		local name=$1 cmd=$2 k t0 t1 samples=() role=${roles[i]}
-		i=$((i + 1))
-		shift 2
-		for ((k = 0; k < warmup + runs; k++)); do
-			[ -n "$prepare" ] && eval "$prepare" >/dev/null 2>&1
-			t0=$(now_us)
-			eval "$cmd" >/dev/null 2>&1 || die "failed: $cmd"
-			t1=$(now_us)
-			((k >= warmup)) && samples+=($((t1 - t0)))
+	# No hyperfine: run the commands in turn (oxygen, git, oxygen, git, ...)
+	# so that both see the same background load, and take each one's median.
+	local names=() cmds=() roles=(oxygen git) k i t0 samples_0=() samples_1=()
+	while [ $# -gt 0 ]; do names+=("$1"); cmds+=("$2"); shift 2; done
+	for ((k = 0; k < warmup + runs; k++)); do
+		for i in "${!cmds[@]}"; do
+			[ -n "$prepare" ] && { eval "$prepare" >/dev/null 2>&1 || die "failed: $prepare"; }
+			stamp
+			t0=$now
+			eval "${cmds[i]}" >/dev/null 2>&1 || [ "$anyexit" = 1 ] || die "failed: ${cmds[i]}"
+			stamp
+			((k >= warmup)) && eval "samples_$i+=($((now - t0)))"
 		done
-		local sorted n
-		mapfile -t sorted < <(printf '%s\n' "${samples[@]}" | sort -n)
+	done
+	for i in "${!cmds[@]}"; do
+		local sorted n m
+		eval 'mapfile -t sorted < <(printf "%s\n" "${samples_'"$i"'[@]}" | sort -n)'
 		n=${#sorted[@]}
 		if ((n % 2)); then
-			t0=${sorted[n / 2]}
+			m=${sorted[n / 2]}
 		else
-			t0=$(((sorted[n / 2 - 1] + sorted[n / 2]) / 2))
+			m=$(((sorted[n / 2 - 1] + sorted[n / 2]) / 2))
 		fi
-		median[$key/$role]=$t0
-		say "  $name: median $(ms "$t0") ms"
+		median[$key/${roles[i]}]=$m
+		say "  ${names[i]}: median $(ms "$m") ms over $n runs"
 	done
 }
 
@@ -395,6 +422,8 @@ bench claim --prepare "$(quote "$oxy" release "$free_resource")" -- \
 	"oxygen claim $free_resource" "$(quote "$oxy" claim "$free_resource" --ttl 1h)"
 bench release --prepare "$(quote "$oxy" claim "$free_resource" --ttl 1h)" -- \
 	"oxygen release $free_resource" "$(quote "$oxy" release "$free_resource")"
+bench lint --any-exit -- "oxygen policy lint" "$(quote "$oxy" policy lint)" \
+	"git ls-files" "git ls-files"
 
 # 7. The table.
 missed=0
@@ -426,5 +455,6 @@ row "check --staged  /  git diff --cached --name-only" staged ratio 150
 row "check --range $rng  /  git log --name-only" range ratio 200
 row "claim $free_resource (local store)" claim abs 10
 row "release $free_resource (local store)" release abs 10
+row "policy lint  /  git ls-files" lint ratio 300
 echo "medians of wall time in ms; 5 staged paths (3 shared); the range is judged with no violations"
 exit "$missed"

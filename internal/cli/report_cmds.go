@@ -284,15 +284,15 @@ tracked file, a resource without paths, and the protocol's rule of eight
 resource types. Exit 1 with findings.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			var files []string
-			r, err := a.openRepo(func() (err error) {
-				files, err = a.git.TrackedFiles()
-				return err
-			})
+			r, err := a.openRepo(nil)
 			if err != nil {
 				return err
 			}
-			out := lintPolicy(r.policy, files)
+			l := newLinter(r.policy)
+			if err := a.git.EachTrackedFile(l.add); err != nil {
+				return err
+			}
+			out := l.findings()
 			if asJSON {
 				if err := writeJSON(a.stdout, out); err != nil {
 					return err
@@ -305,7 +305,7 @@ resource types. Exit 1 with findings.`,
 					}
 				}
 				if len(out) == 0 {
-					fmt.Fprintf(a.stdout, "%s: no findings over %s\n", r.policySrc, count(len(files), "tracked file"))
+					fmt.Fprintf(a.stdout, "%s: no findings over %s\n", r.policySrc, count(l.files, "tracked file"))
 				}
 			}
 			if len(out) > 0 {
@@ -320,34 +320,50 @@ resource types. Exit 1 with findings.`,
 	return c
 }
 
-// lintPolicy finds what is wrong with p over the tracked files.
-func lintPolicy(p *policy.Policy, files []string) []finding {
-	out := []finding{}
-	rules := p.Classifier().Rules()
-	hit := make(map[*policy.Rule]bool, len(rules))
-	var buf []*policy.Rule
-	for _, f := range files {
-		buf = p.Classifier().Match(buf[:0], f)
-		var owners []string
-		for _, r := range buf {
-			hit[r] = true
-			if r.Kind == policy.CoreRule && !slices.Contains(owners, r.Name) {
-				owners = append(owners, r.Name)
-			}
-		}
-		if len(owners) > 1 {
-			out = append(out, finding{Kind: "ambiguous", Subject: f, Detail: "in the core surface of " + strings.Join(owners, " and "),
-				Fix: "edit the domains' core globs so that one domain owns it"})
+// linter finds what is wrong with a policy over the tracked files, one
+// path at a time.
+type linter struct {
+	p     *policy.Policy
+	hit   map[*policy.Rule]bool
+	buf   []*policy.Rule
+	out   []finding
+	files int
+}
+
+func newLinter(p *policy.Policy) *linter {
+	return &linter{p: p, hit: map[*policy.Rule]bool{}, out: []finding{}}
+}
+
+// add looks at one tracked file.
+func (l *linter) add(f string) {
+	l.files++
+	l.buf = l.p.Classifier().Match(l.buf[:0], f)
+	var owners []string
+	for _, r := range l.buf {
+		l.hit[r] = true
+		if r.Kind == policy.CoreRule && !slices.Contains(owners, r.Name) {
+			owners = append(owners, r.Name)
 		}
 	}
+	if len(owners) > 1 {
+		l.out = append(l.out, finding{Kind: "ambiguous", Subject: f, Detail: "in the core surface of " + strings.Join(owners, " and "),
+			Fix: "edit the domains' core globs so that one domain owns it"})
+	}
+}
+
+// findings says what the files seen leave wrong: globs that matched none,
+// resources without paths, and the eight-types rule.
+func (l *linter) findings() []finding {
+	out := l.out
+	rules := l.p.Classifier().Rules()
 	for i := range rules {
-		if !hit[&rules[i]] {
+		if !l.hit[&rules[i]] {
 			r := rules[i]
 			out = append(out, finding{Kind: "unmatched-glob", Subject: r.Glob, Detail: fmt.Sprintf("%s %s's glob matches no tracked file", r.Kind, r.Name)})
 		}
 	}
 	var ids []string
-	for _, res := range p.Resources {
+	for _, res := range l.p.Resources {
 		ids = append(ids, res.ID)
 		if len(res.Paths) == 0 {
 			out = append(out, finding{Kind: "empty-resource", Subject: res.ID, Detail: "has no paths, so nothing ever needs its lease"})

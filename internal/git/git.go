@@ -384,15 +384,49 @@ func ParseFetchHead(data []byte) []string {
 	return ids
 }
 
-// TrackedFiles lists every file in the index, as paths from the root.
-func (r Runner) TrackedFiles() ([]string, error) {
-	out, err := r.Run(nil, "ls-files",
+// EachTrackedFile calls fn with every file in the index, as a path from the
+// root, as git lists it: nothing holds the whole list, which in a large
+// repository costs more than the listing.
+func (r Runner) EachTrackedFile(fn func(path string)) error {
+	args := []string{"ls-files",
 		"-z",          // NUL-terminated, unquoted
 		"--full-name", // from the root, wherever git runs
 		"--", ":/",    // the whole worktree, not only below the current directory
-	)
-	if err != nil {
-		return nil, err
 	}
-	return SplitNUL(out), nil
+	cmd := exec.Command("git", args...)
+	cmd.Dir = r.Dir
+	cmd.Env = append(append(r.environ(), SkipEnv+"=0"), r.Env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return ErrNoGit
+		}
+		return fmt.Errorf("git ls-files: %w", err)
+	}
+	br := bufio.NewReaderSize(out, 64<<10)
+	for {
+		rec, err := br.ReadSlice(0)
+		if len(rec) > 1 && err == nil {
+			fn(string(rec[:len(rec)-1]))
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return errors.Join(errors.New("git ls-files: a path longer than 64 KiB"), cmd.Wait())
+		}
+		if err != nil {
+			break
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return &Error{Args: args, Code: exit.ExitCode(), Stderr: stderr.String()}
+		}
+		return err
+	}
+	return nil
 }
