@@ -30,14 +30,16 @@ func (a *app) hookTarget(dir string) (git.Dirs, error) {
 
 func (a *app) installCommand() *cobra.Command {
 	var dir string
+	var asJSON bool
 	c := &cobra.Command{
 		Use:   "install",
 		Short: "Install oxygen's git hooks in a clone",
 		Long: `Install oxygen's hooks where git looks for hooks (core.hooksPath is
 honoured): pre-commit, pre-merge-commit and pre-push in a clone; in a bare
-repository (a server), pre-receive, the gate that --no-verify cannot pass. A hook that is already there is kept as
-NAME.oxygen-chained and runs before oxygen. Running install again changes
-nothing; oxygen uninstall takes out only what install wrote.
+repository (a server), pre-receive, the gate that --no-verify cannot pass.
+A hook that is already there is kept as NAME.oxygen-chained and runs before
+oxygen. Running install again changes nothing; oxygen uninstall takes out
+only what install wrote.
 
 Beside a hook manager, the manager runs oxygen. Where husky owns the hooks
 folder (core.hooksPath .husky/_, which husky rewrites on every npm install),
@@ -55,7 +57,7 @@ to add to their configuration.`,
 			if scripts, ok := install.HuskyScripts(d.Hooks); ok && !d.Bare {
 				acts, err := install.InstallHusky(d.Hooks, scripts, names)
 				if err == nil || len(acts) > 0 {
-					a.printActions(scripts+" (husky's scripts)", acts)
+					a.printActions(scripts+" (husky's scripts)", acts, asJSON)
 				}
 				if err != nil {
 					return err
@@ -71,7 +73,7 @@ to add to their configuration.`,
 			}
 			acts, err := install.Install(d.Hooks, shims, names)
 			if err == nil || len(acts) > 0 {
-				a.printActions(d.Hooks, acts)
+				a.printActions(d.Hooks, acts, asJSON)
 			}
 			if err != nil {
 				return err
@@ -81,11 +83,13 @@ to add to their configuration.`,
 		},
 	}
 	c.Flags().StringVar(&dir, "repo", "", "the repository to install into (default: the current one)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print what was done as JSON")
 	return c
 }
 
 func (a *app) uninstallCommand() *cobra.Command {
 	var dir string
+	var asJSON bool
 	c := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Remove oxygen's git hooks, restoring any hook they chained",
@@ -98,15 +102,16 @@ func (a *app) uninstallCommand() *cobra.Command {
 			names := hookNames(d.Bare)
 			if scripts, ok := install.HuskyScripts(d.Hooks); ok && !d.Bare {
 				acts, err := install.UninstallHusky(d.Hooks, scripts, names)
-				a.printActions(scripts+" (husky's scripts)", acts)
+				a.printActions(scripts+" (husky's scripts)", acts, asJSON)
 				return err
 			}
 			acts, err := install.Uninstall(d.Hooks, names)
-			a.printActions(d.Hooks, acts)
+			a.printActions(d.Hooks, acts, asJSON)
 			return err
 		},
 	}
 	c.Flags().StringVar(&dir, "repo", "", "the repository to uninstall from (default: the current one)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print what was done as JSON")
 	return c
 }
 
@@ -117,7 +122,11 @@ func (a *app) warnNotOnPath() {
 	}
 }
 
-func (a *app) printActions(dir string, acts []install.Action) {
+func (a *app) printActions(dir string, acts []install.Action, asJSON bool) {
+	if asJSON {
+		_ = writeJSON(a.stdout, map[string]any{"dir": dir, "actions": append([]install.Action{}, acts...)})
+		return
+	}
 	if len(acts) == 0 {
 		fmt.Fprintf(a.stdout, "no oxygen hooks in %s\n", dir)
 		return

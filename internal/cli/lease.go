@@ -110,7 +110,8 @@ granted council call, which it then uses up.`,
 }
 
 func (a *app) syncCommand() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	c := &cobra.Command{
 		Use:   "sync",
 		Short: "Refresh the clone's copy of the shared lease state from the remote",
 		Long: `Refresh .substrate/state from the state ref on the remote (store kind git).
@@ -123,6 +124,9 @@ releases always go through the remote, and refresh it too.`,
 				return err
 			}
 			if r.policy.Store.Kind != "git" {
+				if asJSON {
+					return writeJSON(a.stdout, map[string]any{"remote": nil, "ref": nil, "live_leases": nil})
+				}
 				fmt.Fprintln(a.stdout, "the local store is its own authority: nothing to sync (store.kind in resources.yaml is local)")
 				return nil
 			}
@@ -139,10 +143,15 @@ releases always go through the remote, and refresh it too.`,
 					live++
 				}
 			}
+			if asJSON {
+				return writeJSON(a.stdout, map[string]any{"remote": r.policy.Store.Remote, "ref": r.policy.Store.Ref, "live_leases": live})
+			}
 			fmt.Fprintf(a.stdout, "synced %s from %s: %s\n", r.policy.Store.Ref, r.policy.Store.Remote, count(live, "live lease"))
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return c
 }
 
 func (a *app) renewCommand() *cobra.Command {

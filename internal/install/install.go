@@ -20,8 +20,8 @@ const ChainedSuffix = ".oxygen-chained"
 
 // Action is what happened to one hook.
 type Action struct {
-	Hook string
-	What string // "installed", "unchanged", "updated", "chained <file>", "removed", "restored <file>", "left <reason>"
+	Hook string `json:"hook"`
+	What string `json:"what"` // "installed", "unchanged", "updated", "chained <file>", "removed", "restored <file>", "left <reason>"
 }
 
 // Install writes each shim (hook name -> content) into dir. It is
