@@ -221,6 +221,19 @@ type Blob struct {
 // ReadBlobs reads objects by name ("HEAD:resources.yaml", ":resources.yaml")
 // in one git process. A name that does not resolve comes back Missing.
 func (r Runner) ReadBlobs(specs ...string) ([]Blob, error) {
+	in, err := batchInput(specs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Run(in, "cat-file", "--batch")
+	if err != nil {
+		return nil, err
+	}
+	return ParseBatch(bytes.NewReader(out), specs)
+}
+
+// batchInput is cat-file's standard input: one object name a line.
+func batchInput(specs []string) (*bytes.Buffer, error) {
 	var in bytes.Buffer
 	for _, s := range specs {
 		if strings.ContainsAny(s, "\n") {
@@ -228,11 +241,7 @@ func (r Runner) ReadBlobs(specs ...string) ([]Blob, error) {
 		}
 		in.WriteString(s + "\n")
 	}
-	out, err := r.Run(&in, "cat-file", "--batch")
-	if err != nil {
-		return nil, err
-	}
-	return ParseBatch(bytes.NewReader(out), specs)
+	return &in, nil
 }
 
 // ParseBatch reads `git cat-file --batch` output for the given names:

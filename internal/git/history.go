@@ -2,7 +2,6 @@ package git
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -220,14 +219,11 @@ func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
 	if len(specs) == 0 {
 		return nil, nil
 	}
-	var in bytes.Buffer
-	for _, s := range specs {
-		if strings.ContainsAny(s, "\n") {
-			return nil, fmt.Errorf("object name %q has a newline", s)
-		}
-		in.WriteString(s + "\n")
+	in, err := batchInput(specs)
+	if err != nil {
+		return nil, err
 	}
-	out, err := r.Run(&in, "cat-file", "--batch-check=%(objectname) %(objecttype)")
+	out, err := r.Run(in, "cat-file", "--batch-check=%(objectname) %(objecttype)")
 	if err != nil {
 		return nil, err
 	}
