@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -129,7 +130,7 @@ func (st State) Granted(id string, t time.Time) *Signal {
 func (st State) InProgress(owner, domain string, t time.Time) []Capsule {
 	var out []Capsule
 	for _, c := range st.Capsules {
-		if c.InProgressAt(t) && (owner != "" && c.Owner == owner || owner == "" && c.Domain == domain) {
+		if c.InProgressAt(t) && (owner != "" && strings.EqualFold(c.Owner, owner) || owner == "" && c.Domain == domain) {
 			out = append(out, c)
 		}
 	}

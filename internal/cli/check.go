@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/install"
@@ -239,9 +240,10 @@ pre-receive gate has no such switch.`,
 				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", name, strings.Join(append(hookNames(false), hookNames(true)...), ", "))
 			}
 			// A hook manager may run oxygen itself: the skip switch holds here
-			// too (not on the server), and a hook that oxygen chained and that
-			// calls oxygen again finds the judging already under way.
-			if name != "pre-receive" && os.Getenv(git.SkipEnv) == "0" || os.Getenv(chainedEnv) == name {
+			// too, and a hook that oxygen chained and that calls oxygen again
+			// finds the judging already under way. Neither holds on the
+			// server, whose gate a pusher's environment can reach.
+			if name != "pre-receive" && (os.Getenv(git.SkipEnv) == "0" || os.Getenv(chainedEnv) == name) {
 				return nil
 			}
 			reads := name == "pre-push" || name == "pre-receive"
@@ -375,10 +377,24 @@ func (a *app) runChained(dirs git.Dirs, name string, args []string, stdin io.Rea
 	if err != nil || fi.Mode()&0o111 == 0 {
 		return nil // none, or not executable: git would not run it either
 	}
-	cmd := exec.Command(file, args...)
-	cmd.Env = append(os.Environ(), chainedEnv+"="+name)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, a.stdout, a.stderr
-	if err := cmd.Run(); err != nil {
+	if stdin == nil {
+		stdin = bytes.NewReader(nil)
+	}
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		return err
+	}
+	run := func(argv ...string) error {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), chainedEnv+"="+name)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), a.stdout, a.stderr
+		return cmd.Run()
+	}
+	err = run(append([]string{file}, args...)...)
+	if errors.Is(err, syscall.ENOEXEC) {
+		err = run(append([]string{"/bin/sh", file}, args...)...) // a script without #!, as git runs it
+	}
+	if err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			return &chainedHookError{file: file, code: exit.ExitCode()}

@@ -53,6 +53,7 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.V
 		return nil, err
 	}
 	st.Leases = history
+	st.Broken = nil // a record broken today says nothing of the past: the history judges it
 	var out []policy.Violation
 	for i, c := range commits {
 		p := policies[i]

@@ -286,6 +286,9 @@ func (a *app) leasesCommand() *cobra.Command {
 			if f := r.store.Freshness(now); f != "" {
 				fmt.Fprintln(a.stderr, "oxygen: "+f)
 			}
+			if !all && len(st.Broken) > 0 {
+				fmt.Fprintf(a.stderr, "oxygen: %s cannot be read (see oxygen leases --all)\n", count(len(st.Broken), "record"))
+			}
 			if len(shown) == 0 && (!all || len(st.Broken) == 0) {
 				fmt.Fprintln(a.stdout, "no live leases")
 				return nil

@@ -124,7 +124,11 @@ func policyInForce(head git.Blob, readStaged func() (git.Blob, error)) (*policy.
 		return nil, "", err
 	}
 	switch {
-	case headErr != nil && (staged.Missing || bytes.Equal(staged.Data, head.Data)):
+	case headErr != nil && staged.Missing:
+		// The broken policy is being deleted: the built-in one judges that.
+		p, err := policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
+		return p, "the built-in reference policy (HEAD's does not load, and the staged change deletes it)", err
+	case headErr != nil && bytes.Equal(staged.Data, head.Data):
 		return nil, "", fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", headErr)
 	case headErr != nil:
 		fixed, ferr := policy.Load(policy.FileName, staged.Data)
@@ -152,7 +156,7 @@ func storeRoot(d git.Dirs) string {
 	return d.CommonDir // a bare repository or a separate git dir
 }
 
-// domainsOf returns the committer's domains, or a refusal that says how to
+// domains returns the committer's domains, or a refusal that says how to
 // join one.
 func (r *repo) domains() ([]string, error) {
 	if r.emailErr != nil {

@@ -121,6 +121,9 @@ func decideClaim(st policy.State, c Claim) (Claimed, change, error) {
 	if err := validTTL(c.TTL); err != nil {
 		return res, change{}, err
 	}
+	if err := validText([]string{c.Owner, c.Reason, c.Capsule}); err != nil {
+		return res, change{}, err
+	}
 	now := decisionTime(c.Now)
 	cur, broken := find(st, c.Resource)
 	switch {
@@ -173,6 +176,32 @@ func resources(ls []policy.Lease) []string {
 		out[i] = l.Resource
 	}
 	return out
+}
+
+// Bounds on what a record may carry, far beyond any real use and far
+// within what a record file may hold (a record past maxRecord is
+// unreadable, so a decision must never write one).
+const (
+	maxText  = 4 << 10 // a reason, a subject
+	maxPaths = 256     // files of a signal, globs of a scope, resources of a capsule
+)
+
+// validText checks free text and lists a request carries.
+func validText(texts []string, lists ...[]string) error {
+	for _, t := range texts {
+		if len(t) > maxText {
+			return fmt.Errorf("a text of %d bytes: at most %d", len(t), maxText)
+		}
+	}
+	for _, l := range lists {
+		if len(l) > maxPaths {
+			return fmt.Errorf("a list of %d: at most %d", len(l), maxPaths)
+		}
+		if err := validText(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // validTTL keeps a lease within what a lease file may say.
@@ -263,6 +292,9 @@ func decideAssign(st policy.State, a Assign) (policy.Capsule, change, error) {
 	if !policy.ValidRecordID(a.ID) {
 		return c, change{}, fmt.Errorf("capsule id %q: use letters, digits, '.', '_' and '-'", a.ID)
 	}
+	if err := validText([]string{a.Owner, a.By}, a.Scope, a.Resources); err != nil {
+		return c, change{}, err
+	}
 	if err := brokenAt(st, capsulePath(a.ID)); err != nil {
 		return c, change{}, err
 	}
@@ -323,6 +355,9 @@ func decideSignal(st policy.State, r SignalRequest) (policy.Signal, change, erro
 	s := policy.Signal{
 		ID: r.ID, Kind: r.Kind, From: r.From, By: r.By, To: r.To, Files: r.Files,
 		Subject: r.Subject, Capsule: r.Capsule, CreatedAt: now, Acks: []policy.Ack{},
+	}
+	if err := validText([]string{r.By, r.Subject, r.Capsule}, r.To, r.Files); err != nil {
+		return s, change{}, err
 	}
 	switch {
 	case !policy.ValidRecordID(r.ID):

@@ -220,22 +220,6 @@ func (e Event) subject() string {
 	return e.Lease.Resource
 }
 
-// domain is the domain the event acts for ("" for a release, which may end
-// a lapsed lease of anyone's, or another's under a council call).
-func (e Event) domain() string {
-	switch {
-	case e.Op == OpRelease:
-		return ""
-	case e.Capsule != nil:
-		return e.Capsule.Domain
-	case e.Signal != nil && e.Op == OpAck && len(e.Signal.Acks) > 0:
-		return e.Signal.Acks[len(e.Signal.Acks)-1].Domain
-	case e.Signal != nil:
-		return e.Signal.From
-	}
-	return e.Lease.Domain
-}
-
 // Replay turns the history into every lease recorded, each with its final
 // expiry and, if it was released early, when.
 func Replay(events []Event) []policy.Lease {

@@ -93,7 +93,11 @@ func (s *Local) fileName(path string) string { return filepath.Join(s.dir, filep
 
 // readRecord reads a record file, or says why it cannot be trusted
 // (fs.ErrNotExist: it is not there).
-func readRecord(file string) ([]byte, error) {
+func readRecord(file string) ([]byte, error) { return readFile(file, maxRecord) }
+
+// readFile reads a regular file of the store of at most limit bytes,
+// following no symlink.
+func readFile(file string, limit int64) ([]byte, error) {
 	fi, err := os.Lstat(file)
 	if err != nil {
 		return nil, err
@@ -106,11 +110,11 @@ func readRecord(file string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxRecord {
+	if int64(len(data)) > limit {
 		return nil, errors.New("larger than any record")
 	}
 	return data, nil
@@ -128,7 +132,7 @@ func (s *Local) checkDirs(create bool) error {
 		fi, err := os.Lstat(d)
 		if errors.Is(err, fs.ErrNotExist) {
 			if !create {
-				return nil
+				continue
 			}
 			if err := os.Mkdir(d, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("create the lease store: %w", err)
@@ -221,12 +225,10 @@ func (s *Local) mutate(_ string, decide func(policy.State) ([]change, error)) er
 		return err
 	}
 	chs, err := decide(st)
-	for _, ch := range chs {
-		if err == nil && !ch.empty() {
-			err = s.commit(ch)
-		}
+	if err != nil {
+		return err
 	}
-	return err
+	return s.commit(chs)
 }
 
 // Sync has nothing to do: the local store is its own authority.
@@ -242,25 +244,40 @@ func (s *Local) Freshness(time.Time) string { return "" }
 const pendingFile = "pending.json"
 
 type journal struct {
-	Event []byte            `json:"event"` // the history line, newline included
-	Files map[string][]byte `json:"files"` // state path -> content; null removes it
+	Events []byte            `json:"events"` // the history lines, newlines included
+	Files  map[string][]byte `json:"files"`  // state path -> content; null removes it
 }
 
-// commit journals the change, then applies it.
-func (s *Local) commit(ch change) error {
-	ch.event.V = formatVersion
-	line, err := encodeEvent(ch.event)
+// maxJournal bounds a journal: every record of one act, and its events.
+const maxJournal = 16 << 20
+
+// commit journals the changes of one act, then applies them: a crash
+// leaves all of them to be completed, or none.
+func (s *Local) commit(chs []change) error {
+	j := journal{Files: map[string][]byte{}}
+	for _, ch := range chs {
+		if ch.empty() {
+			continue
+		}
+		ch.event.V = formatVersion
+		line, err := encodeEvent(ch.event)
+		if err != nil {
+			return err
+		}
+		j.Events = append(j.Events, line...)
+		maps.Copy(j.Files, ch.files)
+	}
+	if len(j.Events) == 0 {
+		return nil
+	}
+	data, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
-	j, err := json.Marshal(journal{Event: line, Files: ch.files})
-	if err != nil {
+	if err := writeAtomic(filepath.Join(s.dir, pendingFile), data); err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(s.dir, pendingFile), j); err != nil {
-		return err
-	}
-	recorded, err := s.apply(j)
+	recorded, err := s.apply(data)
 	switch {
 	case err != nil && !recorded:
 		// Nothing happened, and the caller will say so: the journal must
@@ -276,7 +293,7 @@ func (s *Local) commit(ch change) error {
 // The caller holds the lock.
 func (s *Local) recover() error {
 	file := filepath.Join(s.dir, pendingFile)
-	data, err := readRecord(file)
+	data, err := readFile(file, maxJournal)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
@@ -293,11 +310,11 @@ func (s *Local) recover() error {
 // journal goes. recorded says whether the event reached the history.
 func (s *Local) apply(data []byte) (recorded bool, err error) {
 	var j journal
-	if err := json.Unmarshal(data, &j); err != nil || !bytes.HasSuffix(j.Event, []byte("\n")) {
+	if err := json.Unmarshal(data, &j); err != nil || !bytes.HasSuffix(j.Events, []byte("\n")) {
 		return false, fmt.Errorf("%s: not a journal of oxygen's (look at it, then remove it)", filepath.Join(s.dir, pendingFile))
 	}
-	if err := s.appendOnce(j.Event); err != nil {
-		return false, err
+	if written, err := s.appendOnce(j.Events); err != nil {
+		return written, err
 	}
 	for _, path := range slices.Sorted(maps.Keys(j.Files)) {
 		if !stateFileName(path) {
@@ -323,42 +340,43 @@ func (s *Local) apply(data []byte) (recorded bool, err error) {
 	return true, syncDir(s.dir)
 }
 
-// appendOnce appends line to the history unless it is its last line.
-func (s *Local) appendOnce(line []byte) error {
+// appendOnce appends lines to the history unless they end it already.
+// written says whether they reached the file, even if syncing it failed.
+func (s *Local) appendOnce(lines []byte) (written bool, err error) {
 	f, err := os.OpenFile(filepath.Join(s.dir, eventsLog), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
-		return fmt.Errorf("record the event: %w", err)
+		return false, fmt.Errorf("record the event: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return fmt.Errorf("record the event: %w", err)
+		return false, fmt.Errorf("record the event: %w", err)
 	}
-	// The tail: enough to hold the line and to find where the last whole
+	// The tail: enough to hold the lines and to find where the last whole
 	// line ends.
 	size := fi.Size()
-	n := min(size, int64(len(line))+maxRecord)
+	n := min(size, int64(len(lines))+maxRecord)
 	tail := make([]byte, n)
 	if _, err := f.ReadAt(tail, size-n); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("record the event: %w", err)
+		return false, fmt.Errorf("record the event: %w", err)
 	}
-	if bytes.HasSuffix(tail, line) && (int64(len(line)) == size || tail[len(tail)-len(line)-1] == '\n') {
-		return nil // a recovery of a mutation that got this far
+	if bytes.HasSuffix(tail, lines) && (int64(len(lines)) == size || tail[len(tail)-len(lines)-1] == '\n') {
+		return true, nil // a recovery of a mutation that got this far
 	}
 	end := size
 	if size > 0 && tail[len(tail)-1] != '\n' {
 		end = size - n + int64(bytes.LastIndexByte(tail, '\n')) + 1 // drop the torn line
 		if err := f.Truncate(end); err != nil {
-			return fmt.Errorf("record the event: %w", err)
+			return false, fmt.Errorf("record the event: %w", err)
 		}
 	}
-	if _, err := f.WriteAt(line, end); err != nil {
-		return fmt.Errorf("record the event: %w", err)
+	if _, err := f.WriteAt(lines, end); err != nil {
+		return false, fmt.Errorf("record the event: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("record the event: %w", err)
+		return true, fmt.Errorf("record the event: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // History replays the event log into the list of every lease recorded.

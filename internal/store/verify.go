@@ -171,15 +171,23 @@ func (v Verifier) replay(st policy.State, e Event, spent map[string]time.Time) (
 	if e.At.Before(v.Now.Add(-skew-time.Minute)) || e.At.After(v.Now.Add(skew)) {
 		return change{}, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
 	}
+	// Where the host names who pushes, every decision is made with the
+	// pusher's domains: the event's "by" is whatever the client wrote.
 	domains := v.Policy.DomainsOf(e.By)
-	if err := v.pusherMay(e); err != nil {
-		return change{}, err
+	if v.Pusher != "" {
+		domains = v.Policy.DomainsOf(v.Pusher)
+		if e.Op == OpDone && !strings.EqualFold(v.Pusher, e.Capsule.Owner) && !slices.Contains(domains, e.Capsule.Domain) {
+			return change{}, fmt.Errorf("pushed by %s, who neither owns capsule %s nor is a member of %s", v.Pusher, e.Capsule.ID, e.Capsule.Domain)
+		}
 	}
 	member := func(d string) error {
-		if !slices.Contains(domains, d) {
-			return fmt.Errorf("%s is not a member of %s", e.By, d)
+		switch {
+		case slices.Contains(domains, d):
+			return nil
+		case v.Pusher != "":
+			return fmt.Errorf("pushed by %s, who is not a member of %s", v.Pusher, d)
 		}
-		return nil
+		return fmt.Errorf("%s is not a member of %s", e.By, d)
 	}
 	var ch change
 	var err error
@@ -216,7 +224,15 @@ func (v Verifier) replay(st policy.State, e Event, spent map[string]time.Time) (
 			_, ch, err = decideSignal(st, SignalRequest{ID: s.ID, Kind: s.Kind, From: s.From, By: e.By, Subject: s.Subject, Capsule: s.Capsule, To: s.To, Files: s.Files, Now: e.At})
 		}
 	case OpAck:
-		_, ch, err = decideAck(st, AckRequest{ID: e.Signal.ID, By: e.By, Domains: domains, Now: e.At})
+		if len(e.Signal.Acks) == 0 {
+			return change{}, errors.New("an acknowledgement without an ack")
+		}
+		if v.Pusher != "" {
+			err = member(e.Signal.Acks[len(e.Signal.Acks)-1].Domain)
+		}
+		if err == nil {
+			_, ch, err = decideAck(st, AckRequest{ID: e.Signal.ID, By: e.By, Domains: domains, Now: e.At})
+		}
 	}
 	if err != nil {
 		return change{}, err
@@ -225,20 +241,6 @@ func (v Verifier) replay(st policy.State, e Event, spent map[string]time.Time) (
 		return change{}, errors.New("the event does not record what the decision gives")
 	}
 	return ch, nil
-}
-
-// pusherMay checks, where the host names who pushes, that the pusher is
-// someone who could have made the change: a member of the domain it acts
-// for, or for closing a capsule its owner too.
-func (v Verifier) pusherMay(e Event) error {
-	d := e.domain()
-	switch {
-	case v.Pusher == "" || d == "" || slices.Contains(v.Policy.DomainsOf(v.Pusher), d):
-		return nil
-	case e.Op == OpDone && strings.EqualFold(v.Pusher, e.Capsule.Owner):
-		return nil
-	}
-	return fmt.Errorf("pushed by %s, who is not a member of %s", v.Pusher, d)
 }
 
 // sameEvent compares events as the history records them.
