@@ -62,16 +62,12 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			var commits []git.Commit
-			if rng != "" {
-				commits, err = a.rangeCommits(r, rng)
-			} else {
-				commits, err = a.oneCommit(r, commit)
-			}
-			if err != nil {
-				return err
-			}
-			vs, err := a.judgeCommits(r, commits, "")
+			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+				if rng != "" {
+					return a.rangeCommits(r, rng)
+				}
+				return a.oneCommit(r, commit)
+			}, "")
 			if err != nil {
 				return err
 			}

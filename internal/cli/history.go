@@ -25,35 +25,49 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 // where a server knows who pushes), at its committer time (give or take the
 // policy's clock_skew), under the policy of its first parent, against the
 // whole lease history: a lease released after a commit still covers it.
-func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.Violation, error) {
-	if len(commits) == 0 {
-		return nil, nil
+func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string) ([]git.Commit, []policy.Violation, error) {
+	// The state (the lease history: for the git store, a fetch) is read
+	// while git lists the commits: in a long-lived repository it costs as
+	// much as the listing.
+	type state struct {
+		st  policy.State
+		err error
 	}
+	loaded := make(chan state, 1)
+	go func() {
+		history, err := r.store.History()
+		var st policy.State
+		if err == nil {
+			// Capsules and signals keep their times and are never deleted:
+			// the current records answer for the past too.
+			st, err = r.store.Current()
+		}
+		st.Leases = history
+		st.Broken = nil // a record broken today says nothing of the past: the history judges it
+		loaded <- state{st, err}
+	}()
+	commits, err := list()
+	ls := <-loaded
+	if err != nil || len(commits) == 0 {
+		return commits, nil, err
+	}
+	if ls.err != nil {
+		return nil, nil, ls.err
+	}
+	st := ls.st
 	shallow, err := git.ShallowCommits(r.dirs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, c := range commits {
 		if shallow[c.ID] {
-			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
+			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
 	policies, err := a.commitPolicies(commits)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	history, err := r.store.History()
-	if err != nil {
-		return nil, err
-	}
-	// Capsules and signals keep their times and are never deleted: the
-	// current records answer for the past too. Leases come from the history.
-	st, err := r.store.Current()
-	if err != nil {
-		return nil, err
-	}
-	st.Leases = history
-	st.Broken = nil // a record broken today says nothing of the past: the history judges it
 	var out []policy.Violation
 	for i, c := range commits {
 		p := policies[i]
@@ -65,7 +79,7 @@ func (a *app) judgeCommits(r *repo, commits []git.Commit, as string) ([]policy.V
 			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
 		}, st)...)
 	}
-	return out, nil
+	return commits, out, nil
 }
 
 // commitPolicies finds the policy in force for each commit: its first
@@ -227,11 +241,9 @@ func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as str
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
-	commits, err := a.git.Log(append(slices.Clone(ids), exclude...)...)
-	if err != nil {
-		return nil, nil, err
-	}
-	vs, err := a.judgeCommits(r, commits, as)
+	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+		return a.git.Log(append(slices.Clone(ids), exclude...)...)
+	}, as)
 	if err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
