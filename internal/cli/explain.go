@@ -37,11 +37,7 @@ command to run first if not. Paths are relative to the current directory.`,
 		Example: "  oxygen explain tools/plan-registry/schema.yaml docs/index.md",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			var prefix string
-			r, err := a.openRepo(func() (err error) {
-				prefix, err = a.git.Prefix()
-				return err
-			})
+			r, prefix, err := a.openRepoHere()
 			if err != nil {
 				return err
 			}

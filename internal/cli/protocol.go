@@ -139,11 +139,7 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 		Short: short,
 		Args:  args,
 		RunE: func(c *cobra.Command, extra []string) error {
-			var prefix string
-			r, err := a.openRepo(func() (err error) {
-				prefix, err = a.git.Prefix()
-				return err
-			})
+			r, prefix, err := a.openRepoHere()
 			if err != nil {
 				return err
 			}

@@ -72,6 +72,16 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 	return &r, nil
 }
 
+// openRepoHere is openRepo, with where the current directory lies in the
+// worktree ("dir/"), for commands that take paths relative to it.
+func (a *app) openRepoHere() (r *repo, prefix string, err error) {
+	r, err = a.openRepo(func() (err error) {
+		prefix, err = a.git.Prefix()
+		return err
+	})
+	return r, prefix, err
+}
+
 // openStore opens the kind of store the policy names.
 func openStore(g git.Runner, d git.Dirs, cfg policy.StoreConfig) store.Store {
 	if d.Bare {
