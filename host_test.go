@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,10 +102,14 @@ func (s *sh) write(name, content string) {
 	}
 }
 
+// in is the shell in another directory.
 func (s *sh) in(dir string) *sh {
-	c := *s
-	c.dir = dir
-	return &c
+	return &sh{t: s.t, dir: dir, env: s.env}
+}
+
+// with is the shell with more environment variables.
+func (s *sh) with(kv ...string) *sh {
+	return &sh{t: s.t, dir: s.dir, env: append(slices.Clip(s.env), kv...)}
 }
 
 // hostPolicy is the policy of the real-host tests: member globs name the
