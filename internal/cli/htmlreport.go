@@ -18,23 +18,25 @@ import (
 // reportOptions are the flags of `oxygen report`.
 type reportOptions struct {
 	html   string        // the file to write
+	json   bool          // print the same state as JSON
 	window time.Duration // how far back the timeline reaches
 }
 
 func (a *app) reportCommand() *cobra.Command {
 	opts := reportOptions{}
 	c := &cobra.Command{
-		Use:   "report --html FILE",
+		Use:   "report (--html FILE | --json)",
 		Short: "Write the team's state as one self-contained HTML page",
 		Long: `Write one HTML page, with no external assets and no scripts, that shows the
 state of the protocol at a glance: a timeline of the leases of each resource
 (who held what and when, takeovers and forced releases marked), the capsules
 in progress and the signals waiting for an acknowledgement, the budgets each
-domain uses, and the recent refusals (dead ends) the hooks recorded here.`,
+domain uses, and the recent refusals (dead ends) the hooks recorded here.
+--json prints the same state for scripts.`,
 		Example: "  oxygen report --html state.html\n  oxygen report --html - --window 24h > state.html",
 		Args:    cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if opts.html == "" {
+			if opts.html == "" && !opts.json {
 				return fmt.Errorf("report: name the page to write: oxygen report --html FILE")
 			}
 			if opts.window <= 0 {
@@ -44,6 +46,7 @@ domain uses, and the recent refusals (dead ends) the hooks recorded here.`,
 		},
 	}
 	c.Flags().StringVar(&opts.html, "html", "", "write the page to `FILE` (- for standard output)")
+	c.Flags().BoolVar(&opts.json, "json", false, "print the state the page shows as JSON")
 	c.Flags().DurationVar(&opts.window, "window", 7*24*time.Hour, "how far back the lease timeline reaches")
 	return c
 }
@@ -66,11 +69,15 @@ func (a *app) reportRun(opts reportOptions) error {
 		return err
 	}
 	now := a.now()
-	page, err := renderReport(reportInput{
+	in := reportInput{
 		Title: filepath.Base(strings.TrimSuffix(storeRoot(r.dirs), ".git")), Now: now, Window: opts.window,
 		Policy: r.policy, PolicySrc: r.policySrc, Freshness: r.store.Freshness(now),
 		State: st, History: history, DeadEnds: deadEnds,
-	})
+	}
+	if opts.json {
+		return writeJSON(a.stdout, reportState(in))
+	}
+	page, err := renderReport(in)
 	if err != nil {
 		return err
 	}
@@ -98,6 +105,55 @@ type reportInput struct {
 	DeadEnds  []store.DeadEnd
 }
 
+// reportJSON is what `oxygen report --json` prints: what the page shows.
+type reportJSON struct {
+	Leases         []policy.Lease   `json:"leases"` // every lease of the window, the live ones too
+	Budgets        []domainBudget   `json:"budgets"`
+	SignalsWaiting []policy.Signal  `json:"signals_waiting"` // not yet acknowledged by every addressed domain
+	Capsules       []policy.Capsule `json:"capsules"`        // in progress
+	DeadEnds       []store.DeadEnd  `json:"dead_ends"`
+}
+
+func reportState(in reportInput) reportJSON {
+	now := in.Now
+	out := reportJSON{Leases: []policy.Lease{}, Budgets: budgets(in, now), SignalsWaiting: []policy.Signal{}, Capsules: []policy.Capsule{}, DeadEnds: in.DeadEnds}
+	for _, l := range in.History {
+		if l.End().After(now.Add(-in.Window)) {
+			out.Leases = append(out.Leases, l)
+		}
+	}
+	for _, s := range in.State.Signals {
+		if !s.Complete(now) {
+			out.SignalsWaiting = append(out.SignalsWaiting, s)
+		}
+	}
+	for _, c := range in.State.Capsules {
+		if c.InProgressAt(now) {
+			out.Capsules = append(out.Capsules, c)
+		}
+	}
+	if out.DeadEnds == nil {
+		out.DeadEnds = []store.DeadEnd{}
+	}
+	return out
+}
+
+// budgets says how much of its budgets each domain of the policy uses now.
+func budgets(in reportInput, now time.Time) []domainBudget {
+	var out []domainBudget
+	for _, d := range in.Policy.Domains {
+		b := domainBudget{Domain: d.Name, LeasesLimit: in.Policy.Budgets.LeasesPerDomain, InProgressLimit: in.Policy.Budgets.InProgressPerDomain}
+		for _, l := range in.State.Leases {
+			if l.Domain == d.Name && l.LiveAt(now, 0) {
+				b.Leases++
+			}
+		}
+		b.InProgress = len(in.State.InProgress("", d.Name, now))
+		out = append(out, b)
+	}
+	return out
+}
+
 // Geometry of the timeline, in SVG user units.
 const (
 	tlLabel  = 150 // the resource names' column
@@ -123,8 +179,8 @@ type (
 		More      int // dead ends not listed
 	}
 	reportDomain struct {
-		Name, Color                                  string
-		Leases, LeasesLimit, InProgress, InProgLimit int
+		domainBudget
+		Color string
 	}
 	reportTimeline struct {
 		Width, Height, NowX, PlotRight int
@@ -166,16 +222,9 @@ func renderReport(in reportInput) ([]byte, error) {
 	now := in.Now.UTC()
 	p := reportPage{reportInput: in, Generated: now.Format("2006-01-02 15:04 UTC")}
 	colors := map[string]string{}
-	for i, d := range in.Policy.Domains {
-		colors[d.Name] = domainColors[i%len(domainColors)]
-		rd := reportDomain{Name: d.Name, Color: colors[d.Name], LeasesLimit: in.Policy.Budgets.LeasesPerDomain, InProgLimit: in.Policy.Budgets.InProgressPerDomain}
-		for _, l := range in.State.Leases {
-			if l.Domain == d.Name && l.LiveAt(now, 0) {
-				rd.Leases++
-			}
-		}
-		rd.InProgress = len(in.State.InProgress("", d.Name, now))
-		p.Domains = append(p.Domains, rd)
+	for i, b := range budgets(in, now) {
+		colors[b.Domain] = domainColors[i%len(domainColors)]
+		p.Domains = append(p.Domains, reportDomain{domainBudget: b, Color: colors[b.Domain]})
 	}
 	p.Timeline = timeline(in, now, colors)
 	for _, s := range in.State.Signals {
@@ -388,13 +437,13 @@ td.code,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1
 </head>
 <body>
 <h1>oxygen: {{.Title}}</h1>
-<div class="meta">generated {{.Generated}} · policy {{.PolicySrc}}{{with .Freshness}} · {{.}}{{end}}</div>
+<div class="meta">generated {{.Generated}} · policy: {{.PolicySrc}}{{with .Freshness}} · {{.}}{{end}}</div>
 
 <h2>Budgets in use</h2>
 <div class="budgets" id="budgets">
-{{range .Domains}}<div class="budget" data-domain="{{.Name}}"><b style="background:{{.Color}}"></b><strong>{{.Name}}</strong>
+{{range .Domains}}<div class="budget" data-domain="{{.Domain}}"><b style="background:{{.Color}}"></b><strong>{{.Domain}}</strong>
 <div class="meter"><i class="{{if ge .Leases .LeasesLimit}}full{{end}}" style="width:{{pct .Leases .LeasesLimit}}%"></i></div><span>{{.Leases}} of {{.LeasesLimit}} leases</span>
-<div class="meter"><i class="{{if ge .InProgress .InProgLimit}}full{{end}}" style="width:{{pct .InProgress .InProgLimit}}%"></i></div><span>{{.InProgress}} of {{.InProgLimit}} capsules in progress</span>
+<div class="meter"><i class="{{if ge .InProgress .InProgressLimit}}full{{end}}" style="width:{{pct .InProgress .InProgressLimit}}%"></i></div><span>{{.InProgress}} of {{.InProgressLimit}} capsules in progress</span>
 </div>
 {{end}}</div>
 
@@ -407,7 +456,7 @@ td.code,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1
 {{end}}</g>
 {{end}}<line id="now" x1="{{.Timeline.NowX}}" x2="{{.Timeline.NowX}}" y1="16" y2="{{.Timeline.Height}}" stroke="#cf222e" stroke-dasharray="4 3"/><text x="{{.Timeline.NowX}}" y="13" text-anchor="middle" style="fill:#cf222e;font-weight:600">now</text>
 </svg>
-<div class="legend">{{range .Domains}}<span><b style="display:inline-block;width:10px;height:10px;background:{{.Color}}"></b> {{.Name}}</span>{{end}}<span>▼ takeover of a lapsed lease</span><span style="color:#cf222e">● forced release (council call)</span><span>paler: still to come</span></div>
+<div class="legend">{{range .Domains}}<span><b style="display:inline-block;width:10px;height:10px;background:{{.Color}}"></b> {{.Domain}}</span>{{end}}<span>▼ takeover of a lapsed lease</span><span style="color:#cf222e">● forced release (council call)</span><span>paler: still to come</span></div>
 
 <h2>Waiting</h2>
 <table id="signals">
