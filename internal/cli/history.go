@@ -262,8 +262,10 @@ func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as str
 
 // pusher is who the hosting server says pushes, if it says: an address
 // where it gives one, else a user name (which member globs may name too).
+// REMOTE_USER is the user a web server authenticated for git http-backend
+// (smart HTTP); git passes the CGI environment on to the hooks.
 func pusher() string {
-	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER"} {
+	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER"} {
 		if s := os.Getenv(v); s != "" {
 			return s
 		}

@@ -131,7 +131,7 @@ configuration or internal error.`,
 		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
 		a.checkCommand(), a.hookCommand(), a.explainCommand(),
 		a.assignCommand(), a.doneCommand(), a.signalCommand(), a.signalsCommand(),
-		a.statusCommand(), a.auditCommand(), a.lintCommand(),
+		a.statusCommand(), a.auditCommand(), a.lintCommand(), a.reportCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
 	)
 	return root
