@@ -117,7 +117,37 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
-	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), nil
+	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}
+	vs := r.policy.Judge(cs, st)
+	if slices.Contains(paths, policy.FileName) {
+		bs, err := a.stagedBoundaries(r, cs, st)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, bs...)
+	}
+	return vs, nil
+}
+
+// stagedBoundaries judges a staged change of the policy against HEAD's
+// (JudgeBoundaries). Where HEAD has no policy that loads there is no
+// boundary to redraw here: the first policy is adoption, and a fix of a
+// broken one is judged against the last that loaded by pre-push, CI and
+// the server. A staged policy that does not load redraws nothing: it is
+// never in force. A deleted one hands over to the built-in policy.
+func (a *app) stagedBoundaries(r *repo, cs policy.ChangeSet, st policy.State) ([]policy.Violation, error) {
+	if !strings.HasPrefix(r.policySrc, "HEAD's") {
+		return nil, nil
+	}
+	next, _, err := a.gitPolicy(":"+policy.FileName, "the staged "+policy.FileName, true)
+	if err != nil {
+		var perr *policy.Error
+		if errors.As(err, &perr) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return r.policy.JudgeBoundaries(next, cs, st), nil
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content
