@@ -38,8 +38,8 @@ policy, against the lease history (a lease released since still counts).`,
 			if asJSON {
 				format = "json"
 			}
-			if !slices.Contains([]string{"text", "json", "gitlab"}, format) {
-				return fmt.Errorf("--format %q: want text, json or gitlab", format)
+			if !slices.Contains([]string{"text", "json", "gitlab", "sarif"}, format) {
+				return fmt.Errorf("--format %q: want text, json, gitlab or sarif", format)
 			}
 			switch {
 			case c.Flags().Changed("range") && rng == "":
@@ -81,7 +81,7 @@ policy, against the lease history (a lease released since still counts).`,
 	c.Flags().StringVar(&rng, "range", "", "judge the commits of A..B (in B, not in A), like origin/main..HEAD")
 	c.Flags().StringVar(&commit, "commit", "", "judge one commit")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list (as --format json)")
-	c.Flags().StringVar(&format, "format", "text", "text, json, or gitlab (a GitLab Code Quality report on stdout)")
+	c.Flags().StringVar(&format, "format", "text", "text, json, gitlab (a GitLab Code Quality report on stdout) or sarif (SARIF 2.1.0 for GitHub code scanning, on stdout)")
 	c.MarkFlagsMutuallyExclusive("staged", "range", "commit")
 	c.MarkFlagsMutuallyExclusive("json", "format")
 	return c
@@ -214,6 +214,8 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 		err = writeJSON(a.stdout, vs)
 	case format == "gitlab":
 		err = writeJSON(a.stdout, codeQuality(vs))
+	case format == "sarif":
+		err = writeJSON(a.stdout, sarif(vs))
 	case len(vs) > 0:
 		printViolations(a.stderr, vs, colorOn(a.stderr), refsOf)
 		if footer != "" {
@@ -223,7 +225,7 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GITHUB_ACTIONS") == "true" {
+	if os.Getenv("GITHUB_ACTIONS") == "true" && format == "text" { // never into a report on stdout
 		printAnnotations(a.stdout, vs)
 	}
 	if len(vs) > 0 {
