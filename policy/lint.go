@@ -11,7 +11,7 @@ var ProtocolTypes = []string{"schema", "storage", "index", "execution", "deploym
 
 // Finding is one thing a lint found wrong with a policy.
 type Finding struct {
-	Kind    string `json:"kind"` // ambiguous, unmatched-glob, empty-resource, eight-types
+	Kind    string `json:"kind"` // ambiguous, unmatched-glob, no-domains, empty-resource, eight-types
 	Subject string `json:"subject"`
 	Detail  string `json:"detail"`
 	Fix     string `json:"fix,omitempty"`
@@ -68,6 +68,10 @@ func (l *Linter) Findings() []Finding {
 			r := rules[i]
 			out = append(out, Finding{Kind: "unmatched-glob", Subject: r.Glob, Detail: fmt.Sprintf("%s %s's glob matches no tracked file", r.Kind, r.Name)})
 		}
+	}
+	if len(l.p.Domains) == 0 {
+		out = append(out, Finding{Kind: "no-domains", Subject: FileName, Detail: "no domains: nobody is a member of one, so nobody can claim a lease",
+			Fix: "add the owning teams or agents under domains:, each with members and core globs"})
 	}
 	var ids []string
 	for _, res := range l.p.Resources {
