@@ -29,7 +29,6 @@ type (
 	}
 	sarifRule struct {
 		ID               string       `json:"id"`
-		Name             string       `json:"name"`
 		ShortDescription sarifMessage `json:"shortDescription"`
 		HelpURI          string       `json:"helpUri"`
 	}
@@ -75,7 +74,7 @@ func sarif(vs []policy.Violation) sarifLog {
 		if !ok {
 			i = len(driver.Rules)
 			index[v.Rule] = i
-			driver.Rules = append(driver.Rules, sarifRule{ID: v.Rule, Name: v.Rule,
+			driver.Rules = append(driver.Rules, sarifRule{ID: v.Rule,
 				ShortDescription: sarifMessage{Text: "oxygen: " + v.Rule},
 				HelpURI:          projectURI + "#the-rule"})
 		}
