@@ -16,8 +16,18 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// initReport is what `oxygen init --json` prints.
+type initReport struct {
+	File      string           `json:"file"`
+	Written   bool             `json:"written"`   // false: a policy was there, and is kept
+	Gitignore []string         `json:"gitignore"` // the lines added to .gitignore
+	Notes     []string         `json:"notes"`     // what was done, for people
+	Findings  []policy.Finding `json:"findings"`  // the lint of the policy
+}
+
 func (a *app) initCommand() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	c := &cobra.Command{
 		Use:   "init",
 		Short: "Write a starter resources.yaml fitted to this clone's files, and say how to adopt oxygen",
 		Long: `Write a starter resources.yaml at the root of this clone: the protocol's
@@ -48,16 +58,15 @@ that does not load is exit 2, with its position.`,
 			}
 			g := a.git
 			g.Dir = top
-			file := filepath.Join(top, policy.FileName)
-			if err := a.writeStarter(g, file); err != nil {
+			rep := initReport{File: filepath.Join(top, policy.FileName)}
+			if rep.Written, err = a.writeStarter(g, rep.File, &rep.Notes); err != nil {
 				return err
 			}
-			p, _, err := filePolicy(file, false)
+			p, _, err := filePolicy(rep.File, false)
 			if err != nil {
 				return err
 			}
-			fixed, err := a.fixIgnores(g, top)
-			if err != nil {
+			if rep.Gitignore, err = fixIgnores(g, top, &rep.Notes); err != nil {
 				return err
 			}
 			l := policy.NewLinter(p)
@@ -68,40 +77,50 @@ that does not load is exit 2, with its position.`,
 			if !tracked {
 				l.Add(policy.FileName) // it will be
 			}
-			if out := l.Findings(); len(out) > 0 {
+			rep.Findings = l.Findings()
+			if asJSON {
+				return writeJSON(a.stdout, rep)
+			}
+			for _, n := range rep.Notes {
+				fmt.Fprintln(a.stdout, n)
+			}
+			if len(rep.Findings) > 0 {
 				fmt.Fprintf(a.stdout, "\noxygen policy lint resources.yaml says:\n")
-				a.printFindings(out)
+				a.printFindings(rep.Findings)
 			}
 			_, statErr := os.Stat(filepath.Join(top, ".gitignore"))
-			a.printAdoption(fixed || statErr == nil)
+			a.printAdoption(statErr == nil)
 			return nil
 		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print what was done, and the lint's findings, as JSON")
+	return c
 }
 
-// writeStarter writes the starter policy unless there is one already.
-func (a *app) writeStarter(g git.Runner, file string) error {
+// writeStarter writes the starter policy unless there is one already, and
+// says what it did in notes.
+func (a *app) writeStarter(g git.Runner, file string, notes *[]string) (bool, error) {
 	if _, err := os.Lstat(file); err == nil {
-		fmt.Fprintf(a.stdout, "%s exists: kept as it is (oxygen init never overwrites a policy)\n", policy.FileName)
-		return nil
+		*notes = append(*notes, policy.FileName+" exists: kept as it is (oxygen init never overwrites a policy)")
+		return false, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
+		return false, err
 	}
 	s := newStarter()
 	if err := g.EachTrackedFile(s.add); err != nil {
-		return err
+		return false, err
 	}
 	email, _ := a.git.CommitterEmail()
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if _, err := f.Write(s.render(email)); err != nil {
 		f.Close()
-		return err
+		return false, err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return false, err
 	}
 	var found []string
 	for _, t := range starterTypes {
@@ -109,39 +128,39 @@ func (a *app) writeStarter(g git.Runner, file string) error {
 			found = append(found, fmt.Sprintf("%s (%s)", t.id, count(n, "glob")))
 		}
 	}
-	fmt.Fprintf(a.stdout, "wrote %s from %s: %s; the domains are yours to fill in\n",
-		policy.FileName, count(s.files, "tracked file"), orNothing(found))
-	return nil
+	*notes = append(*notes, fmt.Sprintf("wrote %s from %s: %s; the domains are yours to fill in",
+		policy.FileName, count(s.files, "tracked file"), orNothing(found)))
+	return true, nil
 }
 
 // fixIgnores makes sure git ignores .substrate/ and not resources.yaml,
-// appending to the root .gitignore where needed. It returns whether it
-// changed .gitignore.
-func (a *app) fixIgnores(g git.Runner, top string) (bool, error) {
-	var add []string
+// appending to the root .gitignore where needed, and says so in notes. It
+// returns the lines it added.
+func fixIgnores(g git.Runner, top string, notes *[]string) ([]string, error) {
+	add := []string{}
 	state, _, err := ignored(g, ".substrate/state/events.jsonl")
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if !state {
 		add = append(add, "# oxygen's state of this clone: never committed", "/.substrate/")
-		fmt.Fprintln(a.stdout, "fixed .gitignore: git now ignores .substrate/ (this clone's own oxygen state)")
+		*notes = append(*notes, "fixed .gitignore: git now ignores .substrate/ (this clone's own oxygen state)")
 	}
 	pol, why, err := ignored(g, policy.FileName)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if pol {
 		add = append(add, "# the Oxygen Protocol's policy is committed, whatever the patterns above say", "!/"+policy.FileName)
-		fmt.Fprintf(a.stdout, "fixed .gitignore: %s was ignored (by %s); added !/%s\n", policy.FileName, why, policy.FileName)
+		*notes = append(*notes, fmt.Sprintf("fixed .gitignore: %s was ignored (by %s); added !/%s", policy.FileName, why, policy.FileName))
 	}
 	if len(add) == 0 {
-		return false, nil
+		return add, nil
 	}
 	file := filepath.Join(top, ".gitignore")
 	old, err := os.ReadFile(file)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, err
+		return nil, err
 	}
 	text := strings.Join(add, "\n") + "\n"
 	if len(old) > 0 && old[len(old)-1] != '\n' {
@@ -149,19 +168,19 @@ func (a *app) fixIgnores(g git.Runner, top string) (bool, error) {
 	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	if _, err := f.WriteString(text); err != nil {
 		f.Close()
-		return false, err
+		return nil, err
 	}
 	if err := f.Close(); err != nil {
-		return false, err
+		return nil, err
 	}
 	if still, why, err := ignored(g, policy.FileName); err != nil || still {
-		return true, cmp.Or(err, fmt.Errorf("%s is still ignored (by %s): remove that pattern, or git add -f %s", policy.FileName, why, policy.FileName))
+		return add, cmp.Or(err, fmt.Errorf("%s is still ignored (by %s): remove that pattern, or git add -f %s", policy.FileName, why, policy.FileName))
 	}
-	return true, nil
+	return add, nil
 }
 
 // ignored asks git whether it ignores path (from the worktree's root), and

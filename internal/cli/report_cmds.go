@@ -142,13 +142,8 @@ func orAnywhere(globs []string) string {
 	return strings.Join(globs, " ")
 }
 
-// finding is one line of an audit or a lint (their --json shape).
-type finding struct {
-	Kind    string `json:"kind"`
-	Subject string `json:"subject"`
-	Detail  string `json:"detail"`
-	Fix     string `json:"fix,omitempty"`
-}
+// finding is one line of an audit: the shape of a lint's (--json).
+type finding = policy.Finding
 
 func (a *app) auditCommand() *cobra.Command {
 	var asJSON, reap bool
