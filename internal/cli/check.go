@@ -120,7 +120,7 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}
 	vs := r.policy.Judge(cs, st)
 	if slices.Contains(paths, policy.FileName) {
-		bs, err := a.stagedBoundaries(r, cs, st)
+		bs, err := a.stagedBoundaries(cs, st)
 		if err != nil {
 			return nil, err
 		}
@@ -133,21 +133,21 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 // (JudgeBoundaries). Where HEAD has no policy that loads there is no
 // boundary to redraw here: the first policy is adoption, and a fix of a
 // broken one is judged against the last that loaded by pre-push, CI and
-// the server. A staged policy that does not load redraws nothing: it is
-// never in force. A deleted one hands over to the built-in policy.
-func (a *app) stagedBoundaries(r *repo, cs policy.ChangeSet, st policy.State) ([]policy.Violation, error) {
-	if !strings.HasPrefix(r.policySrc, "HEAD's") {
-		return nil, nil
-	}
-	next, _, err := a.gitPolicy(":"+policy.FileName, "the staged "+policy.FileName, true)
-	if err != nil {
-		var perr *policy.Error
-		if errors.As(err, &perr) {
-			return nil, nil
-		}
+// the server.
+func (a *app) stagedBoundaries(cs policy.ChangeSet, st policy.State) ([]policy.Violation, error) {
+	blobs, err := a.git.ReadBlobs("HEAD:"+policy.FileName, ":"+policy.FileName)
+	if err != nil || blobs[0].Missing {
 		return nil, err
 	}
-	return r.policy.JudgeBoundaries(next, cs, st), nil
+	old, err := policy.Load(policy.FileName, blobs[0].Data)
+	if err != nil {
+		return nil, nil
+	}
+	next := broughtIn(blobs[1])
+	if next == nil {
+		return nil, nil
+	}
+	return old.JudgeBoundaries(next, cs, st), nil
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content

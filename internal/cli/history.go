@@ -92,10 +92,9 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 }
 
 // policyChanges finds, for each commit that changes resources.yaml itself
-// (its paths name it), the policy it brings in, for the core-boundary rule:
-// one git process, and only when the range changes the policy. A deleted
-// policy hands over to the built-in one; one that does not load is never in
-// force, so it redraws nothing and is left out.
+// (its paths name it), the policy it brings in (broughtIn), for the
+// core-boundary rule: one git process, and only when the range changes the
+// policy.
 func (a *app) policyChanges(commits []git.Commit, inForce []*policy.Policy) (map[string]*policy.Policy, error) {
 	var ids, specs []string
 	for _, c := range commits {
@@ -112,15 +111,26 @@ func (a *app) policyChanges(commits []git.Commit, inForce []*policy.Policy) (map
 	}
 	out := make(map[string]*policy.Policy, len(ids))
 	for i, b := range blobs {
-		data := b.Data
-		if b.Missing {
-			data = oxygen.ReferencePolicy
-		}
-		if p, err := policy.Load(policy.FileName, data); err == nil {
+		if p := broughtIn(b); p != nil {
 			out[ids[i]] = p
 		}
 	}
 	return out, nil
+}
+
+// broughtIn is the policy a change of resources.yaml brings in: the
+// built-in one where it deletes it, nil where it does not load (it is never
+// in force, so it redraws nothing).
+func broughtIn(b git.Blob) *policy.Policy {
+	data := b.Data
+	if b.Missing {
+		data = oxygen.ReferencePolicy
+	}
+	p, err := policy.Load(policy.FileName, data)
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 // commitPolicies finds the policy in force for each commit: its first
