@@ -69,7 +69,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 	if err != nil {
 		return nil, nil, err
 	}
-	changes, err := a.policyChanges(commits, policies)
+	changes, err := a.policyChanges(commits)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +95,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 // (its paths name it), the policy it brings in (broughtIn), for the
 // core-boundary rule: one git process, and only when the range changes the
 // policy.
-func (a *app) policyChanges(commits []git.Commit, inForce []*policy.Policy) (map[string]*policy.Policy, error) {
+func (a *app) policyChanges(commits []git.Commit) (map[string]*policy.Policy, error) {
 	var ids, specs []string
 	for _, c := range commits {
 		if len(c.Parents) > 0 && slices.Contains(c.Paths, policy.FileName) {
