@@ -59,5 +59,12 @@ func isolateGit(env *testscript.Env) error {
 		}
 	}
 	env.Vars = vars
+	// Scripts that run the project's own files (scripts/action-check.sh)
+	// find them here: the package directory is the repository's root.
+	src, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	env.Setenv("OXYGEN_SRC", src)
 	return nil
 }

@@ -86,6 +86,7 @@ const (
 	RuleNoHandshake  = "no-handshake"
 	RuleOutOfScope   = "out-of-scope"
 	RuleRiskBudget   = "risk-budget"
+	RuleCoreBoundary = "core-boundary"
 )
 
 // Violation is one reason a change set is refused.
@@ -175,9 +176,14 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 		v.Fix = fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner.Name, waiting.ID)
 	default:
 		v.Reason = fmt.Sprintf("in the core surface of %s: changing it from %s needs a handshake", owner.Name, strings.Join(domains, " or "))
-		v.Fix = fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner.Name, shellQuote(path), owner.Name)
+		v.Fix = missiveFix(owner.Name, path)
 	}
 	return v, true
+}
+
+// missiveFix is the command that asks owner for a handshake on path.
+func missiveFix(owner, path string) string {
+	return fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner, shellQuote(path), owner)
 }
 
 // judgeScope: while the committer owns in-progress capsules that name a

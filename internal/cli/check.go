@@ -38,8 +38,8 @@ policy, against the lease history (a lease released since still counts).`,
 			if asJSON {
 				format = "json"
 			}
-			if !slices.Contains([]string{"text", "json", "gitlab"}, format) {
-				return fmt.Errorf("--format %q: want text, json or gitlab", format)
+			if !slices.Contains([]string{"text", "json", "gitlab", "sarif"}, format) {
+				return fmt.Errorf("--format %q: want text, json, gitlab or sarif", format)
 			}
 			switch {
 			case c.Flags().Changed("range") && rng == "":
@@ -81,7 +81,7 @@ policy, against the lease history (a lease released since still counts).`,
 	c.Flags().StringVar(&rng, "range", "", "judge the commits of A..B (in B, not in A), like origin/main..HEAD")
 	c.Flags().StringVar(&commit, "commit", "", "judge one commit")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list (as --format json)")
-	c.Flags().StringVar(&format, "format", "text", "text, json, or gitlab (a GitLab Code Quality report on stdout)")
+	c.Flags().StringVar(&format, "format", "text", "text, json, gitlab (a GitLab Code Quality report on stdout) or sarif (SARIF 2.1.0 for GitHub code scanning, on stdout)")
 	c.MarkFlagsMutuallyExclusive("staged", "range", "commit")
 	c.MarkFlagsMutuallyExclusive("json", "format")
 	return c
@@ -117,7 +117,37 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
-	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), nil
+	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}
+	vs := r.policy.Judge(cs, st)
+	if slices.Contains(paths, policy.FileName) {
+		bs, err := a.stagedBoundaries(cs, st)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, bs...)
+	}
+	return vs, nil
+}
+
+// stagedBoundaries judges a staged change of the policy against HEAD's
+// (JudgeBoundaries). Where HEAD has no policy that loads there is no
+// boundary to redraw here: the first policy is adoption, and a fix of a
+// broken one is judged against the last that loaded by pre-push, CI and
+// the server.
+func (a *app) stagedBoundaries(cs policy.ChangeSet, st policy.State) ([]policy.Violation, error) {
+	blobs, err := a.git.ReadBlobs("HEAD:"+policy.FileName, ":"+policy.FileName)
+	if err != nil || blobs[0].Missing {
+		return nil, err
+	}
+	old, err := policy.Load(policy.FileName, blobs[0].Data)
+	if err != nil {
+		return nil, nil
+	}
+	next := broughtIn(blobs[1])
+	if next == nil {
+		return nil, nil
+	}
+	return old.JudgeBoundaries(next, cs, st), nil
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content
@@ -184,6 +214,8 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 		err = writeJSON(a.stdout, vs)
 	case format == "gitlab":
 		err = writeJSON(a.stdout, codeQuality(vs))
+	case format == "sarif":
+		err = writeJSON(a.stdout, sarif(vs))
 	case len(vs) > 0:
 		printViolations(a.stderr, vs, colorOn(a.stderr), refsOf)
 		if footer != "" {
@@ -193,7 +225,7 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GITHUB_ACTIONS") == "true" {
+	if os.Getenv("GITHUB_ACTIONS") == "true" && format == "text" { // never into a report on stdout
 		printAnnotations(a.stdout, vs)
 	}
 	if len(vs) > 0 {

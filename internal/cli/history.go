@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -68,18 +69,68 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 	if err != nil {
 		return nil, nil, err
 	}
+	changes, err := a.policyChanges(commits)
+	if err != nil {
+		return nil, nil, err
+	}
 	var out []policy.Violation
 	for i, c := range commits {
 		p := policies[i]
 		if as != "" {
 			c.Committer = as
 		}
-		out = append(out, p.Judge(policy.ChangeSet{
+		cs := policy.ChangeSet{
 			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
 			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
-		}, st)...)
+		}
+		out = append(out, p.Judge(cs, st)...)
+		if next := changes[c.ID]; next != nil {
+			out = append(out, p.JudgeBoundaries(next, cs, st)...)
+		}
 	}
 	return commits, out, nil
+}
+
+// policyChanges finds, for each commit that changes resources.yaml itself
+// (its paths name it), the policy it brings in (broughtIn), for the
+// core-boundary rule: one git process, and only when the range changes the
+// policy.
+func (a *app) policyChanges(commits []git.Commit) (map[string]*policy.Policy, error) {
+	var ids, specs []string
+	for _, c := range commits {
+		if len(c.Parents) > 0 && slices.Contains(c.Paths, policy.FileName) {
+			ids, specs = append(ids, c.ID), append(specs, c.ID+":"+policy.FileName)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	blobs, err := a.git.ReadBlobs(specs...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*policy.Policy, len(ids))
+	for i, b := range blobs {
+		if p := broughtIn(b); p != nil {
+			out[ids[i]] = p
+		}
+	}
+	return out, nil
+}
+
+// broughtIn is the policy a change of resources.yaml brings in: the
+// built-in one where it deletes it, nil where it does not load (it is never
+// in force, so it redraws nothing).
+func broughtIn(b git.Blob) *policy.Policy {
+	data := b.Data
+	if b.Missing {
+		data = oxygen.ReferencePolicy
+	}
+	p, err := policy.Load(policy.FileName, data)
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 // commitPolicies finds the policy in force for each commit: its first

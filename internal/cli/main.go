@@ -133,6 +133,7 @@ configuration or internal error.`,
 		a.assignCommand(), a.doneCommand(), a.signalCommand(), a.signalsCommand(),
 		a.statusCommand(), a.auditCommand(), a.lintCommand(), a.reportCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
+		a.initCommand(),
 	)
 	return root
 }
