@@ -26,6 +26,7 @@ type Policy struct {
 	Domains   []*Domain   // in file order
 	Resources []*Resource // in file order
 	Budgets   Budgets
+	Council   Council
 	Store     StoreConfig
 
 	domains    map[string]*Domain
@@ -55,7 +56,20 @@ type Budgets struct {
 	DefaultTTL          time.Duration
 	MaxTTL              time.Duration
 	ClockSkew           time.Duration
+	HandshakeTTL        time.Duration // how long an acknowledged missive covers its files
 }
+
+// Council says who may grant a council call: Quorum acknowledgements from
+// Domains (every domain when empty), none of them the caller's own. A call
+// must also be acknowledged by every domain it addresses.
+type Council struct {
+	Domains []string
+	Quorum  int
+}
+
+// DefaultHandshakeTTL is how long a handshake lasts where the policy does
+// not say (budgets.handshake_ttl).
+const DefaultHandshakeTTL = 24 * time.Hour
 
 // StoreConfig says where the coordination state lives.
 type StoreConfig struct {
@@ -154,13 +168,16 @@ func Load(name string, data []byte) (*Policy, error) {
 			DefaultTTL:          2 * time.Hour,
 			MaxTTL:              24 * time.Hour,
 			ClockSkew:           30 * time.Second,
+			HandshakeTTL:        DefaultHandshakeTTL,
 		},
+		Council:   Council{Quorum: 1},
 		Store:     StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
 		domains:   map[string]*Domain{},
 		resources: map[string]*Resource{},
 	}
 	root := doc.Content[0]
 	var versionSeen bool
+	var councilNode *yaml.Node
 	err := d.mapping(root, "policy", func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "version":
@@ -225,10 +242,13 @@ func Load(name string, data []byte) (*Policy, error) {
 			})
 		case "budgets":
 			return d.budgets(v, &p.Budgets)
+		case "council":
+			councilNode = v
+			return d.council(v, &p.Council)
 		case "store":
 			return d.store(v, &p.Store)
 		default:
-			return d.errorf(k, "unknown key %q (want version, domains, resources, budgets, store)", key)
+			return d.errorf(k, "unknown key %q (want version, domains, resources, budgets, council, store)", key)
 		}
 		return nil
 	})
@@ -237,6 +257,9 @@ func Load(name string, data []byte) (*Policy, error) {
 	}
 	if !versionSeen {
 		return nil, &Error{File: name, Line: root.Line, Column: root.Column, Msg: "missing `version: 1`"}
+	}
+	if err := d.checkCouncil(councilNode, p); err != nil {
+		return nil, err
 	}
 	p.classifier = newClassifier(p)
 	return p, nil
@@ -393,6 +416,8 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 			ttlNode = v
 		case "clock_skew":
 			b.ClockSkew, err = d.duration(v, 0)
+		case "handshake_ttl":
+			b.HandshakeTTL, err = d.duration(v, MinTTL)
 		default:
 			return d.errorf(k, "unknown key %q in budgets", key)
 		}
@@ -402,6 +427,52 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 		err = d.errorf(ttlNode, "default_ttl %s is longer than max_ttl %s", b.DefaultTTL, b.MaxTTL)
 	}
 	return err
+}
+
+func (d decoder) council(n *yaml.Node, c *Council) error {
+	return d.mapping(n, "council", func(key string, k, v *yaml.Node) error {
+		var err error
+		switch key {
+		case "domains":
+			if v.Kind != yaml.SequenceNode {
+				return d.errorf(v, "want a list of domain names here")
+			}
+			for _, item := range v.Content {
+				name, err := d.str(item)
+				if err != nil {
+					return err
+				}
+				c.Domains = append(c.Domains, name)
+			}
+		case "quorum":
+			c.Quorum, err = d.count(v)
+		default:
+			return d.errorf(k, "unknown key %q in council (want domains, quorum)", key)
+		}
+		return err
+	})
+}
+
+// checkCouncil checks the council against the domains, known only once the
+// whole file is read: every member a domain, and a quorum the domains
+// outside any one caller's could reach.
+func (d decoder) checkCouncil(n *yaml.Node, p *Policy) error {
+	if n == nil {
+		return nil
+	}
+	for _, name := range p.Council.Domains {
+		if _, ok := p.domains[name]; !ok {
+			return d.errorf(n, "council domain %q is not a domain of this policy", name)
+		}
+	}
+	seats := len(p.Council.Domains)
+	if seats == 0 {
+		seats = len(p.Domains)
+	}
+	if p.Council.Quorum > seats-1 {
+		return d.errorf(n, "council quorum %d cannot be reached: a caller's own domain never counts, and the council has %d", p.Council.Quorum, seats)
+	}
+	return nil
 }
 
 func (d decoder) count(n *yaml.Node) (int, error) {

@@ -52,32 +52,8 @@ func (a *app) statusCommand() *cobra.Command {
 				return err
 			}
 			now := a.now()
-			rep := statusReport{Committer: r.email, Domains: ds, Store: r.store.Freshness(now),
-				Leases: []policy.Lease{}, Capsules: []policy.Capsule{}, SignalsWaiting: []policy.Signal{}, SignalsSent: []policy.Signal{}, CouncilCalls: []policy.Signal{}}
-			for _, d := range ds {
-				b := domainBudget{Domain: d, LeasesLimit: r.policy.Budgets.LeasesPerDomain, InProgressLimit: r.policy.Budgets.InProgressPerDomain}
-				for _, l := range st.Leases {
-					if l.Domain == d && l.LiveAt(now, 0) {
-						rep.Leases = append(rep.Leases, l)
-						b.Leases++
-					}
-				}
-				for _, cp := range st.InProgress("", d, now) {
-					rep.Capsules = append(rep.Capsules, cp)
-					b.InProgress++
-				}
-				rep.Budgets = append(rep.Budgets, b)
-			}
-			for _, s := range st.Signals {
-				switch {
-				case s.Kind == policy.SignalCouncilCall && s.Complete(now) && s.UsedAt.IsZero() && (slices.Contains(ds, s.From) || overlaps(ds, s.To)):
-					rep.CouncilCalls = append(rep.CouncilCalls, s)
-				case slices.ContainsFunc(ds, func(d string) bool { return slices.Contains(s.To, d) && !s.AckedBy(d, now) }):
-					rep.SignalsWaiting = append(rep.SignalsWaiting, s)
-				case slices.Contains(ds, s.From) && !s.Complete(now):
-					rep.SignalsSent = append(rep.SignalsSent, s)
-				}
-			}
+			rep := statusOf(r.policy, st, r.email, ds, now)
+			rep.Store = r.store.Freshness(now)
 			if asJSON {
 				return writeJSON(a.stdout, rep)
 			}
@@ -87,6 +63,40 @@ func (a *app) statusCommand() *cobra.Command {
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
 	return c
+}
+
+// statusOf is what status reports for who, a member of domains, at now.
+func statusOf(p *policy.Policy, st policy.State, who string, ds []string, now time.Time) statusReport {
+	rep := statusReport{Committer: who, Domains: ds,
+		Leases: []policy.Lease{}, Capsules: []policy.Capsule{}, SignalsWaiting: []policy.Signal{}, SignalsSent: []policy.Signal{}, CouncilCalls: []policy.Signal{}}
+	for _, d := range ds {
+		held, busy := st.Held(d, now), st.InProgress("", d, now)
+		rep.Leases = append(rep.Leases, held...)
+		rep.Budgets = append(rep.Budgets, domainBudget{Domain: d, Leases: len(held), LeasesLimit: p.Budgets.LeasesPerDomain, InProgress: len(busy), InProgressLimit: p.Budgets.InProgressPerDomain})
+		for _, c := range busy {
+			if !strings.EqualFold(c.Owner, who) {
+				rep.Capsules = append(rep.Capsules, c)
+			}
+		}
+	}
+	// Every capsule who owns, whoever opened it: bound, or waiting for consent.
+	for _, c := range st.Capsules {
+		if strings.EqualFold(c.Owner, who) && c.InProgressAt(now) {
+			rep.Capsules = append(rep.Capsules, c)
+		}
+	}
+	for _, s := range st.Signals {
+		switch {
+		case s.Kind == policy.SignalCouncilCall && s.UsedAt.IsZero() && p.Granted(st, s.ID, now) != nil && (slices.Contains(ds, s.From) || overlaps(ds, s.To)):
+			rep.CouncilCalls = append(rep.CouncilCalls, s)
+		case s.DeclinedBy(now):
+		case slices.ContainsFunc(ds, func(d string) bool { return slices.Contains(s.To, d) && !s.AckedBy(d, now) }):
+			rep.SignalsWaiting = append(rep.SignalsWaiting, s)
+		case slices.Contains(ds, s.From) && !s.Complete(now):
+			rep.SignalsSent = append(rep.SignalsSent, s)
+		}
+	}
+	return rep
 }
 
 func overlaps(a, b []string) bool {
@@ -115,7 +125,11 @@ func (a *app) printStatus(rep statusReport, now time.Time) {
 	}
 	if section("capsules in progress", len(rep.Capsules)) {
 		for _, c := range rep.Capsules {
-			fmt.Fprintf(w, "  %s (%s, %s) scope %s\n", c.ID, c.Domain, c.Owner, orAnywhere(c.Scope))
+			consent := ""
+			if c.AwaitsConsent && c.Consent == nil {
+				consent = " (awaits " + c.Owner + "'s consent: oxygen capsules accept " + c.ID + ")"
+			}
+			fmt.Fprintf(w, "  %s (%s, %s) scope %s%s\n", c.ID, c.Domain, c.Owner, orAnywhere(c.Scope), consent)
 		}
 	}
 	if section("waiting for your acknowledgement", len(rep.SignalsWaiting)) {
@@ -174,53 +188,10 @@ recorded. --reap releases the lapsed leases (each release is recorded).`,
 			if err != nil {
 				return err
 			}
-			now, b := a.now(), r.policy.Budgets
-			out := []finding{}
+			now := a.now()
+			out := auditFindings(r.policy, st, deadEnds, now)
 			add := func(kind, subject, detail, fix string) {
 				out = append(out, finding{Kind: kind, Subject: subject, Detail: detail, Fix: fix})
-			}
-			leases, capsules := map[string]int{}, map[string]int{}
-			for _, l := range st.Leases {
-				switch held := l.ExpiresAt.Sub(l.CreatedAt); {
-				case !l.LiveAt(now, 0):
-					add("lapsed-lease", l.Resource, fmt.Sprintf("%s's lease ended at %s and was never released", l.Domain, stamp(l.ExpiresAt)), "oxygen audit --reap")
-				case held > 3*time.Duration(l.TTL)*time.Second:
-					leases[l.Domain]++
-					add("hoarded-lease", l.Resource, fmt.Sprintf("%s has held it since %s, renewed to %s: more than three times its TTL", l.Domain, stamp(l.CreatedAt), held.Round(time.Minute)), "oxygen release "+l.Resource)
-				default:
-					leases[l.Domain]++
-				}
-			}
-			for _, cp := range st.Capsules {
-				if cp.InProgressAt(now) {
-					capsules[cp.Domain]++
-					if now.Sub(cp.CreatedAt) > b.MaxTTL {
-						add("stale-capsule", cp.ID, fmt.Sprintf("in progress for %s (%s, %s), longer than max_ttl", now.Sub(cp.CreatedAt).Round(time.Minute), cp.Domain, cp.Owner), "oxygen done "+cp.ID)
-					}
-				}
-			}
-			for _, d := range r.policy.Domains {
-				if n := leases[d.Name]; n >= b.LeasesPerDomain {
-					add("change-budget", d.Name, fmt.Sprintf("holds %d of %d leases", n, b.LeasesPerDomain), "")
-				}
-				if n := capsules[d.Name]; n >= b.InProgressPerDomain {
-					add("attention-budget", d.Name, fmt.Sprintf("has %d of %d capsules in progress", n, b.InProgressPerDomain), "")
-				}
-			}
-			for _, s := range st.Signals {
-				if !s.Complete(now) && now.Sub(s.CreatedAt) > b.DefaultTTL {
-					add("unanswered-signal", s.ID, fmt.Sprintf("%s from %s to %s, open for %s: %s", s.Kind, s.From, strings.Join(s.To, ", "), now.Sub(s.CreatedAt).Round(time.Minute), s.Subject), "a member of "+strings.Join(s.To, " or ")+" runs: oxygen signal ack "+s.ID)
-				}
-			}
-			for _, br := range st.Broken {
-				add("unreadable-record", br.File, br.Cause, "look at it, then remove it")
-			}
-			for _, d := range deadEnds {
-				detail := fmt.Sprintf("%s refused %s at %s on %s", d.Hook, d.Who, stamp(d.At), strings.Join(d.Paths, " "))
-				if len(d.Resources) > 0 {
-					detail += " (" + strings.Join(d.Resources, ", ") + ")"
-				}
-				add("dead-end", d.ID, detail+": "+strings.Join(d.Why, "; "), strings.Join(d.Fix, "; "))
 			}
 			if reap {
 				if err := a.reap(r, st, now, func(l policy.Lease) {
@@ -249,6 +220,54 @@ recorded. --reap releases the lapsed leases (each release is recorded).`,
 	return c
 }
 
+// auditFindings is what audit reports about the state at now: lapsed and
+// hoarded leases, stale capsules, spent budgets (counted as the acts count
+// them), unanswered signals, unreadable records and dead ends.
+func auditFindings(p *policy.Policy, st policy.State, deadEnds []store.DeadEnd, now time.Time) []finding {
+	b := p.Budgets
+	out := []finding{}
+	add := func(kind, subject, detail, fix string) {
+		out = append(out, finding{Kind: kind, Subject: subject, Detail: detail, Fix: fix})
+	}
+	for _, l := range st.Leases {
+		switch held := l.ExpiresAt.Sub(l.CreatedAt); {
+		case !l.HeldAt(now):
+			add("lapsed-lease", l.Resource, fmt.Sprintf("%s's lease ended at %s and was never released", l.Domain, stamp(l.ExpiresAt)), "oxygen audit --reap")
+		case held > 3*time.Duration(l.TTL)*time.Second:
+			add("hoarded-lease", l.Resource, fmt.Sprintf("%s has held it since %s, renewed to %s: more than three times its TTL", l.Domain, stamp(l.CreatedAt), held.Round(time.Minute)), "oxygen release "+l.Resource)
+		}
+	}
+	for _, cp := range st.Capsules {
+		if cp.InProgressAt(now) && now.Sub(cp.CreatedAt) > b.MaxTTL {
+			add("stale-capsule", cp.ID, fmt.Sprintf("in progress for %s (%s, %s), longer than max_ttl", now.Sub(cp.CreatedAt).Round(time.Minute), cp.Domain, cp.Owner), "oxygen done "+cp.ID)
+		}
+	}
+	for _, d := range p.Domains {
+		if n := len(st.Held(d.Name, now)); n >= b.LeasesPerDomain {
+			add("change-budget", d.Name, fmt.Sprintf("holds %d of %d leases", n, b.LeasesPerDomain), "")
+		}
+		if n := len(st.InProgress("", d.Name, now)); n >= b.InProgressPerDomain {
+			add("attention-budget", d.Name, fmt.Sprintf("has %d of %d capsules in progress", n, b.InProgressPerDomain), "")
+		}
+	}
+	for _, s := range st.Signals {
+		if !s.Complete(now) && !s.DeclinedBy(now) && now.Sub(s.CreatedAt) > b.DefaultTTL {
+			add("unanswered-signal", s.ID, fmt.Sprintf("%s from %s to %s, open for %s: %s", s.Kind, s.From, strings.Join(s.To, ", "), now.Sub(s.CreatedAt).Round(time.Minute), s.Subject), "a member of "+strings.Join(s.To, " or ")+" runs: oxygen signal ack "+s.ID)
+		}
+	}
+	for _, br := range st.Broken {
+		add("unreadable-record", br.File, br.Cause, "look at it, then remove it")
+	}
+	for _, d := range deadEnds {
+		detail := fmt.Sprintf("%s refused %s at %s on %s", d.Hook, d.Who, stamp(d.At), strings.Join(d.Paths, " "))
+		if len(d.Resources) > 0 {
+			detail += " (" + strings.Join(d.Resources, ", ") + ")"
+		}
+		add("dead-end", d.ID, detail+": "+strings.Join(d.Why, "; "), strings.Join(d.Fix, "; "))
+	}
+	return out
+}
+
 // reap releases every lapsed lease; the release of a lapsed lease needs no
 // membership of its domain.
 func (a *app) reap(r *repo, st policy.State, now time.Time, reaped func(policy.Lease)) error {
@@ -256,15 +275,15 @@ func (a *app) reap(r *repo, st policy.State, now time.Time, reaped func(policy.L
 		return r.emailErr
 	}
 	for _, l := range st.Leases {
-		if l.LiveAt(now, 0) {
+		if l.HeldAt(now) {
 			continue
 		}
-		got, err := r.store.Release(store.Release{Resource: l.Resource, By: r.email, Domains: r.policy.DomainsOf(r.email)})
+		dec, err := a.act(r, policy.Act{Kind: policy.ActRelease, Resources: []string{l.Resource}}, "reap "+l.Resource)
 		if err != nil {
-			return fmt.Errorf("reap %s: %w", l.Resource, err)
+			return err
 		}
-		if got != nil {
-			reaped(*got)
+		if dec.Lease != nil {
+			reaped(*dec.Lease)
 		}
 	}
 	return nil

@@ -133,10 +133,13 @@ const (
 	OpTakeover = "takeover" // a claim that replaced a lapsed lease of another
 	OpRenew    = "renew"
 	OpRelease  = "release"
-	OpAssign   = "assign" // a context capsule opened
-	OpDone     = "done"   // and closed
-	OpSignal   = "signal" // a missive or council call sent
-	OpAck      = "ack"    // and acknowledged by an addressed domain
+	OpAssign   = "assign"  // a context capsule opened
+	OpDone     = "done"    // and closed
+	OpSignal   = "signal"  // a missive or council call sent
+	OpAck      = "ack"     // and acknowledged by an addressed domain
+	OpDecline  = "decline" // or declined by one, which spends it
+	OpAccept   = "accept"  // a capsule's owner consented to it
+	OpWiden    = "widen"   // its owner widened its scope
 )
 
 // Event is one line of the history.
@@ -195,11 +198,11 @@ func (e Event) check() error {
 		if !policy.ValidName(e.Lease.Resource) {
 			return fmt.Errorf("resource %q is not a plain name", e.Lease.Resource)
 		}
-	case OpAssign, OpDone:
+	case OpAssign, OpDone, OpAccept, OpWiden:
 		if e.Capsule == nil || !policy.ValidRecordID(e.Capsule.ID) {
 			return fmt.Errorf("%s without a valid capsule", e.Op)
 		}
-	case OpSignal, OpAck:
+	case OpSignal, OpAck, OpDecline:
 		if e.Signal == nil || !policy.ValidRecordID(e.Signal.ID) {
 			return fmt.Errorf("%s without a valid signal", e.Op)
 		}

@@ -256,9 +256,6 @@ const maxJournal = 16 << 20
 func (s *Local) commit(chs []change) error {
 	j := journal{Files: map[string][]byte{}}
 	for _, ch := range chs {
-		if ch.empty() {
-			continue
-		}
 		ch.event.V = formatVersion
 		line, err := encodeEvent(ch.event)
 		if err != nil {
