@@ -90,7 +90,9 @@ func (st State) Held(domain string, now time.Time) []Lease {
 }
 
 // Member reports whether email is a member of domain.
-func (p *Policy) Member(email, domain string) bool { return slices.Contains(p.DomainsOf(email), domain) }
+func (p *Policy) Member(email, domain string) bool {
+	return slices.Contains(p.DomainsOf(email), domain)
+}
 
 // Granted finds council call id if it was granted by t: every addressed
 // domain acknowledged it, a quorum of the council outside the caller's own

@@ -72,7 +72,6 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, git: git.Runner{}}
 }
 
-
 // silentError ends a command that has already explained itself.
 type silentError struct{ code int }
 

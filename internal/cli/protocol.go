@@ -290,7 +290,6 @@ func (a *app) signalsCommand() *cobra.Command {
 	return c
 }
 
-
 // capsulesCommand lists the capsules; its subcommands are the owner's:
 // accept one assigned from outside their domains, widen one's scope.
 func (a *app) capsulesCommand() *cobra.Command {

@@ -28,4 +28,3 @@ type Store interface {
 	// authority itself).
 	Freshness(now time.Time) string
 }
-
