@@ -399,7 +399,13 @@ func (p *Policy) decideRenew(a Act, st State, now time.Time) (Decision, error) {
 	}
 	l := *cur
 	l.TTL = int64(a.TTL / time.Second)
-	l.ExpiresAt = now.Add(a.TTL.Truncate(time.Second))
+	// From now, or from its start where a clock ahead of this one wrote
+	// it: a lease never ends less than its ttl after it began.
+	from := now
+	if l.CreatedAt.After(now) {
+		from = l.CreatedAt
+	}
+	l.ExpiresAt = from.Add(a.TTL.Truncate(time.Second))
 	return Decision{Lease: &l}, nil
 }
 

@@ -454,8 +454,9 @@ func (d decoder) council(n *yaml.Node, c *Council) error {
 }
 
 // checkCouncil checks the council against the domains, known only once the
-// whole file is read: every member a domain, and a quorum the domains
-// outside any one caller's could reach.
+// whole file is read: every seat a domain, and a quorum the seats can reach
+// (a caller's own domains never count, so where quorum equals the seats,
+// only domains outside the council can be granted a call).
 func (d decoder) checkCouncil(n *yaml.Node, p *Policy) error {
 	if n == nil {
 		return nil
@@ -469,8 +470,8 @@ func (d decoder) checkCouncil(n *yaml.Node, p *Policy) error {
 	if seats == 0 {
 		seats = len(p.Domains)
 	}
-	if p.Council.Quorum > seats-1 {
-		return d.errorf(n, "council quorum %d cannot be reached: a caller's own domain never counts, and the council has %d", p.Council.Quorum, seats)
+	if p.Council.Quorum > seats {
+		return d.errorf(n, "council quorum %d cannot be reached: the council has %d seats", p.Council.Quorum, seats)
 	}
 	return nil
 }

@@ -234,7 +234,7 @@ func (a *app) act(r *repo, act policy.Act, what string) (policy.Decision, error)
 		return policy.Decision{}, r.emailErr
 	}
 	act.By = r.email
-	d, err := r.store.Act(r.policy, act, a.now())
+	d, err := r.store.Act(r.policy, act, a.now)
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", what, err)
 	}

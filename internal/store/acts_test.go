@@ -3,6 +3,7 @@ package store_test
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/oxygen-protocol/oxygen/policy"
 )
@@ -32,3 +33,6 @@ func policyWith(leases int) *policy.Policy {
 }
 
 func agentOf(domain string) string { return "agent@" + domain + ".example" }
+
+// at is a clock stopped at t.
+func at(t time.Time) func() time.Time { return func() time.Time { return t } }

@@ -32,7 +32,7 @@ func req(resource, domain string, now time.Time, ttl time.Duration) timedAct {
 // claim makes one claim.
 func claim(t *testing.T, s store.Store, c timedAct) (policy.Claimed, error) {
 	t.Helper()
-	d, err := s.Act(testPolicy, c.Act, c.now)
+	d, err := s.Act(testPolicy, c.Act, at(c.now))
 	if err != nil {
 		return policy.Claimed{}, err
 	}
@@ -53,7 +53,7 @@ func mustClaim(t *testing.T, s store.Store, c timedAct) policy.Claimed {
 
 // renew and release act on one resource as by.
 func renew(s store.Store, resource, by string, ttl time.Duration, now time.Time) (policy.Lease, error) {
-	d, err := s.Act(testPolicy, policy.Act{Kind: policy.ActRenew, Resources: []string{resource}, By: by, TTL: ttl}, now)
+	d, err := s.Act(testPolicy, policy.Act{Kind: policy.ActRenew, Resources: []string{resource}, By: by, TTL: ttl}, at(now))
 	if d.Lease == nil {
 		return policy.Lease{}, err
 	}
@@ -61,7 +61,7 @@ func renew(s store.Store, resource, by string, ttl time.Duration, now time.Time)
 }
 
 func release(s store.Store, resource, by string, now time.Time) (*policy.Lease, error) {
-	d, err := s.Act(testPolicy, policy.Act{Kind: policy.ActRelease, Resources: []string{resource}, By: by}, now)
+	d, err := s.Act(testPolicy, policy.Act{Kind: policy.ActRelease, Resources: []string{resource}, By: by}, at(now))
 	return d.Lease, err
 }
 
@@ -200,19 +200,19 @@ func TestLocalClaimAllOrNothing(t *testing.T) {
 	mustClaim(t, s, req("index", "scribe", t0, time.Hour))
 	batch := req("schema", "builder", t0, time.Hour)
 	batch.Resources = []string{"schema", "storage", "index"}
-	res, err := s.Act(testPolicy, batch.Act, t0)
+	res, err := s.Act(testPolicy, batch.Act, at(t0))
 	if r, code := refusal(err); code != policy.CodeHeldByOther || r.Holder.Resource != "index" || res.Changes() {
 		t.Fatalf("batch with a held resource = %+v, %v; want held-by-other on index", res, err)
 	}
 	// Three claims against a budget of two: the budget counts the batch.
 	batch.Resources = batch.Resources[:2]
-	res, err = s.Act(testPolicy, batch.Act, t0)
+	res, err = s.Act(testPolicy, batch.Act, at(t0))
 	if err != nil || len(res.Claims) != 2 {
 		t.Fatalf("batch of two = %+v, %v", res, err)
 	}
 	s2 := newLocal(t)
 	batch.Resources = []string{"a", "b", "c"}
-	_, err = s2.Act(testPolicy, batch.Act, t0)
+	_, err = s2.Act(testPolicy, batch.Act, at(t0))
 	if _, code := refusal(err); code != policy.CodeBudgetChange {
 		t.Fatalf("batch of three on a budget of two: %v, want budget-change", err)
 	}

@@ -13,11 +13,11 @@ type ops struct {
 }
 
 // Act decides a against the state the store holds when it takes its lock,
-// and records the decision.
-func (o ops) Act(p *policy.Policy, a policy.Act, now time.Time) (d policy.Decision, err error) {
+// at the clock's time then, and records the decision.
+func (o ops) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (d policy.Decision, err error) {
 	err = o.mutate(a.By, func(st policy.State) ([]change, error) {
 		var derr error
-		d, derr = p.Decide(a, st, now)
+		d, derr = p.Decide(a, st, clock())
 		if derr != nil {
 			return nil, derr
 		}

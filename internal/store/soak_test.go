@@ -150,7 +150,7 @@ func soakWorker() int {
 			a = policy.Act{Kind: policy.ActDone, ID: capsule}
 		}
 		a.By = who
-		_, err = s.Act(testPolicy, a, time.Now())
+		_, err = s.Act(testPolicy, a, time.Now)
 		op := a.Kind
 		fmt.Fprintf(logf, "%s %s\n", op, outcome(err))
 	}
@@ -186,7 +186,7 @@ func soakFresh() int {
 	var slowest time.Duration
 	for _, res := range append([]string{"fresh"}, soakResources...) {
 		start := time.Now()
-		_, err := s.Act(unbounded, policy.Act{Kind: policy.ActClaim, Resources: []string{res}, By: "new@fresh.example", Domain: "fresh", TTL: time.Second}, time.Now())
+		_, err := s.Act(unbounded, policy.Act{Kind: policy.ActClaim, Resources: []string{res}, By: "new@fresh.example", Domain: "fresh", TTL: time.Second}, time.Now)
 		slowest = max(slowest, time.Since(start))
 		if _, code := refusal(err); err != nil && !(res != "fresh" && code == policy.CodeHeldByOther) {
 			fmt.Printf("claim %s: %v\n", res, err)
@@ -688,7 +688,7 @@ func TestStaleTempsEveryFolder(t *testing.T) {
 	if st := current(t, s); len(st.Broken) != 0 || len(st.Capsules) != 0 || len(st.Signals) != 0 {
 		t.Errorf("Current with temp files = %+v, want them ignored", st)
 	}
-	if _, err := s.Act(testPolicy, policy.Act{Kind: policy.ActAssign, ID: "c-1", Owner: "ada@builder.example", Domain: "builder", By: "ada@builder.example"}, t0); err != nil {
+	if _, err := s.Act(testPolicy, policy.Act{Kind: policy.ActAssign, ID: "c-1", Owner: "ada@builder.example", Domain: "builder", By: "ada@builder.example"}, at(t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range stale {

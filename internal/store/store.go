@@ -15,10 +15,12 @@ type Store interface {
 	// and the records that could not be read. It takes no lock: writers
 	// replace files whole.
 	Current() (policy.State, error)
-	// Act decides act a with the policy against the current state at now
-	// (policy.Decide) and records what it decided, all or nothing. A
-	// refusal is a *policy.Refusal.
-	Act(p *policy.Policy, a policy.Act, now time.Time) (policy.Decision, error)
+	// Act decides act a with the policy against the current state
+	// (policy.Decide) and records what it decided, all or nothing. The
+	// clock is read when the store decides, under its lock and again on
+	// every retry: a time read before waiting would be stale. A refusal is
+	// a *policy.Refusal.
+	Act(p *policy.Policy, a policy.Act, clock func() time.Time) (policy.Decision, error)
 	// History is every lease ever recorded, with when each was released.
 	// The git kind fetches the remote's state first.
 	History() ([]policy.Lease, error)

@@ -94,7 +94,7 @@ func mustOK[T any](t *testing.T, what string) func(T, error) T {
 // at its own), failing the test on an error.
 func (g *gitState) do(t *testing.T, what string, a policy.Act) policy.Decision {
 	t.Helper()
-	d, err := g.store.Act(g.policy, a, time.Now())
+	d, err := g.store.Act(g.policy, a, time.Now)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
