@@ -51,6 +51,8 @@ type State struct {
 	Broken   []BrokenLease
 	Capsules []Capsule
 	Signals  []Signal
+
+	ids *recordIndex // where each capsule and signal sits, once Index built it
 }
 
 // With returns a copy of the state in which l is the lease of its resource.

@@ -138,6 +138,12 @@ func (st State) closedBy(id string, t time.Time) bool {
 
 // Signal returns the signal with that id, if any.
 func (st State) Signal(id string) *Signal {
+	if st.ids != nil {
+		if i, ok := st.ids.signals[id]; ok {
+			return &st.Signals[i]
+		}
+		return nil
+	}
 	for i := range st.Signals {
 		if st.Signals[i].ID == id {
 			return &st.Signals[i]
@@ -148,12 +154,60 @@ func (st State) Signal(id string) *Signal {
 
 // Capsule returns the capsule with that id, if any.
 func (st State) Capsule(id string) *Capsule {
+	if st.ids != nil {
+		if i, ok := st.ids.capsules[id]; ok {
+			return &st.Capsules[i]
+		}
+		return nil
+	}
 	for i := range st.Capsules {
 		if st.Capsules[i].ID == id {
 			return &st.Capsules[i]
 		}
 	}
 	return nil
+}
+
+// recordIndex finds capsules and signals by id in constant time, for a
+// reader that applies many acts to one state (the server's replay).
+type recordIndex struct{ capsules, signals map[string]int }
+
+// Index makes Capsule and Signal look up by id in constant time from now
+// on. The state must then change only through PutCapsule and PutSignal, and
+// only one copy of it may: copies share the index.
+func (st *State) Index() {
+	st.ids = &recordIndex{capsules: map[string]int{}, signals: map[string]int{}}
+	for i, c := range st.Capsules {
+		st.ids.capsules[c.ID] = i
+	}
+	for i, s := range st.Signals {
+		st.ids.signals[s.ID] = i
+	}
+}
+
+// PutCapsule writes c into the state, in place: a new record or the new
+// version of one.
+func (st *State) PutCapsule(c Capsule) {
+	if cur := st.Capsule(c.ID); cur != nil {
+		*cur = c
+		return
+	}
+	if st.ids != nil {
+		st.ids.capsules[c.ID] = len(st.Capsules)
+	}
+	st.Capsules = append(st.Capsules, c)
+}
+
+// PutSignal writes s into the state, in place, as PutCapsule does.
+func (st *State) PutSignal(s Signal) {
+	if cur := st.Signal(s.ID); cur != nil {
+		*cur = s
+		return
+	}
+	if st.ids != nil {
+		st.ids.signals[s.ID] = len(st.Signals)
+	}
+	st.Signals = append(st.Signals, s)
 }
 
 // InProgress lists the capsules whose scope bound owner at t (or, with

@@ -112,6 +112,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	}
 	parent := old
 	st := stateFiles(prev, func(p string) string { return p })
+	st.Index()
 	budget := MaxPushEvents
 	for _, c := range commits {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
@@ -208,36 +209,27 @@ func actLen(events []Event) int {
 	return n
 }
 
-// putRecord updates parsed state st with one written record (nil: removed).
+// putRecord updates parsed state st, which the verifier owns, in place
+// with one written record (nil: removed).
 func putRecord(st policy.State, path string, data []byte) policy.State {
 	dir, file, _ := strings.Cut(path, "/")
 	id := strings.TrimSuffix(file, ".yaml")
 	switch dir {
 	case leasesDir:
-		st.Leases = slices.DeleteFunc(slices.Clone(st.Leases), func(l policy.Lease) bool { return l.Resource == id })
+		st.Leases = slices.DeleteFunc(st.Leases, func(l policy.Lease) bool { return l.Resource == id })
 		if l, err := ParseLease(id, data); data != nil && err == nil {
 			st.Leases = append(st.Leases, l)
 		}
 	case capsulesDir:
 		if c, err := ParseCapsule(id, data); err == nil {
-			st.Capsules = put(st.Capsules, c, func(x policy.Capsule) bool { return x.ID == id })
+			st.PutCapsule(c)
 		}
 	case signalsDir:
 		if s, err := ParseSignal(id, data); err == nil {
-			st.Signals = put(st.Signals, s, func(x policy.Signal) bool { return x.ID == id })
+			st.PutSignal(s)
 		}
 	}
 	return st
-}
-
-// put replaces the record that is, or appends it, in a copy of list.
-func put[T any](list []T, rec T, is func(T) bool) []T {
-	if i := slices.IndexFunc(list, is); i >= 0 {
-		list = slices.Clone(list)
-		list[i] = rec
-		return list
-	}
-	return append(list[:len(list):len(list)], rec)
 }
 
 // replay re-decides one act from its events with the policy, as the
