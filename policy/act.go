@@ -431,7 +431,7 @@ func (p *Policy) decideRelease(a Act, st State, now time.Time) (Decision, error)
 			return Decision{}, notHolder(cur, fmt.Sprintf("ask %s to release it, or raise a council call that %s acknowledges and release with --force --council ID", cur.Owner, cur.Domain))
 		}
 		call := st.Signal(a.Council)
-		if call != nil && !call.AckedBy(cur.Domain, now) {
+		if call != nil && !call.DeclinedBy(now) && !call.AckedBy(cur.Domain, now) {
 			return Decision{}, &Refusal{Code: CodeCouncilNeedsHolder, Exit: 1, Holder: cur,
 				Message: fmt.Sprintf("council call %s was not acknowledged by %s, whose live lease it would end: a forced release needs the holder's domain's consent", a.Council, cur.Domain),
 				Fix:     &Fix{Argv: []string{"oxygen", "signal", "council-call", "--to", cur.Domain}, Choose: map[string]string{"--subject": "why " + res + " must be released"}, Needs: "a member of " + cur.Domain + " acknowledges it"}}
