@@ -375,3 +375,40 @@ func leaseAt(t *testing.T, g *gitState, resource string) policy.Lease {
 	t.Fatalf("no lease on %s", resource)
 	return policy.Lease{}
 }
+
+// TestVerifierBoundsAPush: a push of more state commits than the bound is
+// refused with the number, before any of them is replayed.
+func TestVerifierBoundsAPush(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	tip := old
+	for i := range store.MaxPushCommits + 1 {
+		id, err := g.remote.WriteCommit(g.gitDir, gitcli.StateCommit{Parent: tip, Put: map[string][]byte{"events.jsonl": []byte(strings.Repeat("x\n", i+1))}, Message: "flood", By: "forger@example", At: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tip = id
+	}
+	err := g.verify(old, tip)
+	if err == nil || !strings.Contains(err.Error(), "the push carries 101 state commits, more than the 100 one push may") {
+		t.Fatalf("a push of 101 state commits: %v", err)
+	}
+}
+
+// TestVerifierRefusesActsInAnothersName: where the host names the pusher,
+// an honest act of someone else is refused, whoever could have made it.
+func TestVerifierRefusesActsInAnothersName(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	g.do(t, "missive", gsignal("m-1", policy.SignalMissive, "scribe", "docs/guide.md"))
+	v := store.Verifier{Git: g.remote, Policy: g.policy, Pusher: agentOf("builder"), Now: time.Now()}
+	if err := v.VerifyUpdate(old, g.tip(t)); err != nil {
+		t.Fatalf("the sender's own push: %v", err)
+	}
+	v.Pusher = "bob@builder.example" // a member of the same domain, but not the author
+	if err := v.VerifyUpdate(old, g.tip(t)); err == nil || !strings.Contains(err.Error(), "pushed by bob@builder.example, but recorded as agent@builder.example's") {
+		t.Fatalf("agent's missive pushed by bob: %v", err)
+	}
+}
