@@ -332,7 +332,7 @@ func runSoak(t *testing.T, cfg soakConfig) *soakStats {
 			if st.kills%25 == 0 { // a new process claims while the others run on
 				mu.Lock()
 				st.fresh++
-				runFresh(t, spawn, st, 0)
+				runFresh(t, spawn, st)
 				mu.Unlock()
 			}
 			workers[i] = spawn("worker", until.Add(time.Hour))
@@ -361,9 +361,9 @@ func runSoak(t *testing.T, cfg soakConfig) *soakStats {
 		st.tmpLeft = len(tempFiles(root))
 		checkSoakStore(s, st, true) // before any mutation cleans up
 		st.fresh++
-		// A stale lock would hold a claim for the lock's 10 s timeout; 5 s
-		// tells that apart from a busy machine (CI runs every package at once).
-		runFresh(t, spawn, st, 5*time.Second)
+		// The lock has no deadline, and the kernel frees a dead holder's: a
+		// fresh claim must simply get it (a hang is what runFresh reports).
+		runFresh(t, spawn, st)
 		if left := tempFiles(root); len(left) > 0 {
 			st.violate("temp file kept", "temp files left by killed writers survive the next mutation: %s", strings.Join(left, ", "))
 		}
@@ -373,10 +373,9 @@ func runSoak(t *testing.T, cfg soakConfig) *soakStats {
 	return st
 }
 
-// runFresh starts a new process that must claim; alone (limit > 0), each
-// claim within limit. While the workers run, the lock is contended and only
-// the slowest claim is recorded.
-func runFresh(t *testing.T, spawn func(string, time.Time) *exec.Cmd, st *soakStats, limit time.Duration) {
+// runFresh starts a new process that must claim, and records its slowest
+// claim; one that never finishes is a lock nobody frees.
+func runFresh(t *testing.T, spawn func(string, time.Time) *exec.Cmd, st *soakStats) {
 	cmd := spawn("fresh", time.Now())
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -395,9 +394,6 @@ func runFresh(t *testing.T, spawn func(string, time.Time) *exec.Cmd, st *soakSta
 		ns, _ := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
 		took := time.Duration(ns)
 		st.freshMax = max(st.freshMax, took)
-		if limit > 0 && took > limit {
-			st.violate("fresh claim slow", "a fresh process alone took %s to claim after the kills (no stale lock may slow it)", took.Round(time.Millisecond))
-		}
 	case <-time.After(15 * time.Second):
 		cmd.Process.Kill()
 		<-done
