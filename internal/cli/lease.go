@@ -48,7 +48,7 @@ granted council call, which it then uses up.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.actingDomain(domain)
+			d, err := a.actingDomain(r, domain)
 			if err != nil {
 				return err
 			}

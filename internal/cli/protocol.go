@@ -33,7 +33,7 @@ attention budget); --council cites a granted council call to go past it.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.actingDomain(domain)
+			d, err := a.actingDomain(r, domain)
 			if err != nil {
 				return err
 			}
@@ -141,7 +141,7 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			from, err := r.actingDomain(domain)
+			from, err := a.actingDomain(r, domain)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -181,14 +180,14 @@ func (r *repo) domains() ([]string, error) {
 
 // actingDomain picks the one domain a command acts for: --domain, then
 // OXYGEN_DOMAIN, then the committer's only domain.
-func (r *repo) actingDomain(flag string) (string, error) {
+func (a *app) actingDomain(r *repo, flag string) (string, error) {
 	ds, err := r.domains()
 	if err != nil {
 		return "", err
 	}
 	want := flag
 	if want == "" {
-		want = os.Getenv("OXYGEN_DOMAIN")
+		want = a.getenv("OXYGEN_DOMAIN")
 	}
 	if want == "" {
 		if len(ds) > 1 {
