@@ -228,14 +228,14 @@ func (p *Policy) member(a Act, domain, what string) error {
 func brokenAt(st State, record string) error {
 	for _, b := range st.Broken {
 		if b.Record == record {
-			return BrokenRefusal(b)
+			return brokenRefusal(b)
 		}
 	}
 	return nil
 }
 
-// BrokenRefusal stops an act at an unreadable record (exit 2): a person must look.
-func BrokenRefusal(b BrokenLease) *Refusal {
+// brokenRefusal stops an act at an unreadable record (exit 2): a person must look.
+func brokenRefusal(b BrokenLease) *Refusal {
 	msg := fmt.Sprintf("%s: %s (look at it, then remove it)", b.File, b.Cause)
 	if b.Resource != "" {
 		msg = fmt.Sprintf("%s: %s (look at it, then remove it to free %s)", b.File, b.Cause, b.Resource)
@@ -267,11 +267,15 @@ func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error)
 		if c := st.Signal(id); c != nil && c.DeclinedBy(now) {
 			code, why = CodeCouncilDeclined, fmt.Sprintf("was declined by %s (%s)", c.Declined.Domain, c.Declined.By)
 		}
-		return nil, &Refusal{Code: code, Exit: 1, Message: fmt.Sprintf("council call %s %s; see oxygen signals", id, why),
-			Fix: &Fix{Argv: []string{"oxygen", "signals"}}}
+		fix := &Fix{Argv: []string{"oxygen", "signals"}, Needs: "every addressed domain acknowledges the call"}
+		if code == CodeCouncilDeclined {
+			fix = p.councilFix(st.Signal(id).By, "a new call, granted")
+		}
+		return nil, &Refusal{Code: code, Exit: 1, Message: fmt.Sprintf("council call %s %s; see oxygen signals", id, why), Fix: fix}
 	}
 	if !s.UsedAt.IsZero() {
-		return nil, &Refusal{Code: CodeCouncilUsed, Exit: 1, Message: fmt.Sprintf("council call %s was used already, for %s at %s; see oxygen signals", id, s.UsedFor, s.UsedAt.Format(time.RFC3339))}
+		return nil, &Refusal{Code: CodeCouncilUsed, Exit: 1, Message: fmt.Sprintf("council call %s was used already, for %s at %s; see oxygen signals", id, s.UsedFor, s.UsedAt.Format(time.RFC3339)),
+			Fix: p.councilFix(s.By, "a new call, granted: a call lifts one act")}
 	}
 	used := *s
 	used.UsedAt, used.UsedFor = now, act
@@ -523,7 +527,12 @@ func (p *Policy) decideCapsule(a Act, st State, now time.Time) (Decision, error)
 	}
 	owner := strings.EqualFold(c.Owner, a.By)
 	refuse := func(who, what string) error {
-		return &Refusal{Code: CodeNotMember, Exit: 1, Message: fmt.Sprintf("%s may not %s capsule %s: that takes %s", a.By, what, c.ID, who)}
+		argv := map[string][]string{ActDone: {"oxygen", "done", c.ID}, ActAccept: {"oxygen", "capsules", "accept", c.ID}, ActWiden: {"oxygen", "capsules", "widen", c.ID}}[a.Kind]
+		fix := &Fix{Argv: argv, Needs: "run by " + who}
+		if a.Kind == ActWiden {
+			fix.Choose = map[string]string{"--scope": "the globs to add"}
+		}
+		return &Refusal{Code: CodeNotMember, Exit: 1, Message: fmt.Sprintf("%s may not %s capsule %s: that takes %s", a.By, what, c.ID, who), Fix: fix}
 	}
 	switch a.Kind {
 	case ActDone:
@@ -664,11 +673,12 @@ func (p *Policy) decideAnswer(a Act, st State, now time.Time) (Decision, error) 
 	}
 	switch {
 	case len(addressed) == 0:
-		return Decision{}, &Refusal{Code: CodeNotMember, Exit: 1, Message: fmt.Sprintf("%s may not %s signal %s: that takes a member of %s", a.By, verb, s.ID, strings.Join(s.To, " or "))}
+		return Decision{}, &Refusal{Code: CodeNotMember, Exit: 1, Message: fmt.Sprintf("%s may not %s signal %s: that takes a member of %s", a.By, verb, s.ID, strings.Join(s.To, " or ")),
+			Fix: &Fix{Argv: []string{"oxygen", "signal", a.Kind, s.ID}, Needs: "run by a member of " + strings.Join(s.To, " or ")}}
 	case s.Declined != nil:
 		return Decision{}, &Refusal{Code: CodeSignalDeclined, Exit: 1, Message: fmt.Sprintf("signal %s was declined by %s (%s) at %s: it is spent", s.ID, s.Declined.Domain, s.Declined.By, s.Declined.At.Format(time.RFC3339))}
 	case !s.UsedAt.IsZero():
-		return Decision{}, &Refusal{Code: CodeCouncilUsed, Exit: 1, Message: fmt.Sprintf("council call %s was used already, for %s at %s", s.ID, s.UsedFor, s.UsedAt.Format(time.RFC3339))}
+		return Decision{}, &Refusal{Code: CodeCouncilUsed, Exit: 1, Message: fmt.Sprintf("council call %s was used already, for %s at %s: answering it changes nothing", s.ID, s.UsedFor, s.UsedAt.Format(time.RFC3339))}
 	case a.Kind == ActDecline:
 		s.Declined = &Ack{Domain: addressed[0], By: a.By, At: now}
 		return Decision{Signal: &s}, nil

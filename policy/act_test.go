@@ -418,6 +418,15 @@ func TestDecideRefusals(t *testing.T) {
 				if d.Changes() || r.Message == "" || strings.Contains(r.Message, "\n") || r.Exit != 1 && r.Exit != 2 {
 					t.Errorf("refusal %+v with decision %+v: want one line, an exit code, no records", r, d)
 				}
+				if r.Fix != nil {
+					for _, w := range r.Fix.Argv {
+						if w == "" || strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_.") == "" { // ID, WHY, DOMAIN...
+							t.Errorf("fix %q has a placeholder %q: a value to choose goes in Choose", r.Fix.Argv, w)
+						}
+					}
+				} else if strings.HasPrefix(r.Code, "council-") || strings.HasPrefix(r.Code, "budget-") || r.Code == policy.CodeHeldByOther {
+					t.Errorf("refusal %s has no fix", r.Code)
+				}
 				return
 			}
 			if tt.check != nil {
