@@ -190,7 +190,8 @@ func (a *app) releaseCommand() *cobra.Command {
 		Short: "End a lease your domain holds",
 		Long: `End a lease your domain holds. Releasing a free resource does nothing; a
 lapsed lease may be cleared by anyone. Another domain's live lease can be
-released only with --force and a granted council call (--council ID).`,
+released only with --force and a granted council call (--council ID) that
+the lease's own domain acknowledged.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {

@@ -23,9 +23,11 @@ func (a *app) assignCommand() *cobra.Command {
 		Short: "Open a context capsule: an in-progress work item, its owner and its scope",
 		Long: `Open the context capsule of an in-progress work item for your domain. While
 its owner has in-progress capsules with a --scope, commits by the owner that
-change paths outside the union of their scopes are refused. A domain may
-have budgets.in_progress_per_domain capsules in progress at once (the
-attention budget); --council cites a granted council call to go past it.`,
+change paths outside the union of their scopes are refused. An owner outside
+your domains is bound only once they accept it (oxygen capsules accept ID).
+A domain may have budgets.in_progress_per_domain capsules in progress at
+once (the attention budget); --council cites a granted council call to go
+past it.`,
 		Example: "  oxygen assign T-42 --owner agent7@builder.example --scope 'deploy/**' --resource deployment",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -112,9 +114,11 @@ func (a *app) signalCommand() *cobra.Command {
 		Long: `Cross-domain work goes through signals. A missive from your domain to the
 owner of a core surface, naming the exact files, becomes a handshake once a
 member of the owner acknowledges it: then commits by your domain to exactly
-those files are allowed. A council call, raised when you are blocked, is
-granted once every addressed domain acknowledged it, and lifts one budget
-for one act.`,
+those files are allowed, until budgets.handshake_ttl passes or the missive's
+capsule is done. A council call, raised when you are blocked, is granted
+once every addressed domain acknowledged it, a quorum of the policy's
+council outside your own domains among them; it lifts one budget for one
+act. An addressed domain may decline a signal instead: it is then spent.`,
 	}
 	c.AddCommand(a.sendCommand(policy.SignalMissive), a.sendCommand(policy.SignalCouncilCall), a.answerCommand(policy.ActAck), a.answerCommand(policy.ActDecline))
 	return c
