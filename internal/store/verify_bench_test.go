@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -63,5 +64,39 @@ func BenchmarkVerifyStep(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkVerifyClaimAfterFlood replays one claim pushed on top of a state
+// that holds 1,600 council calls (the crafted push, once accepted):
+// what every later push pays to read the state it builds on.
+func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
+	p, err := policy.Load("resources.yaml", oxygen.ReferencePolicy)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	_, state := floodStep(b, p, 1_600, now)
+	st := stateFiles(state, func(p string) string { return p })
+	a := policy.Act{Kind: policy.ActClaim, By: "ada@builder.example", Domain: "builder", Resources: []string{"schema"}, TTL: time.Hour}
+	d, err := p.Decide(a, st, now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	after := maps.Clone(state)
+	for _, ch := range record(a, d) {
+		ch.event.V = formatVersion
+		line, _ := encodeEvent(ch.event)
+		after[eventsLog] = append(slices.Clone(after[eventsLog]), line...)
+		maps.Copy(after, ch.files)
+	}
+	v := Verifier{Policy: p, Now: now}
+	for b.Loop() {
+		st := stateFiles(state, func(p string) string { return p }) // as VerifyUpdate reads the old state
+		st.Index()
+		budget := MaxPushEvents
+		if _, err := v.verifyStep(state, after, st, &budget); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
