@@ -169,7 +169,7 @@ func TestGitolite(t *testing.T) {
 	// A claim is decided as the pusher too: eve, with her key, cannot claim
 	// for builder by calling herself ada.
 	eve.with("GIT_COMMITTER_EMAIL=ada@builder.example").refused([]string{"oxygen", "claim", "storage"},
-		"pushed by eve, who is not a member of builder")
+		"pushed by eve, but recorded as ada@builder.example")
 	if got := asHost("git", "--git-dir", "repositories/project.git", "log", "-1", "--format=%s", "refs/oxygen/state"); !strings.Contains(got, "release storage") {
 		t.Fatalf("the host's state ref ends with %q, want the release", got)
 	}

@@ -1,10 +1,12 @@
 package oxygen_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oxygen-protocol/oxygen/internal/cli"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -12,8 +14,28 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"oxygen": func() { os.Exit(cli.Main()) },
+		"oxygen": func() { os.Exit(cli.MainAt(testClock())) },
 	})
+}
+
+// testClock is the clock a script sets with OXYGEN_TEST_NOW: an RFC 3339
+// time, or an offset from the real clock such as +2h (the commits git makes
+// keep the real time). Only this test binary reads it: an expiry is tested
+// by moving the clock, never by sleeping.
+func testClock() func() time.Time {
+	v := os.Getenv("OXYGEN_TEST_NOW")
+	if v == "" {
+		return time.Now
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return func() time.Time { return time.Now().Add(d) }
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "OXYGEN_TEST_NOW=%q: want an RFC 3339 time or an offset like +2h\n", v)
+		os.Exit(2)
+	}
+	return func() time.Time { return t }
 }
 
 // TestScript runs testdata/script/*.txtar: real git, real repositories, the

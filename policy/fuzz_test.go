@@ -17,6 +17,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(oxygen.ReferencePolicy)
 	f.Add([]byte(smallPolicy))
 	f.Add([]byte(judgePolicy))
+	f.Add([]byte(actPolicy + "council:\n  domains: [guardian, scribe]\n  quorum: 2\n"))
 	for _, tt := range loadErrorTests {
 		f.Add([]byte(tt.src))
 	}

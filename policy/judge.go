@@ -51,6 +51,8 @@ type State struct {
 	Broken   []BrokenLease
 	Capsules []Capsule
 	Signals  []Signal
+
+	ids *recordIndex // where each capsule and signal sits, once Index built it
 }
 
 // With returns a copy of the state in which l is the lease of its resource.
@@ -221,7 +223,7 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 	for _, id := range cs.Council {
 		// A call spent on another act (a claim, an assignment) lifts nothing
 		// made after that; what it lifted before stays lifted.
-		if s := st.Granted(id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
+		if s := p.Granted(st, id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
 			return Violation{}, false
 		}
 	}

@@ -28,38 +28,38 @@ func threeDomains(t *testing.T) reportInput {
 	s := store.OpenLocal(t.TempDir())
 	t0 := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
 	at := func(h, m int) time.Time { return t0.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
-	must := func(_ any, err error) {
+	act := func(when time.Time, a policy.Act) {
 		t.Helper()
-		if err != nil {
+		if _, err := s.Act(p, a, func() time.Time { return when }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	claim := func(res, who, domain string, ttl time.Duration, when time.Time, reason string) {
 		t.Helper()
-		must(s.Claim([]store.Claim{{Resource: res, Owner: who, Domain: domain, TTL: ttl, Reason: reason, Budget: 2, Now: when}}))
+		act(when, policy.Act{Kind: policy.ActClaim, By: who, Domain: domain, Resources: []string{res}, TTL: ttl, Reason: reason})
 	}
-	release := func(res, who, domain string, when time.Time) {
+	release := func(res, who string, when time.Time) {
 		t.Helper()
-		must(s.Release(store.Release{Resource: res, By: who, Domains: []string{domain}, Now: when}))
+		act(when, policy.Act{Kind: policy.ActRelease, By: who, Resources: []string{res}})
 	}
 	claim("storage", "ada@builder.example", "builder", 2*time.Hour, at(0, 0), "refresh the model blob")
 	claim("schema", "sam@scribe.example", "scribe", time.Hour, at(0, 20), "plan registry v3")
 	claim("identity", "eve@guardian.example", "guardian", 9*time.Hour, at(1, 0), "rotate the deploy keys")
-	release("storage", "ada@builder.example", "builder", at(1, 30))
+	release("storage", "ada@builder.example", at(1, 30))
 	claim("schema", "eve@guardian.example", "guardian", 2*time.Hour, at(2, 0), "signal format for quarantine") // a takeover
 	claim("deployment", "bob@builder.example", "builder", 4*time.Hour, at(3, 0), "image build")
-	release("schema", "eve@guardian.example", "guardian", at(3, 30))
-	must(s.Signal(store.SignalRequest{ID: "c-7f3a21", Kind: policy.SignalCouncilCall, From: "guardian", By: "eve@guardian.example",
-		To: []string{"builder", "scribe"}, Subject: "stop the image build: it bakes in a key", Now: at(4, 10)}))
-	must(s.Ack(store.AckRequest{ID: "c-7f3a21", By: "ada@builder.example", Domains: []string{"builder"}, Now: at(4, 20)}))
-	must(s.Ack(store.AckRequest{ID: "c-7f3a21", By: "sam@scribe.example", Domains: []string{"scribe"}, Now: at(4, 30)}))
-	must(s.Release(store.Release{Resource: "deployment", By: "eve@guardian.example", Domains: []string{"guardian"}, Force: true, Council: "c-7f3a21", Now: at(5, 0)}))
+	release("schema", "eve@guardian.example", at(3, 30))
+	act(at(4, 10), policy.Act{Kind: policy.ActSignal, ID: "c-7f3a21", Signal: policy.SignalCouncilCall, Domain: "guardian", By: "eve@guardian.example",
+		To: []string{"builder", "scribe"}, Subject: "stop the image build: it bakes in a key"})
+	act(at(4, 20), policy.Act{Kind: policy.ActAck, ID: "c-7f3a21", By: "ada@builder.example"})
+	act(at(4, 30), policy.Act{Kind: policy.ActAck, ID: "c-7f3a21", By: "sam@scribe.example"})
+	act(at(5, 0), policy.Act{Kind: policy.ActRelease, By: "eve@guardian.example", Resources: []string{"deployment"}, Force: true, Council: "c-7f3a21"})
 	claim("index", "sam@scribe.example", "scribe", 3*time.Hour, at(6, 0), "rebuild after the migration")
-	must(s.Assign(store.Assign{ID: "T-42", Owner: "ada@builder.example", Domain: "builder", Scope: []string{"store/blobs/**", "docs/guide.md"}, By: "ada@builder.example", Budget: 2, Now: at(6, 10)}))
-	must(s.Assign(store.Assign{ID: "DOC-7", Owner: "sam@scribe.example", Domain: "scribe", Scope: []string{"docs/**"}, By: "sam@scribe.example", Budget: 2, Now: at(6, 15)}))
+	act(at(6, 10), policy.Act{Kind: policy.ActAssign, ID: "T-42", Owner: "ada@builder.example", Domain: "builder", Scope: []string{"store/blobs/**", "docs/guide.md"}, By: "ada@builder.example"})
+	act(at(6, 15), policy.Act{Kind: policy.ActAssign, ID: "DOC-7", Owner: "sam@scribe.example", Domain: "scribe", Scope: []string{"docs/**"}, By: "sam@scribe.example"})
 	claim("storage", "ada@builder.example", "builder", 2*time.Hour, at(6, 30), "model v2")
-	must(s.Signal(store.SignalRequest{ID: "m-a1b2c3", Kind: policy.SignalMissive, From: "builder", By: "ada@builder.example",
-		To: []string{"scribe"}, Files: []string{"docs/guide.md"}, Subject: "the guide names the old blob", Capsule: "T-42", Now: at(7, 0)}))
+	act(at(7, 0), policy.Act{Kind: policy.ActSignal, ID: "m-a1b2c3", Signal: policy.SignalMissive, Domain: "builder", By: "ada@builder.example",
+		To: []string{"scribe"}, Files: []string{"docs/guide.md"}, Subject: "the guide names the old blob", Capsule: "T-42"})
 	for _, d := range []store.DeadEnd{
 		{Hook: "pre-commit", Who: "bob@builder.example", At: at(3, 40), Paths: []string{"tools/plan-registry/schema.yaml"}, Resources: []string{"schema"},
 			Why: []string{"no live lease on schema for builder"}, Fix: []string{"oxygen claim schema"}},

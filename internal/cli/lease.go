@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -49,7 +48,7 @@ granted council call, which it then uses up.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.actingDomain(domain)
+			d, err := a.actingDomain(r, domain)
 			if err != nil {
 				return err
 			}
@@ -57,28 +56,17 @@ granted council call, which it then uses up.`,
 			if err != nil {
 				return err
 			}
-			var claims []store.Claim
 			for _, id := range args {
 				if err := r.resource(id); err != nil {
 					return err
 				}
-				claims = append(claims, store.Claim{
-					Resource: id, Owner: r.email, Domain: d, TTL: dur,
-					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Council: council,
-				})
 			}
 			what := strings.Join(args, " ")
-			res, err := r.store.Claim(claims)
-			var held *store.HeldError
-			var budget *store.BudgetError
-			switch {
-			case errors.As(err, &held):
-				return refusef("claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", what, err, held.Lease.Owner, held.Lease.Resource)
-			case errors.As(err, &budget):
-				return refusef("claim %s: %v; release one first (oxygen release RESOURCE), or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and claim with --council ID once granted", what, err)
-			case err != nil:
-				return protocolError("claim "+what, err)
+			dec, err := a.act(r, policy.Act{Kind: policy.ActClaim, Domain: d, Resources: args, TTL: dur, Reason: reason, Capsule: capsule, Council: council}, "claim "+what)
+			if err != nil {
+				return err
 			}
+			res := dec.Claims
 			if asJSON {
 				leases := make([]policy.Lease, len(res))
 				for i, cl := range res {
@@ -139,7 +127,7 @@ releases always go through the remote, and refresh it too.`,
 			}
 			live := 0
 			for _, l := range st.Leases {
-				if l.LiveAt(a.now(), 0) {
+				if l.HeldAt(a.now()) {
 					live++
 				}
 			}
@@ -170,22 +158,18 @@ func (a *app) renewCommand() *cobra.Command {
 			if err := r.resource(args[0]); err != nil {
 				return err
 			}
-			ds, err := r.domains()
-			if err != nil {
+			if _, err := r.domains(); err != nil {
 				return err
 			}
 			dur, err := ttlFlag(r.policy, ttl, c.Flags().Changed("ttl"))
 			if err != nil {
 				return err
 			}
-			l, err := r.store.Renew(store.Renewal{Resource: args[0], By: r.email, Domains: ds, TTL: dur})
-			var nh *store.NotHolderError
-			if errors.As(err, &nh) {
-				return refusef("renew %s: %v; claim it instead: oxygen claim %s", args[0], err, args[0])
-			}
+			dec, err := a.act(r, policy.Act{Kind: policy.ActRenew, Resources: args, TTL: dur}, "renew "+args[0])
 			if err != nil {
-				return fmt.Errorf("renew %s: %w", args[0], err)
+				return err
 			}
+			l := dec.Lease
 			if asJSON {
 				return writeJSON(a.stdout, l)
 			}
@@ -206,7 +190,8 @@ func (a *app) releaseCommand() *cobra.Command {
 		Short: "End a lease your domain holds",
 		Long: `End a lease your domain holds. Releasing a free resource does nothing; a
 lapsed lease may be cleared by anyone. Another domain's live lease can be
-released only with --force and a granted council call (--council ID).`,
+released only with --force and a granted council call (--council ID) that
+the lease's own domain acknowledged.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -219,21 +204,17 @@ released only with --force and a granted council call (--council ID).`,
 			if err := r.resource(args[0]); err != nil && !r.onRecord(args[0]) {
 				return err
 			}
-			ds, err := r.domains()
-			if err != nil {
+			if _, err := r.domains(); err != nil {
 				return err
 			}
 			if force && council == "" {
 				return errors.New("--force needs --council ID: a granted council call")
 			}
-			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
-			var nh *store.NotHolderError
-			if errors.As(err, &nh) {
-				return refusef("release %s: %v; ask %s to release it, or raise a council call and release with --force --council ID", args[0], err, nh.Lease.Owner)
-			}
+			dec, err := a.act(r, policy.Act{Kind: policy.ActRelease, Resources: args, Force: force, Council: council}, "release "+args[0])
 			if err != nil {
-				return protocolError("release "+args[0], err)
+				return err
 			}
+			l := dec.Lease
 			if asJSON {
 				return writeJSON(a.stdout, l)
 			}
@@ -270,7 +251,7 @@ func (a *app) leasesCommand() *cobra.Command {
 			now := a.now()
 			shown := []policy.Lease{}
 			for _, l := range st.Leases {
-				if all || l.LiveAt(now, 0) {
+				if all || l.HeldAt(now) {
 					shown = append(shown, l)
 				}
 			}
@@ -297,7 +278,7 @@ func (a *app) leasesCommand() *cobra.Command {
 			fmt.Fprintln(tw, "RESOURCE\tDOMAIN\tOWNER\tEXPIRES\tLEFT\tREASON")
 			for _, l := range shown {
 				left := a.left(l.ExpiresAt)
-				if !l.LiveAt(now, 0) {
+				if !l.HeldAt(now) {
 					left = "lapsed"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Resource, l.Domain, l.Owner, stamp(l.ExpiresAt), left, l.Reason)

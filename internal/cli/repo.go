@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -174,21 +173,21 @@ func (r *repo) domains() ([]string, error) {
 	}
 	ds := r.policy.DomainsOf(r.email)
 	if len(ds) == 0 {
-		return nil, refusef("%s is a member of no domain in %s: commit as a member (git config user.email ...) or add it to a domain's members", r.email, r.policySrc)
+		return nil, policy.Refuse(policy.CodeNotMember, nil, "%s is a member of no domain in %s: commit as a member (git config user.email ...) or add it to a domain's members", r.email, r.policySrc)
 	}
 	return ds, nil
 }
 
 // actingDomain picks the one domain a command acts for: --domain, then
 // OXYGEN_DOMAIN, then the committer's only domain.
-func (r *repo) actingDomain(flag string) (string, error) {
+func (a *app) actingDomain(r *repo, flag string) (string, error) {
 	ds, err := r.domains()
 	if err != nil {
 		return "", err
 	}
 	want := flag
 	if want == "" {
-		want = os.Getenv("OXYGEN_DOMAIN")
+		want = a.getenv("OXYGEN_DOMAIN")
 	}
 	if want == "" {
 		if len(ds) > 1 {
@@ -204,7 +203,7 @@ func (r *repo) actingDomain(flag string) (string, error) {
 			return want, nil
 		}
 	}
-	return "", refusef("%s is not a member of %s (its domains: %s)", r.email, want, strings.Join(ds, ", "))
+	return "", policy.Refuse(policy.CodeNotMember, nil, "%s is not a member of %s (its domains: %s)", r.email, want, strings.Join(ds, ", "))
 }
 
 func domainNames(p *policy.Policy) []string {
@@ -225,6 +224,20 @@ func (r *repo) resource(id string) error {
 		ids[i] = res.ID
 	}
 	return fmt.Errorf("unknown resource %q (the policy has %s)", id, strings.Join(ids, ", "))
+}
+
+// act decides and records one act as the committer, at the app's time.
+// what names it in an error ("claim schema").
+func (a *app) act(r *repo, act policy.Act, what string) (policy.Decision, error) {
+	if r.emailErr != nil {
+		return policy.Decision{}, r.emailErr
+	}
+	act.By = r.email
+	d, err := r.store.Act(r.policy, act, a.now)
+	if err != nil {
+		return d, fmt.Errorf("%s: %w", what, err)
+	}
+	return d, nil
 }
 
 // onRecord reports whether the store holds a lease record for resource.

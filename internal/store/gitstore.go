@@ -204,9 +204,6 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 	var added []byte // the new history lines, also the commit message's body
 	var summary []string
 	for _, ch := range chs {
-		if ch.empty() {
-			continue
-		}
 		ch.event.V = formatVersion
 		line, err := encodeEvent(ch.event)
 		if err != nil {
