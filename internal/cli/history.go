@@ -282,27 +282,42 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	who := pusher()
-	var news []string
+	// Each new object, then what it peels to, asked once however many
+	// refs name it (a flood of refs may all name one commit).
+	at := map[string]int{}
+	var specs []string
 	for _, up := range ups {
-		news = append(news, up.New)
+		if _, ok := at[up.New]; !ok {
+			at[up.New] = len(specs)
+			specs = append(specs, up.New, up.New+"^{}")
+		}
 	}
-	present, err := a.git.ObjectIDs("", news)
+	objs, err := a.git.Objects(specs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var refusals []error
 	tips := map[string]string{}
-	for i, up := range ups {
+	for _, up := range ups {
+		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
 		switch {
-		case up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) && present[i] == "":
-			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
+			// A deletion adds nothing to judge (deleting a replace ref is its fix).
+		case strings.HasPrefix(up.Ref, "refs/replace/"):
+			refusals = append(refusals, fmt.Errorf("%s: replace refs are refused: git would show its object in place of the one it names, so the commits judged would not be the commits kept", up.Ref))
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}
-		case !git.IsZeroID(up.New): // a deletion adds nothing to judge
-			tips[up.New] = up.Ref
+		case obj.ID == "":
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		case peeled.Type != "commit":
+			// Only commits have changes to judge: a tree or blob under a
+			// ref would carry content no gate has seen.
+			refusals = append(refusals, fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed", up.Ref, obj.Type, shortID(up.New), peeled.Type))
+		default:
+			tips[up.New] = up.Ref // git log peels a tag to its commit
 		}
 	}
 	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
@@ -310,10 +325,11 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 }
 
 // readAll reads a hook's standard input whole, so that a chained hook can
-// have it too.
+// have it too. It has no cap: git holds every ref update in memory before
+// it runs the hook, and judging a prefix would let the rest through unseen.
 func readAll(r io.Reader) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	return io.ReadAll(io.LimitReader(r, 16<<20))
+	return io.ReadAll(r)
 }

@@ -57,8 +57,7 @@ var ErrNoGit = errors.New("git is not installed or not on PATH")
 func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
-	cmd.Env = append(r.environ(), SkipEnv+"=0")
-	cmd.Env = append(cmd.Env, r.Env...)
+	cmd.Env = r.environ()
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -76,19 +75,28 @@ func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
+// pinnedEnv comes last in every git command's environment, so neither the
+// caller's environment nor the repository can change what oxygen judges.
+var pinnedEnv = []string{
+	SkipEnv + "=0", // never re-enter oxygen's own hooks
+	// Objects as they are: a refs/replace/* ref or an info/grafts file
+	// would make git show a benign stand-in for the commit being judged.
+	"GIT_NO_REPLACE_OBJECTS=1",
+	"GIT_GRAFT_FILE=" + os.DevNull,
+}
+
+// environ is the environment of a git command: the inherited one without
+// Unset, then Env, then the pinned variables.
 func (r Runner) environ() []string {
 	env := os.Environ()
-	if len(r.Unset) == 0 {
-		return env
-	}
-	out := env[:0:0]
+	out := make([]string, 0, len(env)+len(r.Env)+len(pinnedEnv))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
 		if !slices.Contains(r.Unset, name) {
 			out = append(out, kv)
 		}
 	}
-	return out
+	return append(append(out, r.Env...), pinnedEnv...)
 }
 
 // Dirs are the places git keeps a repository's files.
@@ -404,7 +412,7 @@ func (r Runner) EachTrackedFile(fn func(path string)) error {
 	}
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
-	cmd.Env = append(append(r.environ(), SkipEnv+"=0"), r.Env...)
+	cmd.Env = r.environ()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

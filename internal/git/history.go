@@ -216,6 +216,25 @@ func ShallowCommits(d Dirs) (map[string]bool, error) {
 // a name that does not resolve to an object of type typ ("": any type)
 // gives "".
 func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
+	objs, err := r.Objects(specs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		if o.Type == typ || typ == "" {
+			ids[i] = o.ID
+		}
+	}
+	return ids, nil
+}
+
+// Object is an object name resolved: its id and type ("commit", "tag",
+// "tree", "blob"), or both empty where the name does not resolve.
+type Object struct{ ID, Type string }
+
+// Objects resolves object names in one process.
+func (r Runner) Objects(specs []string) ([]Object, error) {
 	if len(specs) == 0 {
 		return nil, nil
 	}
@@ -231,13 +250,13 @@ func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
 	if len(lines) != len(specs) {
 		return nil, fmt.Errorf("git cat-file --batch-check: %d answers for %d names", len(lines), len(specs))
 	}
-	ids := make([]string, len(specs))
+	objs := make([]Object, len(specs))
 	for i, line := range lines {
-		if oid, t, ok := strings.Cut(line, " "); ok && (t == typ || typ == "" && t != "missing" && t != "ambiguous") && IsObjectID(oid) {
-			ids[i] = oid
+		if oid, t, ok := strings.Cut(line, " "); ok && t != "missing" && t != "ambiguous" && IsObjectID(oid) {
+			objs[i] = Object{ID: oid, Type: t}
 		}
 	}
-	return ids, nil
+	return objs, nil
 }
 
 // PushRef is one line of pre-push's standard input.
