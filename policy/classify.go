@@ -126,6 +126,18 @@ func (c *Classifier) Match(dst []*Rule, path string) []*Rule {
 	return dst
 }
 
+// StateDir is the folder at a repository's root where oxygen keeps the
+// clone's own coordination state; no commit may carry a file there.
+const StateDir = ".substrate"
+
+// IsStatePath reports whether path is StateDir or lies in it, as a
+// checkout on a case-insensitive file system would see it (.SUBSTRATE/x
+// lands in .substrate there).
+func IsStatePath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return strings.EqualFold(first, StateDir)
+}
+
 // Class is what one path falls under.
 type Class struct {
 	Resources []*Rule // one per matching resource glob

@@ -73,6 +73,7 @@ type ChangeSet struct {
 	At        time.Time
 	Skew      time.Duration // how far At may be off the store's clock
 	Paths     []string
+	Deleted   []string // those of Paths that the change deletes (needed only for state paths)
 	Council   []string // council calls the change cites (Council: trailers)
 }
 
@@ -86,6 +87,7 @@ const (
 	RuleNoHandshake  = "no-handshake"
 	RuleOutOfScope   = "out-of-scope"
 	RuleRiskBudget   = "risk-budget"
+	RuleTrackedState = "tracked-state"
 )
 
 // Violation is one reason a change set is refused.
@@ -146,6 +148,13 @@ func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 		}
 		if v, bad := judgeScope(scopes, path); bad {
 			out = append(out, v)
+		}
+		if IsStatePath(path) && !contains(cs.Deleted, path) {
+			out = append(out, Violation{
+				Path: path, Rule: RuleTrackedState,
+				Reason: StateDir + "/ holds each clone's own coordination state: a commit that carries a file there overwrites the state of every clone that pulls it",
+				Fix:    "git rm -r --cached " + StateDir + " (the files stay on disk), then commit again",
+			})
 		}
 	}
 	if v, bad := p.judgeRisk(cs, st, shared); bad {

@@ -117,7 +117,34 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
-	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), nil
+	deleted, err := a.stagedStateDeletions(paths)
+	if err != nil {
+		return nil, err
+	}
+	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Deleted: deleted, Council: council}, st), nil
+}
+
+// stagedStateDeletions returns the staged paths in the state folder that
+// the index no longer has: deleting a tracked state file is its fix. Only
+// those paths are looked up, so the common commit asks git nothing more.
+func (a *app) stagedStateDeletions(paths []string) ([]string, error) {
+	var specs []string
+	for _, p := range paths {
+		if policy.IsStatePath(p) {
+			specs = append(specs, ":"+p) // the index's entry
+		}
+	}
+	ids, err := a.git.ObjectIDs("", specs)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for i, id := range ids {
+		if id == "" {
+			deleted = append(deleted, specs[i][1:])
+		}
+	}
+	return deleted, nil
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content

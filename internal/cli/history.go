@@ -76,7 +76,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 		}
 		out = append(out, p.Judge(policy.ChangeSet{
 			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
-			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
+			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Deleted: c.Deleted, Council: c.Council,
 		}, st)...)
 	}
 	return commits, out, nil

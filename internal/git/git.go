@@ -82,8 +82,12 @@ var pinnedEnv = []string{
 	// Objects as they are: a refs/replace/* ref or an info/grafts file
 	// would make git show a benign stand-in for the commit being judged.
 	"GIT_NO_REPLACE_OBJECTS=1",
-	"GIT_GRAFT_FILE=" + os.DevNull,
+	"GIT_GRAFT_FILE=" + noGrafts,
 }
+
+// noGrafts can never exist (nothing lives below /dev/null), so git reads no
+// grafts, and says nothing about them either.
+const noGrafts = "/dev/null/oxygen-no-grafts"
 
 // environ is the environment of a git command: the inherited one without
 // Unset, then Env, then the pinned variables.
@@ -114,7 +118,8 @@ func (r Runner) Dirs() (Dirs, error) {
 }
 
 // DirsWith is Dirs, and resolves specs (like HEAD:resources.yaml) to object
-// ids in the same git process; a spec that does not resolve gives "".
+// ids in the same git process; a spec that does not resolve gives "", and
+// git stops there: ids has an answer only for the specs up to that one.
 func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
 	args := append([]string{"rev-parse",
 		"--path-format=absolute", // every path below absolute, whatever the cwd
@@ -125,18 +130,20 @@ func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
 	}, specs...) // specs are oxygen's own (git 2.39's rev-parse echoes --end-of-options)
 	out, err := r.Run(nil, args...)
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != 4+len(specs) {
+	if len(lines) < 4 || len(lines) > 4+len(specs) || len(lines) < 4+len(specs) && err == nil {
 		if err == nil {
 			err = fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
 		return Dirs{}, nil, notARepo(err)
 	}
-	ids := make([]string, len(specs))
-	for i, spec := range specs {
-		// git echoes a spec it cannot resolve, and stops there.
-		if line := lines[4+i]; line != spec && IsObjectID(line) {
-			ids[i] = line
-		} else if err == nil {
+	ids := make([]string, 0, len(specs))
+	for i, line := range lines[4:] {
+		switch {
+		case line != specs[i] && IsObjectID(line):
+			ids = append(ids, line)
+		case err != nil && 4+i == len(lines)-1:
+			ids = append(ids, "") // git echoes a spec it cannot resolve, and stops there
+		default:
 			return Dirs{}, nil, fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
 	}
@@ -399,6 +406,20 @@ func ParseFetchHead(data []byte) []string {
 		}
 	}
 	return ids
+}
+
+// TrackedUnder lists the files in the index at or below dir, a path from
+// the root.
+func (r Runner) TrackedUnder(dir string) ([]string, error) {
+	out, err := r.Run(nil, "ls-files",
+		"-z",                       // NUL-terminated, unquoted
+		"--full-name",              // from the root, wherever git runs
+		"--", ":(top,literal)"+dir, // from the root, no glob
+	)
+	if err != nil {
+		return nil, err
+	}
+	return SplitNUL(out), nil
 }
 
 // EachTrackedFile calls fn with every file in the index, as a path from the

@@ -205,3 +205,41 @@ func TestParseIdentEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestDirsWithStops: git stops at the first spec it cannot resolve, so
+// DirsWith answers for the specs up to that one and no further.
+func TestDirsWithStops(t *testing.T) {
+	dir := t.TempDir()
+	r := git.Runner{Dir: dir}
+	for _, args := range [][]string{
+		{"init", "-q"},
+		{"-c", "user.email=a@b.example", "-c", "user.name=A", "commit", "-q", "--allow-empty", "-m", "a"},
+	} {
+		if _, err := r.Run(nil, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		specs []string
+		want  []string // "id": an object id
+	}{
+		{[]string{"HEAD"}, []string{"id"}},
+		{[]string{"HEAD", "HEAD^{tree}"}, []string{"id", "id"}},
+		{[]string{"HEAD:nope", "HEAD"}, []string{""}},
+		{[]string{"HEAD", "HEAD:nope", "HEAD"}, []string{"id", ""}},
+	}
+	for _, tt := range tests {
+		d, ids, err := r.DirsWith(tt.specs...)
+		if err != nil || d.GitDir == "" {
+			t.Fatalf("DirsWith(%q): %v, %+v", tt.specs, err, d)
+		}
+		if len(ids) != len(tt.want) {
+			t.Fatalf("DirsWith(%q) = %q, want %q", tt.specs, ids, tt.want)
+		}
+		for i, id := range ids {
+			if (tt.want[i] == "id") != git.IsObjectID(id) {
+				t.Errorf("DirsWith(%q) = %q, want %q", tt.specs, ids, tt.want)
+			}
+		}
+	}
+}

@@ -21,6 +21,7 @@ type Commit struct {
 	Subject   string
 	Council   []string // the values of its Council: trailers
 	Paths     []string // filled by Log
+	Deleted   []string // those of Paths that it deletes (from every parent, for a merge)
 }
 
 // ErrShallow means the history needed is not in this (shallow) clone.
@@ -156,6 +157,9 @@ func ParseLog(out []byte) ([]Commit, error) {
 				return nil, fmt.Errorf("git log: unexpected record %q", rec)
 			}
 			c.Paths = append(c.Paths, recs[i+1])
+			if strings.Trim(status, "D") == "" {
+				c.Deleted = append(c.Deleted, recs[i+1])
+			}
 			i += 2
 		}
 		commits = append(commits, c)

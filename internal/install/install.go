@@ -4,11 +4,14 @@ package install
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Fingerprint marks a hook file as oxygen's own.
@@ -131,17 +134,28 @@ func writeExecutable(file string, data []byte) error {
 }
 
 // writeFile replaces file atomically with data, with exactly the given mode
-// whatever the umask.
+// whatever the umask. The temp file is created new under a random name
+// (O_EXCL): a committed symlink where it would go (husky's scripts are
+// committed) is never written through.
 func writeFile(file string, data []byte, mode fs.FileMode) error {
-	tmp := file + ".oxygen-tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := file + ".oxygen-tmp-" + hex.EncodeToString(rnd[:])
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
 	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", file, err)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Rename(tmp, file); err != nil {
+	if err == nil {
+		err = os.Chmod(tmp, mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp, file)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", file, err)
 	}

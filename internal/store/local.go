@@ -50,6 +50,16 @@ func OpenLocal(root string) *Local {
 // Path returns the store's directory.
 func (s *Local) Path() string { return s.dir }
 
+// CacheDir is the folder of the clone's blob cache, inside the store's. It
+// is an error where a folder on the way is a symlink or a file (a commit
+// can put one there), so that nothing is cached outside the clone.
+func (s *Local) CacheDir() (string, error) {
+	if err := s.checkDirs(false); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, "cache"), nil
+}
+
 // recordDirs are the state's folders of records, one file per record.
 var recordDirs = []string{leasesDir, capsulesDir, signalsDir}
 
