@@ -463,9 +463,9 @@ func TestFoldPath(t *testing.T) {
 	same := [][]string{
 		{"store/blobs/x", "STORE/blobs/x", "Store/Blobs/X"},
 		{"docs/caf\u00e9.md", "docs/cafe\u0301.md", "DOCS/CAF\u00c9.md", "docs/CAFE\u0301.md"}, // NFC, NFD
-		{"store/x", "\u017ftore/x"},                                                       // long s
-		{"kit/x", "\u212ait/x"},                                                           // Kelvin sign
-		{".substrate/x", ".sub\u200cstrate/x", "\ufeff.substrate/x", ".substra\u200dte/x"}, // HFS+ ignorables
+		{"store/x", "\u017ftore/x"},                                                            // long s
+		{"kit/x", "\u212ait/x"},                                                                // Kelvin sign
+		{".substrate/x", ".sub\u200cstrate/x", "\ufeff.substrate/x", ".substra\u200dte/x"},     // HFS+ ignorables
 		{"a/\xff", "A/\xff"},
 	}
 	for _, group := range same {
