@@ -362,9 +362,9 @@ func (a *app) prePushHook(r *repo, args []string, stdin []byte) (hookResult, err
 	if len(args) != 2 {
 		return hookResult{}, errors.New("want the remote's name and URL, as git passes them")
 	}
-	vs, refsOf, err := a.prePush(r, args[0], args[1], stdin)
+	vs, refsOf, refusals, err := a.prePush(r, args[0], args[1], stdin)
 	footer := recommitAdvice + "\nTo skip this check once: git push --no-verify (CI and the server still judge the commits)."
-	return hookResult{violations: vs, refsOf: refsOf, footer: footer}, err
+	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
 }
 
 // preReceiveHook is the server's gate.

@@ -196,10 +196,10 @@ func (a *app) oneCommit(r *repo, rev string) ([]git.Commit, error) {
 
 // prePush judges every commit a push would send that the remote does not
 // have, for every ref on stdin, each commit once, in one git process.
-func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, error) {
+func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, []error, error) {
 	refs, err := git.ParsePrePush(bytes.NewReader(stdin))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Commits on the remote's tracking refs were judged when they got there.
 	// A push to a URL rather than a named remote (git passes the URL twice)
@@ -208,29 +208,36 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 	if remote == url {
 		known = "--remotes"
 	}
-	var ids []string // each ref's remote id, then its local id
+	var specs []string // each ref's remote id, its local id, and what that peels to
 	for _, ref := range refs {
-		ids = append(ids, ref.RemoteID, ref.LocalID)
+		specs = append(specs, ref.RemoteID, ref.LocalID, ref.LocalID+"^{}")
 	}
-	present, err := a.git.ObjectIDs("", ids)
+	objs, err := a.git.Objects(specs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	var refusals []error
 	tips := map[string]string{} // local id -> a ref it is pushed as
 	exclude := []string{"--not", known}
 	for i, ref := range refs {
 		if ref.Deletes() {
 			continue
 		}
-		if present[2*i+1] == "" {
-			return nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
+		remoteObj, obj, peeled := objs[3*i], objs[3*i+1], objs[3*i+2]
+		if obj.ID == "" {
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
+		}
+		if err := refuseTarget(ref.RemoteRef, obj, peeled); err != nil {
+			refusals = append(refusals, err) // the server refuses it too
+			continue
 		}
 		tips[ref.LocalID] = ref.LocalRef
-		if !ref.Creates() && present[2*i] != "" {
+		if !ref.Creates() && remoteObj.ID != "" {
 			exclude = append(exclude, ref.RemoteID) // missing locally: the tracking refs must do
 		}
 	}
-	return a.judgeNew(r, tips, exclude, "")
+	vs, refsOf, err := a.judgeNew(r, tips, exclude, "")
+	return vs, refsOf, refusals, err
 }
 
 // judgeNew judges, in one pass, the commits reachable from the tips and not
@@ -303,8 +310,6 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		switch {
 		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
-		case strings.HasPrefix(up.Ref, "refs/replace/"):
-			refusals = append(refusals, fmt.Errorf("%s: replace refs are refused: git would show its object in place of the one it names, so the commits judged would not be the commits kept", up.Ref))
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
@@ -312,16 +317,31 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			}
 		case obj.ID == "":
 			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
-		case peeled.Type != "commit":
-			// Only commits have changes to judge: a tree or blob under a
-			// ref would carry content no gate has seen.
-			refusals = append(refusals, fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed", up.Ref, obj.Type, shortID(up.New), peeled.Type))
 		default:
+			if err := refuseTarget(up.Ref, obj, peeled); err != nil {
+				refusals = append(refusals, err)
+				continue
+			}
 			tips[up.New] = up.Ref // git log peels a tag to its commit
 		}
 	}
 	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
 	return vs, refsOf, refusals, err
+}
+
+// refuseTarget says why a pushed ref may not point at obj (peeled: what it
+// peels to), or nil. A replace ref makes git show its object in place of
+// the one it names, so the commits judged would not be the commits kept;
+// anything but a commit (or an annotated tag of one) carries content that
+// no gate judges.
+func refuseTarget(ref string, obj, peeled git.Object) error {
+	switch {
+	case strings.HasPrefix(ref, "refs/replace/"):
+		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of the one it names, so the commits judged would not be the commits kept", ref)
+	case peeled.Type != "commit":
+		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed", ref, obj.Type, shortID(obj.ID), peeled.Type)
+	}
+	return nil
 }
 
 // readAll reads a hook's standard input whole, so that a chained hook can
