@@ -337,9 +337,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 func refuseTarget(ref string, obj, peeled git.Object) error {
 	switch {
 	case strings.HasPrefix(ref, "refs/replace/"):
-		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of the one it names, so the commits judged would not be the commits kept", ref)
+		name := strings.TrimPrefix(ref, "refs/replace/")
+		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of %s, so the commits judged would not be the commits kept; leave it out of the push (git replace -d %s deletes it)", ref, name, name)
 	case peeled.Type != "commit":
-		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed", ref, obj.Type, shortID(obj.ID), peeled.Type)
+		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed; leave it out of the push, or point it at a commit", ref, obj.Type, shortID(obj.ID), peeled.Type)
 	}
 	return nil
 }
