@@ -282,7 +282,7 @@ func IsZeroID(id string) bool { return IsObjectID(id) && strings.Trim(id, "0") =
 func ParsePrePush(rd io.Reader) ([]PushRef, error) {
 	var refs []PushRef
 	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), maxHookLine)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" {
@@ -295,9 +295,20 @@ func ParsePrePush(rd io.Reader) ([]PushRef, error) {
 		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pre-push input line %d: %w", len(refs)+1, err)
+		return nil, hookInputError("pre-push", len(refs)+1, err)
 	}
 	return refs, nil
+}
+
+// maxHookLine bounds one line of a hook's input: a ref name is far shorter.
+const maxHookLine = 1 << 20
+
+// hookInputError says why line n of a hook's input cannot be read.
+func hookInputError(hook string, n int, err error) error {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%s input line %d: longer than %d bytes, which no ref update is", hook, n, maxHookLine)
+	}
+	return fmt.Errorf("%s input line %d: %w", hook, n, err)
 }
 
 // RefUpdate is one line of pre-receive's standard input.
@@ -309,7 +320,7 @@ type RefUpdate struct {
 func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 	var ups []RefUpdate
 	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), maxHookLine)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" {
@@ -322,7 +333,7 @@ func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 		ups = append(ups, RefUpdate{Old: f[0], New: f[1], Ref: f[2]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pre-receive input line %d: %w", len(ups)+1, err)
+		return nil, hookInputError("pre-receive", len(ups)+1, err)
 	}
 	return ups, nil
 }
