@@ -154,7 +154,7 @@ func (s *Local) checkDirs(create bool) error {
 		}
 		if !fi.IsDir() {
 			rel, _ := filepath.Rel(root, d)
-			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away", rel)
+			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away: mv %s %s.moved", rel, rel, rel)
 		}
 	}
 	return nil
