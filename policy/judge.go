@@ -184,7 +184,7 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 		v.Fix = fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner.Name, waiting.ID)
 	default:
 		v.Reason = fmt.Sprintf("in the core surface of %s: changing it from %s needs a handshake", owner.Name, strings.Join(domains, " or "))
-		v.Fix = fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner.Name, shellQuote(path), owner.Name)
+		v.Fix = fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner.Name, ShellQuote(path), owner.Name)
 	}
 	return v, true
 }
@@ -235,8 +235,8 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 	}, true
 }
 
-// shellQuote quotes a path for a command line when it needs it.
-func shellQuote(s string) string {
+// ShellQuote quotes a path for a command line when it needs it.
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r == '/' || r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 	}) < 0 {

@@ -34,7 +34,7 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		wg               sync.WaitGroup
 		dirsErr, alsoErr error
 		head             git.Blob
-		stateIDs         []string // HEAD:.substrate, if git got to it
+		stateIDs         []string // the main worktree's HEAD:.substrate, if git got to it
 	)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	if also != nil {
@@ -46,7 +46,7 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 	// none or it does not load.)
 	run(func() {
 		var ids []string
-		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:"+policy.FileName, "HEAD:"+policy.StateDir)
+		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:"+policy.FileName, stateSpec)
 		if dirsErr == nil {
 			stateIDs = ids[1:]
 			head, dirsErr = a.headPolicy(r.dirs, ids[0])
