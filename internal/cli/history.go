@@ -217,7 +217,7 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 		return nil, nil, nil, err
 	}
 	var refusals []error
-	tips := map[string]string{} // local id -> a ref it is pushed as
+	tips := map[string]string{} // commit -> a ref it is pushed as
 	exclude := []string{"--not", known}
 	for i, ref := range refs {
 		if ref.Deletes() {
@@ -231,7 +231,7 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 			refusals = append(refusals, err) // the server refuses it too
 			continue
 		}
-		tips[ref.LocalID] = ref.LocalRef
+		tips[peeled.ID] = ref.LocalRef // a tag's commit
 		if !ref.Creates() && remoteObj.ID != "" {
 			exclude = append(exclude, ref.RemoteID) // missing locally: the tracking refs must do
 		}
@@ -248,23 +248,38 @@ func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as str
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
-	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-		return a.git.Log(append(slices.Clone(ids), exclude...)...)
+	commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+		return a.git.LogFrom(ids, exclude...)
 	}, as)
 	if err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
-	refsOf := map[string][]string{}
-	for _, id := range ids {
-		cs, err := a.git.RevList(append([]string{id}, exclude...)...)
-		if err != nil {
-			return nil, nil, err
+	return vs, refsReaching(commits, tips), nil
+}
+
+// maxRefsNamed bounds the refs named for one refused commit: a push of
+// thousands of branches from one base would otherwise name them all.
+const maxRefsNamed = 3
+
+// refsReaching names, for each commit, refs among tips (id -> ref) that
+// reach it, at most maxRefsNamed, from the parents git log gave (commits
+// come parents first): no git process per ref, however many a push has.
+func refsReaching(commits []git.Commit, tips map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for i := len(commits) - 1; i >= 0; i-- { // children before parents
+		c := commits[i]
+		if ref, ok := tips[c.ID]; ok && !slices.Contains(out[c.ID], ref) && len(out[c.ID]) < maxRefsNamed {
+			out[c.ID] = append(out[c.ID], ref)
 		}
-		for _, c := range cs {
-			refsOf[c.ID] = append(refsOf[c.ID], tips[id])
+		for _, p := range c.Parents {
+			for _, ref := range out[c.ID] {
+				if len(out[p]) < maxRefsNamed && !slices.Contains(out[p], ref) {
+					out[p] = append(out[p], ref)
+				}
+			}
 		}
 	}
-	return vs, refsOf, nil
+	return out
 }
 
 // pusher is who the hosting server says pushes, if it says: an address
@@ -304,7 +319,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	var refusals []error
-	tips := map[string]string{}
+	tips := map[string]string{} // commit -> a ref pushed to it
 	for _, up := range ups {
 		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
 		switch {
@@ -322,7 +337,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 				refusals = append(refusals, err)
 				continue
 			}
-			tips[up.New] = up.Ref // git log peels a tag to its commit
+			tips[peeled.ID] = up.Ref // a tag's commit
 		}
 	}
 	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)

@@ -38,16 +38,19 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = fmt.Sprintf("exit status %d", e.Code)
 	}
-	// The subcommand, not the whole argv: its pinned flags say nothing to
-	// a reader (Args keeps them for debugging).
-	sub, args := "", e.Args
+	return fmt.Sprintf("git%s: %s", subcommand(e.Args), msg)
+}
+
+// subcommand is " <subcommand>" of args, not the whole argv: its pinned
+// flags (or a push's thousands of object ids) say nothing to a reader.
+func subcommand(args []string) string {
 	for len(args) >= 2 && args[0] == "-c" {
 		args = args[2:] // config overrides, not the subcommand
 	}
 	if len(args) > 0 {
-		sub = " " + args[0]
+		return " " + args[0]
 	}
-	return fmt.Sprintf("git%s: %s", sub, msg)
+	return ""
 }
 
 // ErrNoGit means there is no git binary on PATH.
@@ -70,7 +73,7 @@ func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, ErrNoGit
 		}
-		return nil, fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+		return nil, fmt.Errorf("git%s: %w", subcommand(args), err)
 	}
 	return stdout.Bytes(), nil
 }

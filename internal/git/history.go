@@ -104,7 +104,20 @@ const logFormat = "--format=%x00%H%x00%P%x00%ce%x00%ct%x00%(trailers:key=Council
 // that a merge answers for what it changes itself, not for what it brings
 // in. One git process for the whole range. revs must be object ids or
 // options oxygen built, never user text.
-func (r Runner) Log(revs ...string) ([]Commit, error) {
+func (r Runner) Log(revs ...string) ([]Commit, error) { return r.LogFrom(nil, revs...) }
+
+// LogFrom is Log from tips, object ids given to git on its standard input
+// rather than its command line, which holds only so many: a push may
+// update tens of thousands of refs.
+func (r Runner) LogFrom(tips []string, revs ...string) ([]Commit, error) {
+	var stdin io.Reader
+	if len(tips) > 0 {
+		in, err := batchInput(tips)
+		if err != nil {
+			return nil, err
+		}
+		stdin, revs = in, append([]string{"--stdin"}, revs...) // positive, whatever --not follows
+	}
 	args := append([]string{
 		"-c", "log.showRoot=true", // a root commit lists its paths as added
 		"-c", "log.showSignature=false", // nothing but the format
@@ -120,7 +133,7 @@ func (r Runner) Log(revs ...string) ([]Commit, error) {
 		"--ignore-submodules=none", // submodule pointer changes count
 		logFormat,
 	}, revs...)
-	out, err := r.Run(nil, args...)
+	out, err := r.Run(stdin, args...)
 	if err != nil {
 		return nil, err
 	}
