@@ -133,7 +133,7 @@ func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
 	}, specs...) // specs are oxygen's own (git 2.39's rev-parse echoes --end-of-options)
 	out, err := r.Run(nil, args...)
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) < 4 || len(lines) > 4+len(specs) || len(lines) < 4+len(specs) && err == nil {
+	if len(lines) < 4+min(1, len(specs)) || len(lines) > 4+len(specs) || len(lines) < 4+len(specs) && err == nil {
 		if err == nil {
 			err = fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
