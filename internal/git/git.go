@@ -84,6 +84,8 @@ var pinnedEnv = []string{
 	SkipEnv + "=0", // never re-enter oxygen's own hooks
 	// Objects as they are: a refs/replace/* ref or an info/grafts file
 	// would make git show a benign stand-in for the commit being judged.
+	// (core.useReplaceRefs=true in a config file would beat the first:
+	// environ sets it false as a command-line setting, which beats files.)
 	"GIT_NO_REPLACE_OBJECTS=1",
 	"GIT_GRAFT_FILE=" + noGrafts,
 }
@@ -103,7 +105,16 @@ func (r Runner) environ() []string {
 			out = append(out, kv)
 		}
 	}
-	return append(append(out, r.Env...), pinnedEnv...)
+	out = append(append(out, r.Env...), pinnedEnv...)
+	// One more GIT_CONFIG_KEY_n after those the caller set, if any.
+	n := 0
+	for _, kv := range out {
+		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_COUNT="); ok {
+			n, _ = strconv.Atoi(v) // a bad count is git's to report
+		}
+	}
+	i := strconv.Itoa(n)
+	return append(out, "GIT_CONFIG_KEY_"+i+"=core.useReplaceRefs", "GIT_CONFIG_VALUE_"+i+"=false", "GIT_CONFIG_COUNT="+strconv.Itoa(n+1))
 }
 
 // Dirs are the places git keeps a repository's files.

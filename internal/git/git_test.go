@@ -243,3 +243,21 @@ func TestDirsWithStops(t *testing.T) {
 		}
 	}
 }
+
+// TestPinnedConfig: every git command runs with replace refs off, as a
+// command-line setting after any the caller made, which still hold.
+func TestPinnedConfig(t *testing.T) {
+	r := git.Runner{Dir: t.TempDir(), Env: []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=oxygen.test", "GIT_CONFIG_VALUE_0=kept"}}
+	if _, err := r.Run(nil, "init", "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(nil, "config", "core.useReplaceRefs", "true"); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"core.useReplaceRefs": "false", "oxygen.test": "kept"} {
+		out, err := r.Run(nil, "config", "--get", key)
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("git config %s = %q, %v; want %q", key, out, err, want)
+		}
+	}
+}
