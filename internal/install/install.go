@@ -114,15 +114,28 @@ func Uninstall(dir string, names []string) ([]Action, error) {
 	return done, nil
 }
 
-// readHook returns a hook file's content, or nil if there is none.
+// maxHook bounds what is read of an existing hook: a shim is a few lines.
+const maxHook = 1 << 20
+
+// readHook returns a hook file's content, or nil if there is none. What is
+// not a regular file of at most maxHook bytes (a dangling symlink, one to
+// /dev/zero in a committed hooks folder) is foreign and not read: it comes
+// back empty.
 func readHook(file string) ([]byte, error) {
-	data, err := os.ReadFile(file)
+	fi, err := os.Stat(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Lstat(file); lerr == nil {
 			return []byte{}, nil // a dangling symlink: foreign, keep it
 		}
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read the existing hook: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxHook {
+		return []byte{}, nil
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read the existing hook: %w", err)
 	}
