@@ -53,7 +53,7 @@ func newClassifier(p *Policy) *Classifier {
 	c := &Classifier{exact: map[string][]int{}, prefix: map[string][]int{}}
 	add := func(r Rule) {
 		i := len(c.rules)
-		r.fold = FoldPath(r.Glob)
+		r.fold = FoldGlob(r.Glob)
 		c.rules = append(c.rules, r)
 		if !hasMeta(r.fold) {
 			c.exact[r.fold] = append(c.exact[r.fold], i)
@@ -156,36 +156,73 @@ func IsStatePath(path string) bool {
 
 // FoldPath spells path as file systems that ignore case and Unicode
 // normalisation (macOS, Windows) see it: without the code points HFS+
-// ignores, in NFC, each letter in one case. Two paths with one fold are
-// one file there. An ASCII path without upper case is its own fold.
+// ignores, in NFC, each letter in one case, and without the dots and
+// spaces that Windows drops from the end of a name. Two paths with one
+// fold are one file there. An ASCII path without upper case or such an
+// ending is its own fold.
 func FoldPath(path string) string { return foldPath(nil, path) }
 
 // foldPath is FoldPath, writing an ASCII fold into buf's space where it
 // fits: the caller's array on its stack keeps the common path free of
 // allocations.
 func foldPath(buf []byte, s string) string {
-	upper := false
-	for i := 0; i < len(s); i++ {
+	changes := len(s) > 0 && dropped(s[len(s)-1])
+	for i := 0; i < len(s) && !changes; i++ {
 		switch c := s[i]; {
 		case c >= utf8.RuneSelf:
-			return foldUnicode(s)
-		case 'A' <= c && c <= 'Z':
-			upper = true
+			return foldUnicode(s, false)
+		case 'A' <= c && c <= 'Z', c == '/' && i > 0 && dropped(s[i-1]):
+			changes = true
 		}
 	}
-	if !upper {
+	if !changes {
 		return s
 	}
-	buf = append(buf[:0], s...)
-	for i, c := range buf {
-		if 'A' <= c && c <= 'Z' {
-			buf[i] = c + 'a' - 'A'
+	if !isASCII(s) {
+		return foldUnicode(s, false)
+	}
+	buf = buf[:0]
+	for rest := s; ; {
+		name, after, more := strings.Cut(rest, "/")
+		for _, c := range []byte(trimName(name, false)) {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf = append(buf, c)
 		}
+		if !more {
+			break
+		}
+		buf, rest = append(buf, '/'), after
 	}
 	return unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
 }
 
-func foldUnicode(s string) string {
+// dropped: Windows drops dots and spaces from the end of a name.
+func dropped(c byte) bool { return c == '.' || c == ' ' }
+
+// trimName drops the dots and spaces at the end of a name; in a glob, with
+// the backslash that escapes one, so that the glob stays valid.
+func trimName(name string, glob bool) string {
+	for len(name) > 0 && dropped(name[len(name)-1]) {
+		name = name[:len(name)-1]
+		n := 0
+		for glob && n < len(name) && name[len(name)-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 1 {
+			name = name[:len(name)-1]
+		}
+	}
+	return name
+}
+
+// FoldGlob is FoldPath for a glob of the policy: what it matches, folded,
+// is what the glob folded matches.
+func FoldGlob(glob string) string { return foldUnicode(glob, true) }
+
+// foldUnicode is the whole fold, for any text (glob: s is a glob).
+func foldUnicode(s string, glob bool) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -206,7 +243,11 @@ func foldUnicode(s string) string {
 		}
 		i += n
 	}
-	return b.String()
+	names := strings.Split(b.String(), "/")
+	for i, name := range names {
+		names[i] = trimName(name, glob)
+	}
+	return strings.Join(names, "/")
 }
 
 // hfsIgnorable: the code points HFS+ leaves out of a name (as git's own

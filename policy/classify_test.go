@@ -206,7 +206,7 @@ func extendedReference(t testing.TB) *policy.Policy {
 func bruteForce(t testing.TB, c *policy.Classifier, path string) []int {
 	var out []int
 	for i, r := range c.Rules() {
-		ok, err := doublestar.Match(policy.FoldPath(r.Glob), policy.FoldPath(path))
+		ok, err := doublestar.Match(policy.FoldGlob(r.Glob), policy.FoldPath(path))
 		if err != nil {
 			t.Fatalf("glob %q of a loaded policy is invalid: %v", r.Glob, err)
 		}
@@ -467,6 +467,8 @@ func TestFoldPath(t *testing.T) {
 		{"kit/x", "\u212ait/x"},                                                                // Kelvin sign
 		{".substrate/x", ".sub\u200cstrate/x", "\ufeff.substrate/x", ".substra\u200dte/x"},     // HFS+ ignorables
 		{"a/\xff", "A/\xff"},
+		{"store/x", "store./x", "store /x", "Store. ./X.", "store/x . "}, // Windows drops a name's trailing dots and spaces
+		{"caf\u00e9/x", "CAF\u00c9./x"},
 	}
 	for _, group := range same {
 		want := policy.FoldPath(group[0])
@@ -520,4 +522,24 @@ func BenchmarkClassifyUpperCase(b *testing.B) {
 		buf = c.Match(buf[:0], paths[i%len(paths)])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "paths/s")
+}
+
+// TestFoldGlob: a glob folds as the paths it matches do, and stays a glob.
+func TestFoldGlob(t *testing.T) {
+	for glob, want := range map[string]string{
+		"Store/**":          "store/**",
+		`x/a\ `:             "x/a",
+		`x/a\\ `:            `x/a\\`,
+		`Docs./*.MD.`:       "docs/*.md",
+		"caf\u00e9/**":      "caf\u00e9/**",
+		"CAFE\u0301/[A-Z]*": "caf\u00e9/[a-z]*",
+	} {
+		got := policy.FoldGlob(glob)
+		if got != want {
+			t.Errorf("FoldGlob(%q) = %q, want %q", glob, got, want)
+		}
+		if !doublestar.ValidatePattern(got) {
+			t.Errorf("FoldGlob(%q) = %q is no glob", glob, got)
+		}
+	}
 }

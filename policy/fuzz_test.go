@@ -113,7 +113,8 @@ func FuzzClassify(f *testing.F) {
 }
 
 // FuzzFoldPath: folding never panics, is stable (a fold folds to itself),
-// keeps the path's directories, and leaves a lower-case ASCII path alone.
+// keeps the path's directories, and leaves a lower-case ASCII path whose
+// names end in neither a dot nor a space alone.
 func FuzzFoldPath(f *testing.F) {
 	for _, s := range []string{"", "store/x", "STORE/x", "caf\u00e9", "cafe\u0301", "\u017f", "\u212a", ".sub\u200cstrate", "\xff/\xfe", "\u0130", "\u1e9e", "\u01c5"} {
 		f.Add(s)
@@ -126,7 +127,8 @@ func FuzzFoldPath(f *testing.F) {
 		if strings.Count(fold, "/") != strings.Count(path, "/") {
 			t.Fatalf("FoldPath(%q) = %q: the directories changed", path, fold)
 		}
-		if strings.ToLower(path) == path && isASCIIString(path) && fold != path {
+		plain := !strings.HasSuffix(path, ".") && !strings.HasSuffix(path, " ") && !strings.Contains(path, "./") && !strings.Contains(path, " /")
+		if strings.ToLower(path) == path && isASCIIString(path) && plain && fold != path {
 			t.Fatalf("FoldPath(%q) = %q, want it unchanged", path, fold)
 		}
 	})

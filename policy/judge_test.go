@@ -718,7 +718,8 @@ func TestJudgeTrackedState(t *testing.T) {
 		{paths: []string{".substrate/state/events.jsonl"}, want: []string{".substrate/state/events.jsonl"}},
 		{paths: []string{".substrate"}, want: []string{".substrate"}}, // a file or symlink in its place
 		{paths: []string{".SUBSTRATE/state/x", ".Substrate/y"}, want: []string{".SUBSTRATE/state/x", ".Substrate/y"}},
-		{paths: []string{".\u017fubstrate/x"}, want: []string{".\u017fubstrate/x"}}, // ſ folds to s
+		{paths: []string{".\u017fubstrate/x"}, want: []string{".\u017fubstrate/x"}},                           // ſ folds to s
+		{paths: []string{".substrate./x", ".substrate /x"}, want: []string{".substrate./x", ".substrate /x"}}, // Windows drops the dot, the space
 		{paths: []string{".substrate/state/events.jsonl"}, deleted: []string{".substrate/state/events.jsonl"}},
 		{paths: []string{".substrate/a", ".substrate/b"}, deleted: []string{".substrate/a"}, want: []string{".substrate/b"}},
 		{paths: []string{"sub/.substrate/state/x", ".substrates/x", ".substrat/x", "x/.substrate"}}, // not the store's folder
