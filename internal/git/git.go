@@ -106,15 +106,15 @@ func (r Runner) environ() []string {
 		}
 	}
 	out = append(append(out, r.Env...), pinnedEnv...)
-	// One more GIT_CONFIG_KEY_n after those the caller set, if any.
-	n := 0
+	// After the caller's own `git -c` settings, which git passes on here
+	// and reads after GIT_CONFIG_COUNT's: the last word is oxygen's.
+	params := "'core.usereplacerefs=false'"
 	for _, kv := range out {
-		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_COUNT="); ok {
-			n, _ = strconv.Atoi(v) // a bad count is git's to report
+		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_PARAMETERS="); ok && v != "" {
+			params = v + " 'core.usereplacerefs=false'"
 		}
 	}
-	i := strconv.Itoa(n)
-	return append(out, "GIT_CONFIG_KEY_"+i+"=core.useReplaceRefs", "GIT_CONFIG_VALUE_"+i+"=false", "GIT_CONFIG_COUNT="+strconv.Itoa(n+1))
+	return append(out, "GIT_CONFIG_PARAMETERS="+params)
 }
 
 // Dirs are the places git keeps a repository's files.

@@ -247,7 +247,10 @@ func TestDirsWithStops(t *testing.T) {
 // TestPinnedConfig: every git command runs with replace refs off, as a
 // command-line setting after any the caller made, which still hold.
 func TestPinnedConfig(t *testing.T) {
-	r := git.Runner{Dir: t.TempDir(), Env: []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=oxygen.test", "GIT_CONFIG_VALUE_0=kept"}}
+	r := git.Runner{Dir: t.TempDir(), Env: []string{
+		"GIT_CONFIG_PARAMETERS='oxygen.test'='kept' 'core.usereplacerefs'='true'", // as git -c passes them on
+		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.useReplaceRefs", "GIT_CONFIG_VALUE_0=true",
+	}}
 	if _, err := r.Run(nil, "init", "-q"); err != nil {
 		t.Fatal(err)
 	}
