@@ -75,6 +75,7 @@ type ChangeSet struct {
 	At        time.Time
 	Skew      time.Duration // how far At may be off the store's clock
 	Paths     []string
+	Deleted   []string // those of Paths that the change deletes (needed only for state paths)
 	Council   []string // council calls the change cites (Council: trailers)
 }
 
@@ -89,6 +90,7 @@ const (
 	RuleOutOfScope   = "out-of-scope"
 	RuleRiskBudget   = "risk-budget"
 	RuleCoreBoundary = "core-boundary"
+	RuleTrackedState = "tracked-state"
 )
 
 // Violation is one reason a change set is refused.
@@ -150,6 +152,13 @@ func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 		if v, bad := judgeScope(scopes, path); bad {
 			out = append(out, v)
 		}
+		if IsStatePath(path) && !contains(cs.Deleted, path) {
+			out = append(out, Violation{
+				Path: path, Rule: RuleTrackedState,
+				Reason: StateDir + "/ holds each clone's own coordination state: a commit that carries a file there overwrites the state of every clone that pulls it",
+				Fix:    "git rm -r --cached " + StateDir + " (the files stay on disk), then commit again",
+			})
+		}
 	}
 	if v, bad := p.judgeRisk(cs, st, shared); bad {
 		out = append(out, v)
@@ -185,7 +194,7 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 
 // missiveFix is the command that asks owner for a handshake on path.
 func missiveFix(owner, path string) string {
-	return fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner, shellQuote(path), owner)
+	return fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner, ShellQuote(path), owner)
 }
 
 // judgeScope: while the committer owns in-progress capsules that name a
@@ -234,8 +243,8 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 	}, true
 }
 
-// shellQuote quotes a path for a command line when it needs it.
-func shellQuote(s string) string {
+// ShellQuote quotes a path for a command line when it needs it.
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r == '/' || r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 	}) < 0 {

@@ -706,3 +706,39 @@ budgets:
 		})
 	}
 }
+
+// TestJudgeTrackedState: a change may not add or modify a file in the
+// state folder at the root, in any case spelling; deleting one is allowed.
+func TestJudgeTrackedState(t *testing.T) {
+	p := load(t, judgePolicy)
+	tests := []struct {
+		paths, deleted []string
+		want           []string // paths refused [tracked-state]
+	}{
+		{paths: []string{".substrate/state/events.jsonl"}, want: []string{".substrate/state/events.jsonl"}},
+		{paths: []string{".substrate"}, want: []string{".substrate"}}, // a file or symlink in its place
+		{paths: []string{".SUBSTRATE/state/x", ".Substrate/y"}, want: []string{".SUBSTRATE/state/x", ".Substrate/y"}},
+		{paths: []string{".\u017fubstrate/x"}, want: []string{".\u017fubstrate/x"}},                           // ſ folds to s
+		{paths: []string{".substrate./x", ".substrate /x"}, want: []string{".substrate./x", ".substrate /x"}}, // Windows drops the dot, the space
+		{paths: []string{".substrate/state/events.jsonl"}, deleted: []string{".substrate/state/events.jsonl"}},
+		{paths: []string{".substrate/a", ".substrate/b"}, deleted: []string{".substrate/a"}, want: []string{".substrate/b"}},
+		{paths: []string{"sub/.substrate/state/x", ".substrates/x", ".substrat/x", "x/.substrate"}}, // not the store's folder
+	}
+	for _, tt := range tests {
+		vs := p.Judge(policy.ChangeSet{Committer: "bob@builder.example", At: t0, Paths: tt.paths, Deleted: tt.deleted}, policy.State{})
+		var got []string
+		for _, v := range vs {
+			if v.Rule != policy.RuleTrackedState {
+				t.Errorf("%q: unexpected %s on %s", tt.paths, v.Rule, v.Path)
+				continue
+			}
+			if !strings.Contains(v.Fix, "git rm -r --cached .substrate") {
+				t.Errorf("%q: fix %q", tt.paths, v.Fix)
+			}
+			got = append(got, v.Path)
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%q deleting %q: refused %q, want %q", tt.paths, tt.deleted, got, tt.want)
+		}
+	}
+}

@@ -117,7 +117,11 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
-	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}
+	deleted, err := a.stagedStateDeletions(paths)
+	if err != nil {
+		return nil, err
+	}
+	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Deleted: deleted, Council: council}
 	vs := r.policy.Judge(cs, st)
 	if slices.Contains(paths, policy.FileName) {
 		bs, err := a.stagedBoundaries(cs, st)
@@ -148,6 +152,29 @@ func (a *app) stagedBoundaries(cs policy.ChangeSet, st policy.State) ([]policy.V
 		return nil, nil
 	}
 	return old.JudgeBoundaries(next, cs, st), nil
+}
+
+// stagedStateDeletions returns the staged paths in the state folder that
+// the index no longer has: deleting a tracked state file is its fix. Only
+// those paths are looked up, so the common commit asks git nothing more.
+func (a *app) stagedStateDeletions(paths []string) ([]string, error) {
+	var specs []string
+	for _, p := range paths {
+		if policy.IsStatePath(p) {
+			specs = append(specs, ":"+p) // the index's entry
+		}
+	}
+	ids, err := a.git.ObjectIDs("", specs)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for i, id := range ids {
+		if id == "" {
+			deleted = append(deleted, specs[i][1:])
+		}
+	}
+	return deleted, nil
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content
@@ -367,9 +394,9 @@ func (a *app) prePushHook(r *repo, args []string, stdin []byte) (hookResult, err
 	if len(args) != 2 {
 		return hookResult{}, errors.New("want the remote's name and URL, as git passes them")
 	}
-	vs, refsOf, err := a.prePush(r, args[0], args[1], stdin)
+	vs, refsOf, refusals, err := a.prePush(r, args[0], args[1], stdin)
 	footer := recommitAdvice + "\nTo skip this check once: git push --no-verify (CI and the server still judge the commits)."
-	return hookResult{violations: vs, refsOf: refsOf, footer: footer}, err
+	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
 }
 
 // preReceiveHook is the server's gate.

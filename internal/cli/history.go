@@ -81,7 +81,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 		}
 		cs := policy.ChangeSet{
 			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
-			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
+			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Deleted: c.Deleted, Council: c.Council,
 		}
 		out = append(out, p.Judge(cs, st)...)
 		if next := changes[c.ID]; next != nil {
@@ -247,10 +247,10 @@ func (a *app) oneCommit(r *repo, rev string) ([]git.Commit, error) {
 
 // prePush judges every commit a push would send that the remote does not
 // have, for every ref on stdin, each commit once, in one git process.
-func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, error) {
+func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, []error, error) {
 	refs, err := git.ParsePrePush(bytes.NewReader(stdin))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Commits on the remote's tracking refs were judged when they got there.
 	// A push to a URL rather than a named remote (git passes the URL twice)
@@ -259,29 +259,36 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 	if remote == url {
 		known = "--remotes"
 	}
-	var ids []string // each ref's remote id, then its local id
+	var specs []string // each ref's remote id, its local id, and what that peels to
 	for _, ref := range refs {
-		ids = append(ids, ref.RemoteID, ref.LocalID)
+		specs = append(specs, ref.RemoteID, ref.LocalID, ref.LocalID+"^{}")
 	}
-	present, err := a.git.ObjectIDs("", ids)
+	objs, err := a.git.Objects(specs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	tips := map[string]string{} // local id -> a ref it is pushed as
+	var refusals []error
+	tips := map[string]string{} // commit -> a ref it is pushed as
 	exclude := []string{"--not", known}
 	for i, ref := range refs {
 		if ref.Deletes() {
 			continue
 		}
-		if present[2*i+1] == "" {
-			return nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
+		remoteObj, obj, peeled := objs[3*i], objs[3*i+1], objs[3*i+2]
+		if obj.ID == "" {
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
 		}
-		tips[ref.LocalID] = ref.LocalRef
-		if !ref.Creates() && present[2*i] != "" {
+		if err := refuseTarget(ref.RemoteRef, obj, peeled); err != nil {
+			refusals = append(refusals, err) // the server refuses it too
+			continue
+		}
+		tips[peeled.ID] = ref.LocalRef // a tag's commit
+		if !ref.Creates() && remoteObj.ID != "" {
 			exclude = append(exclude, ref.RemoteID) // missing locally: the tracking refs must do
 		}
 	}
-	return a.judgeNew(r, tips, exclude, "")
+	vs, refsOf, err := a.judgeNew(r, tips, exclude, "")
+	return vs, refsOf, refusals, err
 }
 
 // judgeNew judges, in one pass, the commits reachable from the tips and not
@@ -292,23 +299,38 @@ func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as str
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
-	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-		return a.git.Log(append(slices.Clone(ids), exclude...)...)
+	commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+		return a.git.LogFrom(ids, exclude...)
 	}, as)
 	if err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
-	refsOf := map[string][]string{}
-	for _, id := range ids {
-		cs, err := a.git.RevList(append([]string{id}, exclude...)...)
-		if err != nil {
-			return nil, nil, err
+	return vs, refsReaching(commits, tips), nil
+}
+
+// maxRefsNamed bounds the refs named for one refused commit: a push of
+// thousands of branches from one base would otherwise name them all.
+const maxRefsNamed = 3
+
+// refsReaching names, for each commit, refs among tips (id -> ref) that
+// reach it, at most maxRefsNamed, from the parents git log gave (commits
+// come parents first): no git process per ref, however many a push has.
+func refsReaching(commits []git.Commit, tips map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for i := len(commits) - 1; i >= 0; i-- { // children before parents
+		c := commits[i]
+		if ref, ok := tips[c.ID]; ok && !slices.Contains(out[c.ID], ref) && len(out[c.ID]) < maxRefsNamed {
+			out[c.ID] = append(out[c.ID], ref)
 		}
-		for _, c := range cs {
-			refsOf[c.ID] = append(refsOf[c.ID], tips[id])
+		for _, p := range c.Parents {
+			for _, ref := range out[c.ID] {
+				if len(out[p]) < maxRefsNamed && !slices.Contains(out[p], ref) {
+					out[p] = append(out[p], ref)
+				}
+			}
 		}
 	}
-	return vs, refsOf, nil
+	return out
 }
 
 // pusher is who the hosting server says pushes, if it says: an address
@@ -335,38 +357,68 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	who := pusher()
-	var news []string
+	// Each new object, then what it peels to, asked once however many
+	// refs name it (a flood of refs may all name one commit).
+	at := map[string]int{}
+	var specs []string
 	for _, up := range ups {
-		news = append(news, up.New)
+		if _, ok := at[up.New]; !ok {
+			at[up.New] = len(specs)
+			specs = append(specs, up.New, up.New+"^{}")
+		}
 	}
-	present, err := a.git.ObjectIDs("", news)
+	objs, err := a.git.Objects(specs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var refusals []error
-	tips := map[string]string{}
-	for i, up := range ups {
+	tips := map[string]string{} // commit -> a ref pushed to it
+	for _, up := range ups {
+		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
 		switch {
-		case up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) && present[i] == "":
-			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
+			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}
-		case !git.IsZeroID(up.New): // a deletion adds nothing to judge
-			tips[up.New] = up.Ref
+		case obj.ID == "":
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		default:
+			if err := refuseTarget(up.Ref, obj, peeled); err != nil {
+				refusals = append(refusals, err)
+				continue
+			}
+			tips[peeled.ID] = up.Ref // a tag's commit
 		}
 	}
 	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
 	return vs, refsOf, refusals, err
 }
 
+// refuseTarget says why a pushed ref may not point at obj (peeled: what it
+// peels to), or nil. A replace ref makes git show its object in place of
+// the one it names, so the commits judged would not be the commits kept;
+// anything but a commit (or an annotated tag of one) carries content that
+// no gate judges.
+func refuseTarget(ref string, obj, peeled git.Object) error {
+	switch {
+	case strings.HasPrefix(ref, "refs/replace/"):
+		name := strings.TrimPrefix(ref, "refs/replace/")
+		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of %s, so the commits judged would not be the commits kept; leave it out of the push (git replace -d %s deletes it)", ref, name, name)
+	case peeled.Type != "commit":
+		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed; leave it out of the push, or point it at a commit", ref, obj.Type, shortID(obj.ID), peeled.Type)
+	}
+	return nil
+}
+
 // readAll reads a hook's standard input whole, so that a chained hook can
-// have it too.
+// have it too. It has no cap: git holds every ref update in memory before
+// it runs the hook, and judging a prefix would let the rest through unseen.
 func readAll(r io.Reader) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	return io.ReadAll(io.LimitReader(r, 16<<20))
+	return io.ReadAll(r)
 }

@@ -33,6 +33,7 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		wg               sync.WaitGroup
 		dirsErr, alsoErr error
 		head             git.Blob
+		stateIDs         []string // the main worktree's HEAD:.substrate, if git got to it
 	)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	if also != nil {
@@ -44,8 +45,9 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 	// none or it does not load.)
 	run(func() {
 		var ids []string
-		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:" + policy.FileName)
+		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:"+policy.FileName, stateSpec)
 		if dirsErr == nil {
+			stateIDs = ids[1:]
 			head, dirsErr = a.headPolicy(r.dirs, ids[0])
 		}
 	})
@@ -68,6 +70,9 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		return nil, err
 	}
 	r.store = openStore(a.git, r.dirs, r.policy.Store)
+	if err := a.stateUntracked(r.dirs, stateIDs); err != nil {
+		r.store = store.Untrusted(err)
+	}
 	return &r, nil
 }
 
@@ -98,15 +103,17 @@ func (a *app) headPolicy(d git.Dirs, id string) (git.Blob, error) {
 	if id == "" {
 		return git.Blob{Missing: true}, nil
 	}
-	cache := filepath.Join(storeRoot(d), store.Dir, "cache")
-	if data, ok := blobcache.Get(cache, id); ok {
-		return git.Blob{Spec: id, Data: data}, nil
+	cache, cacheErr := store.OpenLocal(storeRoot(d)).CacheDir() // an error: no cache
+	if cacheErr == nil {
+		if data, ok := blobcache.Get(cache, id); ok {
+			return git.Blob{Spec: id, Data: data}, nil
+		}
 	}
 	blobs, err := a.git.ReadBlobs(id)
 	if err != nil {
 		return git.Blob{}, err
 	}
-	if !blobs[0].Missing {
+	if !blobs[0].Missing && cacheErr == nil {
 		_ = blobcache.Put(cache, id, blobs[0].Data) // only a cache: the next run reads git again
 	}
 	return blobs[0], nil

@@ -274,6 +274,11 @@ func FuzzParseLog(f *testing.F) {
 					t.Fatalf("parent %q", p)
 				}
 			}
+			for _, d := range c.Deleted {
+				if !slices.Contains(c.Paths, d) {
+					t.Fatalf("deleted %q is not one of its paths %q", d, c.Paths)
+				}
+			}
 			if strings.ContainsAny(c.Subject, "\x00") || len(c.Council) > 0 {
 				return // fields the renderer below does not print
 			}

@@ -21,6 +21,7 @@ type Commit struct {
 	Subject   string
 	Council   []string // the values of its Council: trailers
 	Paths     []string // filled by Log
+	Deleted   []string // those of Paths that it deletes (from every parent, for a merge)
 }
 
 // ErrShallow means the history needed is not in this (shallow) clone.
@@ -103,7 +104,20 @@ const logFormat = "--format=%x00%H%x00%P%x00%ce%x00%ct%x00%(trailers:key=Council
 // that a merge answers for what it changes itself, not for what it brings
 // in. One git process for the whole range. revs must be object ids or
 // options oxygen built, never user text.
-func (r Runner) Log(revs ...string) ([]Commit, error) {
+func (r Runner) Log(revs ...string) ([]Commit, error) { return r.LogFrom(nil, revs...) }
+
+// LogFrom is Log from tips, object ids given to git on its standard input
+// rather than its command line, which holds only so many: a push may
+// update tens of thousands of refs.
+func (r Runner) LogFrom(tips []string, revs ...string) ([]Commit, error) {
+	var stdin io.Reader
+	if len(tips) > 0 {
+		in, err := batchInput(tips)
+		if err != nil {
+			return nil, err
+		}
+		stdin, revs = in, append([]string{"--stdin"}, revs...) // positive, whatever --not follows
+	}
 	args := append([]string{
 		"-c", "log.showRoot=true", // a root commit lists its paths as added
 		"-c", "log.showSignature=false", // nothing but the format
@@ -119,7 +133,7 @@ func (r Runner) Log(revs ...string) ([]Commit, error) {
 		"--ignore-submodules=none", // submodule pointer changes count
 		logFormat,
 	}, revs...)
-	out, err := r.Run(nil, args...)
+	out, err := r.Run(stdin, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -156,6 +170,9 @@ func ParseLog(out []byte) ([]Commit, error) {
 				return nil, fmt.Errorf("git log: unexpected record %q", rec)
 			}
 			c.Paths = append(c.Paths, recs[i+1])
+			if strings.Trim(status, "D") == "" {
+				c.Deleted = append(c.Deleted, recs[i+1])
+			}
 			i += 2
 		}
 		commits = append(commits, c)
@@ -216,6 +233,25 @@ func ShallowCommits(d Dirs) (map[string]bool, error) {
 // a name that does not resolve to an object of type typ ("": any type)
 // gives "".
 func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
+	objs, err := r.Objects(specs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(objs))
+	for i, o := range objs {
+		if o.Type == typ || typ == "" {
+			ids[i] = o.ID
+		}
+	}
+	return ids, nil
+}
+
+// Object is an object name resolved: its id and type ("commit", "tag",
+// "tree", "blob"), or both empty where the name does not resolve.
+type Object struct{ ID, Type string }
+
+// Objects resolves object names in one process.
+func (r Runner) Objects(specs []string) ([]Object, error) {
 	if len(specs) == 0 {
 		return nil, nil
 	}
@@ -231,13 +267,13 @@ func (r Runner) ObjectIDs(typ string, specs []string) ([]string, error) {
 	if len(lines) != len(specs) {
 		return nil, fmt.Errorf("git cat-file --batch-check: %d answers for %d names", len(lines), len(specs))
 	}
-	ids := make([]string, len(specs))
+	objs := make([]Object, len(specs))
 	for i, line := range lines {
-		if oid, t, ok := strings.Cut(line, " "); ok && (t == typ || typ == "" && t != "missing" && t != "ambiguous") && IsObjectID(oid) {
-			ids[i] = oid
+		if oid, t, ok := strings.Cut(line, " "); ok && t != "missing" && t != "ambiguous" && IsObjectID(oid) {
+			objs[i] = Object{ID: oid, Type: t}
 		}
 	}
-	return ids, nil
+	return objs, nil
 }
 
 // PushRef is one line of pre-push's standard input.
@@ -259,7 +295,7 @@ func IsZeroID(id string) bool { return IsObjectID(id) && strings.Trim(id, "0") =
 func ParsePrePush(rd io.Reader) ([]PushRef, error) {
 	var refs []PushRef
 	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), maxHookLine)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" {
@@ -272,9 +308,20 @@ func ParsePrePush(rd io.Reader) ([]PushRef, error) {
 		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pre-push input line %d: %w", len(refs)+1, err)
+		return nil, hookInputError("pre-push", len(refs)+1, err)
 	}
 	return refs, nil
+}
+
+// maxHookLine bounds one line of a hook's input: a ref name is far shorter.
+const maxHookLine = 1 << 20
+
+// hookInputError says why line n of a hook's input cannot be read.
+func hookInputError(hook string, n int, err error) error {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%s input line %d: longer than %d bytes, which no ref update is", hook, n, maxHookLine)
+	}
+	return fmt.Errorf("%s input line %d: %w", hook, n, err)
 }
 
 // RefUpdate is one line of pre-receive's standard input.
@@ -286,7 +333,7 @@ type RefUpdate struct {
 func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 	var ups []RefUpdate
 	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), maxHookLine)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" {
@@ -299,7 +346,7 @@ func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 		ups = append(ups, RefUpdate{Old: f[0], New: f[1], Ref: f[2]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("pre-receive input line %d: %w", len(ups)+1, err)
+		return nil, hookInputError("pre-receive", len(ups)+1, err)
 	}
 	return ups, nil
 }

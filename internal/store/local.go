@@ -50,6 +50,16 @@ func OpenLocal(root string) *Local {
 // Path returns the store's directory.
 func (s *Local) Path() string { return s.dir }
 
+// CacheDir is the folder of the clone's blob cache, inside the store's. It
+// is an error where a folder on the way is a symlink or a file (a commit
+// can put one there), so that nothing is cached outside the clone.
+func (s *Local) CacheDir() (string, error) {
+	if err := s.checkDirs(false); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, "cache"), nil
+}
+
 // recordDirs are the state's folders of records, one file per record.
 var recordDirs = []string{leasesDir, capsulesDir, signalsDir}
 
@@ -144,7 +154,7 @@ func (s *Local) checkDirs(create bool) error {
 		}
 		if !fi.IsDir() {
 			rel, _ := filepath.Rel(root, d)
-			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away", rel)
+			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away: mv %s %s.moved", rel, rel, rel)
 		}
 	}
 	return nil
