@@ -86,6 +86,7 @@ const (
 	RuleNoHandshake  = "no-handshake"
 	RuleOutOfScope   = "out-of-scope"
 	RuleRiskBudget   = "risk-budget"
+	RuleBrokenPolicy = "broken-policy" // a change that leaves resources.yaml unloadable
 )
 
 // Violation is one reason a change set is refused.

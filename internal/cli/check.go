@@ -56,20 +56,28 @@ policy, against the lease history (a lease released since still counts).`,
 				if err != nil {
 					return err
 				}
+				if r.judging == nil && format == "text" {
+					fmt.Fprintf(a.stdout, "oxygen: not judged: no policy is in force here (%s)\n", r.policySrc)
+				}
 				return a.report(vs, format, "", nil)
 			}
 			r, err := a.openRepo(nil)
 			if err != nil {
 				return err
 			}
-			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-				if rng != "" {
-					return a.rangeCommits(r, rng)
-				}
-				return a.oneCommit(r, commit)
+			var tip string
+			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, []fallback, error) {
+				return a.checkCommits(r, rng, commit, &tip)
 			}, "")
 			if err != nil {
 				return err
+			}
+			if tip != "" {
+				broken, err := a.brokenTips(map[string]string{tip: "the last commit judged"})
+				if err != nil {
+					return err
+				}
+				vs = append(vs, broken...)
 			}
 			if format == "text" && len(vs) == 0 {
 				fmt.Fprintf(a.stdout, "oxygen: %s judged, no violations\n", count(len(commits), "commit"))
@@ -103,9 +111,25 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	if r.dirs.Bare {
 		return nil, errors.New("a bare repository has no staged changes: judge commits with --range A..B or --commit REV")
 	}
+	if r.judging == nil {
+		return nil, nil // history before adoption, and the commit that adopts
+	}
+	// The commit may not leave a policy that does not load (the server
+	// refuses to take one): checked where it changes or HEAD's is broken,
+	// as reading the staged policy costs a read of the whole index.
+	var broken []policy.Violation
+	if r.headErr != nil || slices.Contains(paths, policy.FileName) {
+		staged, err := a.git.ReadBlobs(":" + policy.FileName)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := policy.Load(policy.FileName, staged[0].Data); !staged[0].Missing && err != nil {
+			broken = append(broken, brokenPolicy("", "the staged change", err))
+		}
+	}
 	paths, err := a.mergeFilter(r, paths, hook)
 	if err != nil || len(paths) == 0 {
-		return nil, err
+		return broken, err
 	}
 	if r.emailErr != nil {
 		return nil, r.emailErr
@@ -117,13 +141,13 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
-	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), nil
+	return append(r.judging.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), broken...), nil
 }
 
-// mergeFilter keeps, during a merge, only the paths whose staged content
-// differs from every commit being merged in: what the merge itself changes,
-// not what it brings from the other side (git's combined-diff rule, which
-// pre-push applies to the merge commit too).
+// mergeFilter keeps, during a merge, the paths the merge answers for
+// itself, by the rule pre-push applies to the merge commit (see
+// mergeOwnPaths): every staged path, except where the index takes the
+// version that a merged-in commit's own side made since the merge base.
 func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error) {
 	heads, err := git.MergeHeads(r.dirs)
 	if err != nil {
@@ -143,32 +167,38 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	if len(heads) == 0 {
 		return paths, nil
 	}
-	keep := make(map[string]bool, len(paths))
-	for _, p := range paths {
-		keep[p] = true
-	}
+	exempt := map[string]bool{}
 	for _, h := range heads {
-		differ, err := a.git.StagedPaths(h)
+		bases, err := a.git.MergeBases("HEAD", h)
+		if err != nil || len(bases) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			continue // unrelated history: nothing it brings was judged here
+		}
+		list, err := a.git.StagedPaths(h)
 		if err != nil {
 			return nil, err
 		}
-		d := make(map[string]bool, len(differ))
-		for _, p := range differ {
-			d[p] = true
+		differ := make(map[string]bool, len(list)) // where the index does not take h's version
+		for _, p := range list {
+			differ[p] = true
 		}
-		for p := range keep {
-			if !d[p] {
-				delete(keep, p)
+		pairs := make([][2]string, len(bases))
+		for i, b := range bases {
+			pairs[i] = [2]string{b, h}
+		}
+		sides, err := a.git.TreeDiffs(pairs) // what h's side changed
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range paths {
+			if !differ[p] && !slices.ContainsFunc(sides, func(d map[string]git.RawEntry) bool { _, ok := d[p]; return !ok }) {
+				exempt[p] = true
 			}
 		}
 	}
-	out := paths[:0]
-	for _, p := range paths {
-		if keep[p] {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return slices.DeleteFunc(paths, func(p string) bool { return exempt[p] }), nil
 }
 
 // report prints violations in the format asked for (text goes to stderr;

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/store"
@@ -23,9 +24,11 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 
 // judgeCommits judges each commit as its committer (or as the identity as,
 // where a server knows who pushes), at its committer time (give or take the
-// policy's clock_skew), under the policy of its first parent, against the
-// whole lease history: a lease released after a commit still covers it.
-func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string) ([]git.Commit, []policy.Violation, error) {
+// policy's clock_skew), under the policy in force on its line (see
+// policy.InForce; list gives, with the commits, the fallbacks of the refs
+// they go to), against the whole lease history: a lease released after a
+// commit still covers it.
+func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error), as string) ([]git.Commit, []policy.Violation, error) {
 	// The state (the lease history: for the git store, a fetch) is read
 	// while git lists the commits: in a long-lived repository it costs as
 	// much as the listing.
@@ -46,7 +49,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 		st.Broken = nil // a record broken today says nothing of the past: the history judges it
 		loaded <- state{st, err}
 	}()
-	commits, err := list()
+	commits, fbs, err := list()
 	ls := <-loaded
 	if err != nil || len(commits) == 0 {
 		return commits, nil, err
@@ -64,36 +67,47 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
-	policies, err := a.commitPolicies(commits)
+	if err := a.mergeOwnPaths(commits); err != nil {
+		return nil, nil, err
+	}
+	policies, err := a.commitPolicies(commits, fbs)
 	if err != nil {
 		return nil, nil, err
 	}
 	var out []policy.Violation
 	for i, c := range commits {
-		p := policies[i]
 		if as != "" {
 			c.Committer = as
 		}
-		out = append(out, p.Judge(policy.ChangeSet{
-			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
-			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
-		}, st)...)
+		var vs []policy.Violation
+		for _, p := range policies[i] { // none: history before adoption
+			for _, v := range p.Judge(policy.ChangeSet{
+				Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
+				At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
+			}, st) {
+				if !slices.ContainsFunc(vs, func(w policy.Violation) bool { return w.Path == v.Path && w.Rule == v.Rule && w.Resource == v.Resource }) {
+					vs = append(vs, redated(p, c, st, v))
+				}
+			}
+		}
+		out = append(out, vs...)
 	}
 	return commits, out, nil
 }
 
-// commitPolicies finds the policy in force for each commit: its first
-// parent's resources.yaml, else its own (a root commit, or a repository
-// adopting oxygen), else the built-in one. A commit holds its first
-// parent's resources.yaml unless its paths say it changes it, or it is a
-// merge or a root; so only those, and the parents at the range's edge, are
-// looked up: two small git processes whatever the range's length, each
+// commitPolicies finds the policies that judge each commit (policy.InForce):
+// its first parent's resources.yaml, else the last that loads on that line,
+// else the fallback of each ref it goes to; none before adoption. A commit
+// holds its first parent's resources.yaml unless its paths say it changes
+// it, or it is a merge or a root; so only those, and the parents at the
+// range's edge, are looked up: two small git processes whatever the range's
+// length (more only to walk back from a policy that does not load), each
 // distinct policy parsed once. Commits come parents first.
-func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
+func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.Policy, error) {
 	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
-	inRange := make(map[string]bool, len(commits))
-	for _, c := range commits {
-		inRange[c.ID] = true
+	at := make(map[string]int, len(commits))     // commit -> its index
+	for i, c := range commits {
+		at[c.ID] = i
 	}
 	var lookup []string
 	want := func(id string) {
@@ -103,8 +117,10 @@ func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
 		}
 	}
 	for _, c := range commits {
-		if len(c.Parents) > 0 && !inRange[c.Parents[0]] {
-			want(c.Parents[0])
+		if len(c.Parents) > 0 {
+			if _, in := at[c.Parents[0]]; !in {
+				want(c.Parents[0])
+			}
 		}
 		if len(c.Parents) != 1 || slices.Contains(c.Paths, policy.FileName) {
 			want(c.ID)
@@ -126,29 +142,152 @@ func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
 			own[c.ID] = own[c.Parents[0]]
 		}
 	}
-	content, err := a.blobsByID(slices.Compact(slices.Sorted(maps.Values(own))))
-	if err != nil {
+	pr := a.policyReader()
+	if err := pr.load(slices.Collect(maps.Values(own))); err != nil {
 		return nil, err
 	}
-	out := make([]*policy.Policy, len(commits))
-	cache := map[[2]string]*policy.Policy{}
-	for i, c := range commits {
-		base := "" // a root commit has no base: its own policy judges it
-		if len(c.Parents) > 0 {
-			base = own[c.Parents[0]]
+	// lastLoading walks back first parents, through the range, then in git.
+	memo := map[string]*policy.Policy{}
+	var lastLoading func(id string) (*policy.Policy, error)
+	lastLoading = func(id string) (*policy.Policy, error) {
+		if p, ok := memo[id]; ok {
+			return p, nil
 		}
-		key := [2]string{base, own[c.ID]}
-		if p, ok := cache[key]; ok {
-			out[i] = p
+		var p *policy.Policy
+		var err error
+		v := pr.byBlob[own[id]]
+		i, in := at[id]
+		switch {
+		case v.Policy != nil:
+			p = v.Policy
+		case !v.Present: // deleted, or never there: nothing older revives
+		case !in:
+			p, err = pr.lastLoading(id)
+		case len(commits[i].Parents) > 0:
+			p, err = lastLoading(commits[i].Parents[0])
+		}
+		memo[id] = p
+		return p, err
+	}
+	out := make([][]*policy.Policy, len(commits))
+	for i, c := range commits {
+		var l policy.Lineage
+		if len(c.Parents) > 0 {
+			l.Base = pr.byBlob[own[c.Parents[0]]]
+			if l.NeedsLastLoading() {
+				if l.LastLoading, err = lastLoading(c.Parents[0]); err != nil {
+					return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
+				}
+			}
+		}
+		if p, src := policy.InForce(l); src == policy.FromBase || src == policy.FromLastLoading {
+			out[i] = []*policy.Policy{p}
 			continue
 		}
-		p, _, err := policyInForce(content[base], func() (git.Blob, error) { return content[key[1]], nil })
-		if err != nil {
-			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
+		// The line has none: every ref the commit goes to judges it.
+		for _, fb := range fbs {
+			l.Ref, l.Default = fb.ref, fb.def
+			if p, _ := policy.InForce(l); p != nil && !slices.Contains(out[i], p) {
+				out[i] = append(out[i], p)
+			}
 		}
-		cache[key], out[i] = p, p
 	}
 	return out, nil
+}
+
+// mergeOwnPaths sets each merge's paths to those it answers for: where it
+// differs from its first parent, except where it takes the version that
+// another parent's own side made since their merge base (judged on that
+// side). A path taken back to an old version, from unrelated history (no
+// merge base, such as the state ref's commits) or from a side that did not
+// change it, is the merger's own change. Two git processes for the range,
+// and one merge-base a merge that changes anything.
+func (a *app) mergeOwnPaths(commits []git.Commit) error {
+	var merges []int
+	var pairs [][2]string
+	for i, c := range commits {
+		if len(c.Parents) > 1 {
+			merges = append(merges, i)
+			pairs = append(pairs, [2]string{c.Parents[0], c.ID})
+		}
+	}
+	if len(merges) == 0 {
+		return nil
+	}
+	firsts, err := a.git.TreeDiffs(pairs)
+	if err != nil {
+		return err
+	}
+	type side struct {
+		merge int      // index in merges
+		bases []string // of the first parent and this one
+	}
+	var sides []side
+	pairs = pairs[:0]
+	for j, i := range merges {
+		c := commits[i]
+		if len(firsts[j]) == 0 {
+			continue
+		}
+		for _, p := range c.Parents[1:] {
+			bases, err := a.git.MergeBases(c.Parents[0], p)
+			if err != nil {
+				return err
+			}
+			sides = append(sides, side{j, bases})
+			for _, b := range bases {
+				pairs = append(pairs, [2]string{b, p})
+			}
+		}
+	}
+	diffs, err := a.git.TreeDiffs(pairs)
+	if err != nil {
+		return err
+	}
+	exempt := make([]map[string]bool, len(merges))
+	for _, s := range sides {
+		ds := diffs[:len(s.bases)]
+		diffs = diffs[len(s.bases):]
+		if len(ds) == 0 {
+			continue // unrelated history: nothing it brings was judged here
+		}
+		for path, e := range firsts[s.merge] {
+			if !slices.ContainsFunc(ds, func(d map[string]git.RawEntry) bool { return d[path] != e }) {
+				if exempt[s.merge] == nil {
+					exempt[s.merge] = map[string]bool{}
+				}
+				exempt[s.merge][path] = true
+			}
+		}
+	}
+	for j, i := range merges {
+		var paths []string
+		for path := range firsts[j] {
+			if !exempt[j][path] {
+				paths = append(paths, path)
+			}
+		}
+		slices.Sort(paths)
+		commits[i].Paths = paths
+	}
+	return nil
+}
+
+// redated explains a lease refusal that the commit's author time would
+// pass: a rebase (git pull --rebase after oxygen release) gave the commit a
+// new committer time, past the lease that covered it when it was written.
+func redated(p *policy.Policy, c git.Commit, st policy.State, v policy.Violation) policy.Violation {
+	if v.Rule != policy.RuleShadowEdit && v.Rule != policy.RuleHeldByOther || !c.Authored.Before(c.Time) {
+		return v
+	}
+	then := p.Judge(policy.ChangeSet{Committer: c.Committer, At: c.Authored, Skew: p.Budgets.ClockSkew, Paths: []string{v.Path}}, st)
+	if slices.ContainsFunc(then, func(w policy.Violation) bool { return w.Resource == v.Resource }) {
+		return v
+	}
+	v.Reason += fmt.Sprintf(" at %s, the commit's committer time; it was written at %s, under a lease, and re-dated since (by a rebase, such as git pull --rebase after oxygen release)",
+		c.Time.Format(time.RFC3339), c.Authored.Format(time.RFC3339))
+	v.Fix = "date the commits back to when they were written: git rebase --committer-date-is-author-date @{upstream} (or claim again and make them again)"
+	return v
 }
 
 // blobsByID reads blobs by id in one git process; "" reads as missing.
@@ -168,30 +307,37 @@ func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 	return content, nil
 }
 
-// rangeCommits lists the commits of "A..B" (in B, not in A).
-func (a *app) rangeCommits(r *repo, rng string) ([]git.Commit, error) {
-	from, to, ok := strings.Cut(rng, "..")
-	if !ok || from == "" || to == "" || strings.HasPrefix(to, ".") {
-		return nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+// checkCommits lists the commits of rng ("A..B": in B, not in A) or the
+// one commit rev, with the fallback CI judges them by: the range's start
+// is the ref they go to; origin's default branch is the repository's.
+func (a *app) checkCommits(r *repo, rng, rev string, tip *string) ([]git.Commit, []fallback, error) {
+	to, old := rev, ""
+	if rng != "" {
+		from, t, ok := strings.Cut(rng, "..")
+		if !ok || from == "" || t == "" || strings.HasPrefix(t, ".") {
+			return nil, nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+		}
+		var err error
+		if old, err = a.git.ResolveCommit(r.dirs, from); err != nil {
+			return nil, nil, err
+		}
+		to = t
 	}
-	fromID, err := a.git.ResolveCommit(r.dirs, from)
+	id, err := a.git.ResolveCommit(r.dirs, to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	toID, err := a.git.ResolveCommit(r.dirs, to)
+	*tip = id
+	fbs, err := a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return a.git.Log(toID, "^"+fromID)
-}
-
-// oneCommit lists the commit rev names.
-func (a *app) oneCommit(r *repo, rev string) ([]git.Commit, error) {
-	id, err := a.git.ResolveCommit(r.dirs, rev)
-	if err != nil {
-		return nil, err
+	revs := []string{"-n1", id}
+	if old != "" {
+		revs = []string{id, "^" + old}
 	}
-	return a.git.Log("-n1", id)
+	commits, err := a.git.Log(revs...)
+	return commits, fbs, err
 }
 
 // prePush judges every commit a push would send that the remote does not
@@ -218,6 +364,7 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 	}
 	tips := map[string]string{} // local id -> a ref it is pushed as
 	exclude := []string{"--not", known}
+	var olds []string // each ref's old tip, where it is known here
 	for i, ref := range refs {
 		if ref.Deletes() {
 			continue
@@ -226,25 +373,43 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 			return nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
 		}
 		tips[ref.LocalID] = ref.LocalRef
+		old := ""
 		if !ref.Creates() && present[2*i] != "" {
+			old = ref.RemoteID
 			exclude = append(exclude, ref.RemoteID) // missing locally: the tracking refs must do
 		}
+		olds = append(olds, old)
 	}
-	return a.judgeNew(r, tips, exclude, "")
+	def := "refs/remotes/" + remote + "/HEAD" // the remote's default branch, as last fetched
+	if remote == url {
+		def = ""
+	}
+	return a.judgeNew(r, tips, olds, def, exclude, "")
 }
 
 // judgeNew judges, in one pass, the commits reachable from the tips and not
-// from exclude; refsOf (which refs carry each refused commit) is worked out
-// only when something is refused, for the message.
-func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as string) ([]policy.Violation, map[string][]string, error) {
+// from exclude, with the fallbacks of the refs' old tips (olds, "" for a new
+// ref) and of the default branch def; and it refuses a tip that leaves a
+// policy that does not load. refsOf (which refs carry each refused commit)
+// is worked out only when something is refused, for the message.
+func (a *app) judgeNew(r *repo, tips map[string]string, olds []string, def string, exclude []string, as string) ([]policy.Violation, map[string][]string, error) {
 	if len(tips) == 0 {
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
-	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-		return a.git.Log(append(slices.Clone(ids), exclude...)...)
+	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, []fallback, error) {
+		fbs, err := a.fallbacks(olds, def)
+		if err != nil {
+			return nil, nil, err
+		}
+		commits, err := a.git.Log(append(slices.Clone(ids), exclude...)...)
+		return commits, fbs, err
 	}, as)
-	if err != nil || len(vs) == 0 {
+	if err != nil {
+		return nil, nil, err
+	}
+	broken, err := a.brokenTips(tips)
+	if vs = append(vs, broken...); err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
 	refsOf := map[string][]string{}
@@ -292,7 +457,11 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	}
 	var refusals []error
 	tips := map[string]string{}
+	var olds []string
 	for i, up := range ups {
+		if up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) {
+			olds = append(olds, up.Old) // a new ref's is all zeros: none
+		}
 		switch {
 		case up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) && present[i] == "":
 			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
@@ -305,7 +474,9 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			tips[up.New] = up.Ref
 		}
 	}
-	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
+	// Commits only the state ref has were never judged as code: a merge
+	// that brings them in answers for them.
+	vs, refsOf, err := a.judgeNew(r, tips, olds, "HEAD", []string{"--not", "--exclude=" + r.policy.Store.Ref, "--all"}, who)
 	return vs, refsOf, refusals, err
 }
 

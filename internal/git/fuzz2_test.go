@@ -156,7 +156,7 @@ func FuzzParsePreReceive(f *testing.F) {
 
 // revListLine prints one commit as RevList's format does.
 func revListLine(c git.Commit) string {
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%s\x00%s\n", c.ID, strings.Join(c.Parents, " "), c.Committer, c.Time.Unix(), strings.Join(c.Council, ","), c.Subject)
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s\n", c.ID, strings.Join(c.Parents, " "), c.Committer, c.Time.Unix(), c.Authored.Unix(), strings.Join(c.Council, ","), c.Subject)
 }
 
 // FuzzParseRevList: never panics; a parse that succeeds gives one commit per
@@ -164,24 +164,24 @@ func revListLine(c git.Commit) string {
 // a time in UTC and Council values that are trimmed and not empty; and
 // printing the commits back as git would reads back the same.
 func FuzzParseRevList(f *testing.F) {
-	real := fzA + "\x00\x00a@b.example\x001795882710\x00\x00one\n" +
-		fzB + "\x00" + fzA + "\x00a@b.example\x001795882710\x00\x00three\n" +
-		fzC + "\x00" + fzA + "\x00a@b.example\x001795882710\x00\x00two\n" +
-		fzM + "\x00" + fzB + " " + fzC + "\x00a@b.example\x001795882711\x00\x00Merge branch 'side'\n" +
-		fzLong + "\x00" + fzM + "\x00a@b.example\x001795882711\x00c-1,c-2\x00four\n"
+	real := fzA + "\x00\x00a@b.example\x001795882710\x001795882710\x00\x00one\n" +
+		fzB + "\x00" + fzA + "\x00a@b.example\x001795882710\x001795882710\x00\x00three\n" +
+		fzC + "\x00" + fzA + "\x00a@b.example\x001795882710\x001795882710\x00\x00two\n" +
+		fzM + "\x00" + fzB + " " + fzC + "\x00a@b.example\x001795882711\x001795882711\x00\x00Merge branch 'side'\n" +
+		fzLong + "\x00" + fzM + "\x00a@b.example\x001795882711\x001795882711\x00c-1,c-2\x00four\n"
 	for _, s := range []string{
 		real,
 		"",
 		"\n",
-		fzA + "\x00\x00\x000\x00\x00\n", // no e-mail, time 0, no subject
-		fzA + "\x00\x00a@b\x00-1\x00 , x ,,\x00sub\x00with\x00nul\n", // a negative time, a ragged list
-		fzA + "\x00\x00a@b\x009223372036854775807\x00\x00far\n",
-		fzA + "\x00\x00a@b\x0017x\x00\x00bad time\n",
-		fzA + "\x00HEAD\x00a@b\x001\x00\x00bad parent\n",
-		"HEAD\x00\x00a@b\x001\x00\x00bad id\n",
-		fzA + "\x00\x00a@b\x001\x00\x00", // no final newline
-		fzA + "\x00\x00a@b\x00",          // truncated
-		strings.ToUpper(fzA) + "\x00\x00a@b\x001\x00\x00upper\n",
+		fzA + "\x00\x00\x000\x000\x00\x00\n", // no e-mail, time 0, no subject
+		fzA + "\x00\x00a@b\x00-1\x00-1\x00 , x ,,\x00sub\x00with\x00nul\n", // a negative time, a ragged list
+		fzA + "\x00\x00a@b\x009223372036854775807\x009223372036854775807\x00\x00far\n",
+		fzA + "\x00\x00a@b\x0017x\x0017x\x00\x00bad time\n",
+		fzA + "\x00HEAD\x00a@b\x001\x001\x00\x00bad parent\n",
+		"HEAD\x00\x00a@b\x001\x001\x00\x00bad id\n",
+		fzA + "\x00\x00a@b\x001\x001\x00\x00", // no final newline
+		fzA + "\x00\x00a@b\x00",               // truncated
+		strings.ToUpper(fzA) + "\x00\x00a@b\x001\x001\x00\x00upper\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -232,7 +232,7 @@ func FuzzParseRevList(f *testing.F) {
 		}
 		for i := range back {
 			a, b := back[i], commits[i]
-			if a.ID != b.ID || !slices.Equal(a.Parents, b.Parents) || a.Committer != b.Committer || !a.Time.Equal(b.Time) ||
+			if a.ID != b.ID || !slices.Equal(a.Parents, b.Parents) || a.Committer != b.Committer || !a.Time.Equal(b.Time) || !a.Authored.Equal(b.Authored) ||
 				a.Subject != b.Subject || !slices.Equal(a.Council, b.Council) {
 				t.Fatalf("round trip of commit %d: %+v, want %+v", i, a, b)
 			}
@@ -251,10 +251,10 @@ func FuzzParseLog(f *testing.F) {
 	real = append(real, git.LogRecordForTest(fzC, fzM, 1795882714, "a path named like an id", []string{fzA})...)
 	f.Add(real)
 	f.Add([]byte(""))
-	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x00x\x00\x00s\x00"))             // a bad time
-	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x00\x00s\x00\nm\x00a\x00")) // a lower-case status
-	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x00\x00s\x00\nM\x00"))      // a status and no path
-	f.Add([]byte("M\x00a\x00"))                                               // a path before any commit
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x00x\x00x\x00\x00s\x00"))             // a bad time
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x001\x00\x00s\x00\nm\x00a\x00")) // a lower-case status
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x001\x00\x00s\x00\nM\x00"))      // a status and no path
+	f.Add([]byte("M\x00a\x00"))                                                    // a path before any commit
 	f.Fuzz(func(t *testing.T, out []byte) {
 		cs, err := git.ParseLog(out)
 		if err != nil {

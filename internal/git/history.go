@@ -16,8 +16,9 @@ import (
 type Commit struct {
 	ID        string
 	Parents   []string
-	Committer string // e-mail
-	Time      time.Time
+	Committer string    // e-mail
+	Time      time.Time // committer time: when it was judged to be made
+	Authored  time.Time // author time, kept by a rebase that re-dates Time
 	Subject   string
 	Council   []string // the values of its Council: trailers
 	Paths     []string // filled by Log
@@ -27,9 +28,9 @@ type Commit struct {
 var ErrShallow = errors.New("shallow clone: the history to judge is not all here; fetch more of it, e.g. git fetch --unshallow")
 
 // revListFormat prints one line per commit: id, parents, committer e-mail,
-// committer time, Council: trailer values, subject, separated by NUL (none
-// of them can hold one).
-const revListFormat = "--format=%H%x00%P%x00%ce%x00%ct%x00%(trailers:key=Council,valueonly,separator=%x2C)%x00%s"
+// committer time, author time, Council: trailer values, subject, separated
+// by NUL (none of them can hold one).
+const revListFormat = "--format=%H%x00%P%x00%ce%x00%ct%x00%at%x00%(trailers:key=Council,valueonly,separator=%x2C)%x00%s"
 
 // RevList lists the commits that revs select, parents before children.
 // revs must be object ids or options oxygen built, never user text.
@@ -53,7 +54,7 @@ func ParseRevList(out []byte) ([]Commit, error) {
 		if line == "" {
 			continue
 		}
-		c, err := parseHeader(strings.SplitN(line, "\x00", 6))
+		c, err := parseHeader(strings.SplitN(line, "\x00", headerFields))
 		if err != nil {
 			return nil, err
 		}
@@ -62,17 +63,24 @@ func ParseRevList(out []byte) ([]Commit, error) {
 	return commits, nil
 }
 
-// parseHeader reads a commit's six fields: id, parents, committer e-mail,
-// committer time, Council: trailer values, subject.
+// headerFields is how many fields a commit's header has.
+const headerFields = 7
+
+// parseHeader reads a commit's header fields: id, parents, committer
+// e-mail, committer time, author time, Council: trailer values, subject.
 func parseHeader(f []string) (Commit, error) {
-	if len(f) != 6 || !IsObjectID(f[0]) {
+	if len(f) != headerFields || !IsObjectID(f[0]) {
 		return Commit{}, fmt.Errorf("git: unexpected commit header %q", strings.Join(f, " "))
 	}
 	secs, err := strconv.ParseInt(f[3], 10, 64)
 	if err != nil {
 		return Commit{}, fmt.Errorf("git: bad committer time %q of %s", f[3], f[0])
 	}
-	c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Council: SplitList(f[4]), Subject: f[5]}
+	asecs, err := strconv.ParseInt(f[4], 10, 64)
+	if err != nil {
+		return Commit{}, fmt.Errorf("git: bad author time %q of %s", f[4], f[0])
+	}
+	c := Commit{ID: f[0], Parents: strings.Fields(f[1]), Committer: f[2], Time: time.Unix(secs, 0).UTC(), Authored: time.Unix(asecs, 0).UTC(), Council: SplitList(f[5]), Subject: f[6]}
 	for _, p := range c.Parents {
 		if !IsObjectID(p) {
 			return Commit{}, fmt.Errorf("git: bad parent %q of %s", p, f[0])
@@ -93,9 +101,9 @@ func SplitList(s string) []string {
 }
 
 // logFormat starts each commit with an empty record, then its id, parents,
-// committer e-mail, committer time, Council: trailer values and subject, all
-// NUL-separated (none of them can hold one).
-const logFormat = "--format=%x00%H%x00%P%x00%ce%x00%ct%x00%(trailers:key=Council,valueonly,separator=%x2C)%x00%s"
+// committer e-mail, committer time, author time, Council: trailer values
+// and subject, all NUL-separated (none of them can hold one).
+const logFormat = "--format=%x00%H%x00%P%x00%ce%x00%ct%x00%at%x00%(trailers:key=Council,valueonly,separator=%x2C)%x00%s"
 
 // Log lists the commits revs select, parents before children, each with
 // every path it changes against its first parent (all its paths for a root
@@ -126,7 +134,7 @@ func (r Runner) Log(revs ...string) ([]Commit, error) {
 	return ParseLog(out)
 }
 
-// ParseLog reads Log's output: per commit, an empty record and the six
+// ParseLog reads Log's output: per commit, an empty record and the
 // header fields, then "<status>\0<path>" pairs. git puts a newline before a
 // commit's first status, and an empty record before a merge's; a status is
 // upper-case letters and an id is hex, so an empty record followed by an id
@@ -135,14 +143,14 @@ func ParseLog(out []byte) ([]Commit, error) {
 	recs := SplitNUL(out)
 	var commits []Commit
 	for i := 0; i < len(recs); {
-		if recs[i] != "" || i+6 >= len(recs) {
+		if recs[i] != "" || i+headerFields >= len(recs) {
 			return nil, fmt.Errorf("git log: unexpected record %q", recs[i])
 		}
-		c, err := parseHeader(recs[i+1 : i+7])
+		c, err := parseHeader(recs[i+1 : i+1+headerFields])
 		if err != nil {
 			return nil, err
 		}
-		for i += 7; i < len(recs); {
+		for i += 1 + headerFields; i < len(recs); {
 			rec := recs[i]
 			if rec == "" {
 				if i+1 < len(recs) && IsObjectID(recs[i+1]) {
@@ -302,4 +310,138 @@ func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 		return nil, fmt.Errorf("pre-receive input line %d: %w", len(ups)+1, err)
 	}
 	return ups, nil
+}
+
+// FirstParentVersions lists the object ids path had on rev's first-parent
+// line, newest first: one for each commit there that changed it, "" where
+// one deleted it. rev must be an object id or a ref oxygen built.
+func (r Runner) FirstParentVersions(rev, path string) ([]string, error) {
+	out, err := r.Run(nil, "log",
+		"--first-parent", // the line itself; a merge against its first parent
+		"--format=",      // no header: the raw records only
+		"--raw", "-z",    // ":<mode> <mode> <old> <new> <status>\0<path>\0"
+		"--no-abbrev",   // whole object ids
+		"--no-renames",  // the path's own history
+		"--no-ext-diff", // never a user's diff driver
+		"--no-color",    // whatever color.ui says
+		rev, "--", ":(literal)"+path)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ParseRaw(out) {
+		if e.Path == path {
+			ids = append(ids, e.ID)
+		}
+	}
+	return ids, nil
+}
+
+// RawEntry is one path of a raw diff: its mode and object id on the new
+// side, "" for both where the diff deletes it.
+type RawEntry struct {
+	Path, Mode, ID string
+}
+
+// ParseRaw reads `--raw -z` records, skipping anything else (headers, the
+// newlines log puts between commits).
+func ParseRaw(out []byte) []RawEntry {
+	var es []RawEntry
+	recs := SplitNUL(out)
+	for i := 0; i+1 < len(recs); i++ {
+		f := strings.Fields(strings.TrimLeft(recs[i], "\n"))
+		if len(f) != 5 || !strings.HasPrefix(f[0], ":") {
+			continue
+		}
+		e := RawEntry{Path: recs[i+1], Mode: f[1], ID: f[3]}
+		if IsZeroID(e.ID) {
+			e.Mode, e.ID = "", ""
+		}
+		es = append(es, e)
+		i++
+	}
+	return es
+}
+
+// MergeBases lists the best common ancestors of commits a and b; none for
+// unrelated histories.
+func (r Runner) MergeBases(a, b string) ([]string, error) {
+	out, err := r.Run(nil, "merge-base", "--all", a, b)
+	var gerr *Error
+	if errors.As(err, &gerr) && gerr.Code == 1 && len(out) == 0 {
+		return nil, nil // no common ancestor
+	}
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
+
+// TreeDiffs diffs pairs of commits (from, to) in one git process and
+// returns, for each pair, the paths that differ, as they are in to.
+func (r Runner) TreeDiffs(pairs [][2]string) ([]map[string]RawEntry, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	var in strings.Builder
+	for _, p := range pairs {
+		if !IsObjectID(p[0]) || !IsObjectID(p[1]) {
+			return nil, fmt.Errorf("git diff-tree: bad pair %q", p)
+		}
+		in.WriteString(p[1] + " " + p[0] + "\n") // "<commit> <parent>": the diff from the second to the first
+	}
+	out, err := r.Run(strings.NewReader(in.String()), "diff-tree",
+		"--stdin",           // the pairs
+		"--always",          // a header for every pair, even one with no difference
+		"-r", "-z", "--raw", // every file, NUL-terminated raw records
+		"--no-abbrev",              // whole object ids
+		"--no-renames",             // both sides of a rename
+		"--no-ext-diff",            // never a user's diff driver
+		"--ignore-submodules=none", // submodule pointer changes count
+	)
+	if err != nil {
+		return nil, err
+	}
+	return parseTreeDiffs(SplitNUL(out), len(pairs))
+}
+
+// parseTreeDiffs splits diff-tree --stdin --always output into one map a
+// pair: each pair's header is an object id where a raw record (":...")
+// could start, and a path follows each raw record.
+func parseTreeDiffs(recs []string, n int) ([]map[string]RawEntry, error) {
+	var out []map[string]RawEntry
+	for i := 0; i < len(recs); i++ {
+		rec := strings.TrimLeft(recs[i], "\n")
+		if IsObjectID(rec) {
+			out = append(out, map[string]RawEntry{})
+			continue
+		}
+		es := ParseRaw([]byte(rec + "\x00" + recs[min(i+1, len(recs)-1)] + "\x00"))
+		if len(out) == 0 || len(es) != 1 || i+1 >= len(recs) {
+			return nil, fmt.Errorf("git diff-tree: unexpected record %q", rec)
+		}
+		out[len(out)-1][es[0].Path] = es[0]
+		i++
+	}
+	if len(out) != n {
+		return nil, fmt.Errorf("git diff-tree: %d answers for %d pairs", len(out), n)
+	}
+	return out, nil
+}
+
+// Upstream names the current branch's upstream ref, "" where it has none
+// (or HEAD is detached).
+func (r Runner) Upstream() (string, error) {
+	out, err := r.Run(nil, "for-each-ref",
+		"--format=%(HEAD)%(upstream)", // "*" marks the current branch
+		"refs/heads/")
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if up, ok := strings.CutPrefix(line, "*"); ok {
+			return up, nil
+		}
+	}
+	return "", nil
 }
