@@ -57,7 +57,7 @@ policy, against the lease history (a lease released since still counts).`,
 					return err
 				}
 				if r.judging == nil && format == "text" {
-					fmt.Fprintf(a.stdout, "oxygen: not judged: no policy is in force here (%s)\n", r.policySrc)
+					fmt.Fprintf(a.stdout, "oxygen: not judged: no %s is committed here, upstream or on origin's default branch (oxygen is not adopted yet)\n", policy.FileName)
 				}
 				return a.report(vs, format, "", nil)
 			}

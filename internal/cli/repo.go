@@ -169,14 +169,14 @@ func (a *app) unadoptedPolicy(r *repo, head git.Blob) error {
 		case err != nil:
 			return fmt.Errorf("%w (the staged policy)", err)
 		}
-		r.policy, r.policySrc = p, "the staged "+policy.FileName+" (not committed yet: nothing is judged until it is)"
+		r.policy, r.policySrc = p, "the staged "+policy.FileName
 		return nil
 	}
 	if r.headErr != nil {
 		return fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", r.headErr)
 	}
 	r.policy, err = policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
-	r.policySrc = "the built-in reference policy (this repository has no " + policy.FileName + ": nothing is judged)"
+	r.policySrc = "the built-in reference policy"
 	return err
 }
 
