@@ -107,7 +107,11 @@ type Violation struct {
 // path order as given. An empty result means the change is allowed.
 func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 	domains := p.DomainsOf(cs.Committer)
-	scopes := st.InProgress(cs.Committer, "", cs.At.Add(cs.Skew))
+	// A capsule's scope binds from its creation, without the skew (which
+	// may only loosen a restriction): a capsule opened after the change
+	// does not change its verdict. A commit's time is known to the second,
+	// so that second is what counts, at every gate alike.
+	scopes := st.InProgress(cs.Committer, "", cs.At.Truncate(time.Second).Add(time.Second-1))
 	var out []Violation
 	var buf, owners []*Rule
 	var seen []string // resources already judged for this path
@@ -247,16 +251,29 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 			return v, true
 		}
 	}
+	// The clock skew allowance covers a change only where no other
+	// domain's lease is live at its time: two domains never both hold one
+	// resource at a moment, and a lease taken after the change cannot undo
+	// its verdict.
 	var other *Lease
+	skewed, otherExact := false, false
 	for i := range st.Leases {
 		l := &st.Leases[i]
 		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
 			continue
 		}
-		if contains(domains, l.Domain) {
+		exact := l.LiveAt(cs.At, 0)
+		switch {
+		case contains(domains, l.Domain) && exact:
 			return v, false
+		case contains(domains, l.Domain):
+			skewed = true
+		case exact || !otherExact:
+			other, otherExact = l, exact
 		}
-		other = l
+	}
+	if skewed && !otherExact {
+		return v, false
 	}
 	switch {
 	case len(domains) == 0:

@@ -290,6 +290,34 @@ func redated(p *policy.Policy, c git.Commit, st policy.State, v policy.Violation
 	return v
 }
 
+// warnUnpushed warns, after a release, of the commits on HEAD that change
+// resource and that no remote has yet: they are judged at their committer
+// time, which a rebase (git pull --rebase) moves past the lease just ended.
+// Only a warning: what cannot be read here is not worth failing a release.
+func (a *app) warnUnpushed(r *repo, resource string) {
+	if r.dirs.Bare {
+		return
+	}
+	commits, err := a.git.Log("HEAD", "--not", "--remotes")
+	if err != nil {
+		return
+	}
+	var names []string
+	for _, c := range slices.Backward(commits) {
+		if slices.ContainsFunc(c.Paths, func(p string) bool {
+			return slices.Contains(r.policy.Classifier().Classify(p).ResourceIDs(), resource)
+		}) {
+			names = append(names, fmt.Sprintf("%s %q", shortID(c.ID), c.Subject))
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(a.stderr, "oxygen: warning: not on any remote yet, and changing %s: %s\n"+
+		"  push them before any rebase: a commit is judged at its committer time, and git pull --rebase re-dates it past the lease just released\n",
+		resource, strings.Join(names, ", "))
+}
+
 // blobsByID reads blobs by id in one git process; "" reads as missing.
 func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 	content := map[string]git.Blob{"": {Missing: true}}

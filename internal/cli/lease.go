@@ -227,6 +227,9 @@ released only with --force and a granted council call (--council ID).`,
 				return errors.New("--force needs --council ID: a granted council call")
 			}
 			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
+			if err == nil && l != nil {
+				a.warnUnpushed(r, args[0])
+			}
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {
 				return refusef("release %s: %v; ask %s to release it, or raise a council call and release with --force --council ID", args[0], err, nh.Lease.Owner)
