@@ -502,6 +502,11 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			tips[up.New] = up.Ref
 		}
 	}
+	lost, err := a.policyLoss(ups, r.policy.Store.Ref)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	refusals = append(refusals, lost...)
 	// Commits only the state ref has were never judged as code: a merge
 	// that brings them in answers for them.
 	vs, refsOf, err := a.judgeNew(r, tips, olds, "HEAD", []string{"--not", "--exclude=" + r.policy.Store.Ref, "--all"}, who)

@@ -186,3 +186,59 @@ func brokenPolicy(commit, where string, err error) policy.Violation {
 		Fix:    fmt.Sprintf("fix %s and commit the fix on top; the last policy that loads judges the fix, so first claim what covers %s there (oxygen explain %s)", policy.FileName, policy.FileName, policy.FileName),
 	}
 }
+
+// policyLoss refuses the ref updates that would take a branch's policy
+// away without a commit that was judged for it: deleting the default
+// branch (whose policy judges every new branch), and moving a branch that
+// has a policy, other than forward, to a commit that has none.
+func (a *app) policyLoss(ups []git.RefUpdate, stateRef string) ([]error, error) {
+	var olds []string
+	var which []int
+	for i, up := range ups {
+		if up.Ref != stateRef && !git.IsZeroID(up.Old) {
+			olds, which = append(olds, up.Old), append(which, i)
+		}
+	}
+	if len(olds) == 0 {
+		return nil, nil
+	}
+	pr := a.policyReader()
+	had, err := pr.atTips(olds)
+	if err != nil {
+		return nil, err
+	}
+	head := ""
+	var out []error
+	for j, i := range which {
+		up := ups[i]
+		if had[j] == nil {
+			continue
+		}
+		if git.IsZeroID(up.New) {
+			if head == "" {
+				if head, err = a.git.HeadRef(); err != nil {
+					return nil, err
+				}
+			}
+			if up.Ref == head {
+				out = append(out, fmt.Errorf("%s: the default branch may not be deleted: its %s judges every new branch (point HEAD at another branch on the server first)", up.Ref, policy.FileName))
+			}
+			continue
+		}
+		now, err := pr.atTips([]string{up.New})
+		if err != nil {
+			return nil, err
+		}
+		if now[0] != nil {
+			continue
+		}
+		forward, err := a.git.IsAncestor(up.Old, up.New)
+		if err != nil {
+			return nil, err
+		}
+		if !forward {
+			out = append(out, fmt.Errorf("%s: this update leaves the branch without the %s it had, and no commit was judged for that; remove it with a commit (it needs the coordination lease), not by moving the branch", up.Ref, policy.FileName))
+		}
+	}
+	return out, nil
+}

@@ -445,3 +445,13 @@ func (r Runner) Upstream() (string, error) {
 	}
 	return "", nil
 }
+
+// HeadRef names the branch HEAD points at ("" when detached).
+func (r Runner) HeadRef() (string, error) {
+	out, err := r.Run(nil, "symbolic-ref", "-q", "HEAD")
+	var gerr *Error
+	if errors.As(err, &gerr) && gerr.Code == 1 {
+		return "", nil
+	}
+	return strings.TrimSpace(string(out)), err
+}
