@@ -371,3 +371,67 @@ func FuzzParseIdentEmail(f *testing.F) {
 		}
 	})
 }
+
+// rawRecord prints one entry as `--raw -z` does.
+func rawRecord(e git.RawEntry) string {
+	mode, id := e.Mode, e.ID
+	if id == "" {
+		mode, id = "000000", strings.Repeat("0", 40)
+	}
+	return fmt.Sprintf(":100644 %s %s %s M\x00%s\x00", mode, strings.Repeat("1", 40), id, e.Path)
+}
+
+// FuzzParseRaw: never panics; every entry has a path it read after a raw
+// record, and a mode and id both set or both empty (a deletion); printed
+// back the way git prints them, the entries read back the same.
+func FuzzParseRaw(f *testing.F) {
+	for _, s := range []string{
+		":100644 100644 " + fzA + " " + fzB + " M\x00store/a\x00",
+		"\n:000000 100644 " + strings.Repeat("0", 40) + " " + fzB + " A\x00new file\x00:100644 000000 " + fzA + " " + strings.Repeat("0", 40) + " D\x00gone\x00",
+		fzA + "\x00:100644 100644 " + fzA + " " + fzB + " M\x00" + fzA + "\x00",
+		":100644 100644 x y M\x00p\x00",
+		":100644",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, out []byte) {
+		es := git.ParseRaw(out)
+		var buf strings.Builder
+		for _, e := range es {
+			if (e.Mode == "") != (e.ID == "") {
+				t.Fatalf("half a deletion: %+v", e)
+			}
+			if strings.ContainsAny(e.Mode+e.ID, " \x00") {
+				t.Fatalf("a field runs over: %+v", e)
+			}
+			buf.WriteString(rawRecord(e))
+		}
+		back := git.ParseRaw([]byte(buf.String()))
+		if !slices.Equal(back, es) {
+			t.Fatalf("round trip: %+v, want %+v", back, es)
+		}
+	})
+}
+
+// FuzzParseTreeDiffs: never panics; errors are one line; a parse that
+// succeeds has one map for each pair asked about.
+func FuzzParseTreeDiffs(f *testing.F) {
+	f.Add([]byte(fzA+"\x00:100644 100644 "+fzA+" "+fzB+" M\x00r\x00"+fzB+"\x00"), 2)
+	f.Add([]byte(fzA+"\x00"+fzA+"\x00"), 2)
+	f.Add([]byte(":100644 100644 "+fzA+" "+fzB+" M\x00r\x00"), 1)
+	f.Add([]byte(fzA+"\x00:100644\x00"), 1)
+	f.Fuzz(func(t *testing.T, out []byte, n int) {
+		ms, err := git.ParseTreeDiffsForTest(git.SplitNUL(out), n)
+		if err != nil {
+			if ms != nil {
+				t.Fatalf("%d maps with error %v", len(ms), err)
+			}
+			oneLine(t, err)
+			return
+		}
+		if len(ms) != n {
+			t.Fatalf("%d maps for %d pairs", len(ms), n)
+		}
+	})
+}
