@@ -144,10 +144,9 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	return append(r.judging.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), broken...), nil
 }
 
-// mergeFilter keeps, during a merge, the paths the merge answers for
-// itself, by the rule pre-push applies to the merge commit (see
-// mergeOwnPaths): every staged path, except where the index takes the
-// version that a merged-in commit's own side made since the merge base.
+// mergeFilter gives, during a merge, the paths the merge answers for
+// itself, by the rule pre-push applies to the merge commit (mergeOwn), with
+// the index as the merge: paths holds where it differs from HEAD.
 func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error) {
 	heads, err := git.MergeHeads(r.dirs)
 	if err != nil {
@@ -167,38 +166,42 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	if len(heads) == 0 {
 		return paths, nil
 	}
-	exempt := map[string]bool{}
+	head, err := a.git.ResolveCommit(r.dirs, "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	parents := append([]string{head}, heads...)
+	differ := []map[string]bool{pathSet(nil)} // where the index differs from each parent
+	for _, p := range paths {
+		differ[0][p] = true
+	}
 	for _, h := range heads {
-		bases, err := a.git.MergeBases("HEAD", h)
-		if err != nil || len(bases) == 0 {
-			if err != nil {
-				return nil, err
-			}
-			continue // unrelated history: nothing it brings was judged here
-		}
 		list, err := a.git.StagedPaths(h)
 		if err != nil {
 			return nil, err
 		}
-		differ := make(map[string]bool, len(list)) // where the index does not take h's version
+		d := make(map[string]bool, len(list))
 		for _, p := range list {
-			differ[p] = true
+			d[p] = true
 		}
-		pairs := make([][2]string, len(bases))
-		for i, b := range bases {
-			pairs[i] = [2]string{b, h}
-		}
-		sides, err := a.git.TreeDiffs(pairs) // what h's side changed
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range paths {
-			if !differ[p] && !slices.ContainsFunc(sides, func(d map[string]git.RawEntry) bool { _, ok := d[p]; return !ok }) {
-				exempt[p] = true
-			}
-		}
+		differ = append(differ, d)
 	}
-	return slices.DeleteFunc(paths, func(p string) bool { return exempt[p] }), nil
+	sides, wants, err := a.mergeSides(parents, 0, nil)
+	if err != nil {
+		return nil, err
+	}
+	pairs := make([][2]string, len(wants))
+	for i, w := range wants {
+		pairs[i] = [2]string{w.base, w.parent}
+	}
+	diffs, err := a.git.TreeDiffs(pairs)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range wants {
+		sides[w.key] = append(sides[w.key], pathSet(diffs[i]))
+	}
+	return mergeOwn(differ, sides), nil
 }
 
 // report prints violations in the format asked for (text goes to stderr;

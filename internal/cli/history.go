@@ -195,82 +195,146 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 	return out, nil
 }
 
-// mergeOwnPaths sets each merge's paths to those it answers for: where it
-// differs from its first parent, except where it takes the version that
-// another parent's own side made since their merge base (judged on that
-// side). A path taken back to an old version, from unrelated history (no
-// merge base, such as the state ref's commits) or from a side that did not
-// change it, is the merger's own change. Two git processes for the range,
-// and one merge-base a merge that changes anything.
+// mergeOwnPaths sets each merge's paths to those it answers for (see
+// mergeOwn): two git processes for the range, and one merge-base for each
+// pair of parents of a merge that differs from any of them.
 func (a *app) mergeOwnPaths(commits []git.Commit) error {
 	var merges []int
 	var pairs [][2]string
 	for i, c := range commits {
 		if len(c.Parents) > 1 {
 			merges = append(merges, i)
-			pairs = append(pairs, [2]string{c.Parents[0], c.ID})
+			for _, p := range c.Parents {
+				pairs = append(pairs, [2]string{p, c.ID})
+			}
 		}
 	}
 	if len(merges) == 0 {
 		return nil
 	}
-	firsts, err := a.git.TreeDiffs(pairs)
-	if err != nil {
-		return err
-	}
-	type side struct {
-		merge int      // index in merges
-		bases []string // of the first parent and this one
-	}
-	var sides []side
-	pairs = pairs[:0]
-	for j, i := range merges {
-		c := commits[i]
-		if len(firsts[j]) == 0 {
-			continue
-		}
-		for _, p := range c.Parents[1:] {
-			bases, err := a.git.MergeBases(c.Parents[0], p)
-			if err != nil {
-				return err
-			}
-			sides = append(sides, side{j, bases})
-			for _, b := range bases {
-				pairs = append(pairs, [2]string{b, p})
-			}
-		}
-	}
 	diffs, err := a.git.TreeDiffs(pairs)
 	if err != nil {
 		return err
 	}
-	exempt := make([]map[string]bool, len(merges))
-	for _, s := range sides {
-		ds := diffs[:len(s.bases)]
-		diffs = diffs[len(s.bases):]
-		if len(ds) == 0 {
-			continue // unrelated history: nothing it brings was judged here
+	differ := make([][]map[string]bool, len(merges)) // per merge, per parent
+	for j, i := range merges {
+		for range commits[i].Parents {
+			differ[j] = append(differ[j], pathSet(diffs[0]))
+			diffs = diffs[1:]
 		}
-		for path, e := range firsts[s.merge] {
-			if !slices.ContainsFunc(ds, func(d map[string]git.RawEntry) bool { return d[path] != e }) {
-				if exempt[s.merge] == nil {
-					exempt[s.merge] = map[string]bool{}
-				}
-				exempt[s.merge][path] = true
-			}
+	}
+	sides := make([]mergeSides, len(merges))
+	pairs = pairs[:0]
+	var wants []sideWant
+	for j, i := range merges {
+		if !slices.ContainsFunc(differ[j], func(d map[string]bool) bool { return len(d) > 0 }) {
+			continue // the same tree as every parent
 		}
+		sides[j], wants, err = a.mergeSides(commits[i].Parents, j, wants)
+		if err != nil {
+			return err
+		}
+	}
+	for _, w := range wants {
+		pairs = append(pairs, [2]string{w.base, w.parent})
+	}
+	diffs, err = a.git.TreeDiffs(pairs)
+	if err != nil {
+		return err
+	}
+	for k, w := range wants {
+		sides[w.merge][w.key] = append(sides[w.merge][w.key], pathSet(diffs[k]))
 	}
 	for j, i := range merges {
-		var paths []string
-		for path := range firsts[j] {
-			if !exempt[j][path] {
-				paths = append(paths, path)
-			}
-		}
-		slices.Sort(paths)
-		commits[i].Paths = paths
+		commits[i].Paths = mergeOwn(differ[j], sides[j])
 	}
 	return nil
+}
+
+// mergeSides maps an ordered pair of a merge's parents {j, i} to what
+// parent j changed since each merge base of the two: filled in from the
+// sideWants it adds to wants.
+type mergeSides map[[2]int][]map[string]bool
+
+// sideWant is one diff mergeSides needs: from a merge base to a parent.
+type sideWant struct {
+	merge        int
+	key          [2]int
+	base, parent string
+}
+
+// mergeSides finds the merge bases of every pair of parents (none for
+// unrelated history) and asks for the diffs from each to both parents.
+func (a *app) mergeSides(parents []string, merge int, wants []sideWant) (mergeSides, []sideWant, error) {
+	sides := mergeSides{}
+	for i := range parents {
+		for j := i + 1; j < len(parents); j++ {
+			bases, err := a.git.MergeBases(parents[i], parents[j])
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, b := range bases {
+				wants = append(wants, sideWant{merge, [2]int{j, i}, b, parents[j]}, sideWant{merge, [2]int{i, j}, b, parents[i]})
+			}
+		}
+	}
+	return sides, wants, nil
+}
+
+// mergeOwn returns the paths a merge answers for itself: every path where
+// it differs from a parent, unless it takes, there, the version of another
+// parent whose own side made that change since their merge base (that
+// change was judged on its side). A path taken back to an older version,
+// from unrelated history (no merge base, such as the state ref's commits)
+// or from a side that did not change it is the merger's own; so is a path
+// it differs from every parent at. differ[i] holds the paths where the
+// merge differs from parent i.
+func mergeOwn(differ []map[string]bool, sides mergeSides) []string {
+	seen := map[string]bool{}
+	var own []string
+	for _, d := range differ {
+		for p := range d {
+			if !seen[p] {
+				seen[p] = true
+				if !takenFromASide(p, differ, sides) {
+					own = append(own, p)
+				}
+			}
+		}
+	}
+	slices.Sort(own)
+	return own
+}
+
+// takenFromASide: for every parent the merge differs from at p, another
+// parent has the merge's version, and changed p since each of their merge
+// bases.
+func takenFromASide(p string, differ []map[string]bool, sides mergeSides) bool {
+	for i := range differ {
+		if !differ[i][p] {
+			continue
+		}
+		taken := false
+		for j := range differ {
+			since := sides[[2]int{j, i}]
+			if j != i && !differ[j][p] && len(since) > 0 && !slices.ContainsFunc(since, func(c map[string]bool) bool { return !c[p] }) {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			return false
+		}
+	}
+	return true
+}
+
+func pathSet(d map[string]git.RawEntry) map[string]bool {
+	out := make(map[string]bool, len(d))
+	for p := range d {
+		out[p] = true
+	}
+	return out
 }
 
 // redated explains a lease refusal that the commit's author time would
