@@ -354,18 +354,24 @@ func redated(p *policy.Policy, c git.Commit, st policy.State, v policy.Violation
 	return v
 }
 
-// warnUnpushed warns, after a release, of the commits on HEAD that change
-// resource and that no remote has yet: they are judged at their committer
-// time, which a rebase (git pull --rebase) moves past the lease just ended.
+// warnUnpushed warns, after the release of l, of the commits on HEAD made
+// under it that change its resource and that no remote has yet: they are
+// judged at their committer time, which a rebase (git pull --rebase) moves
+// past the lease just ended.
 // Only a warning: what cannot be read here is not worth failing a release.
-func (a *app) warnUnpushed(r *repo, resource string) {
+func (a *app) warnUnpushed(r *repo, l *policy.Lease) {
 	if r.dirs.Bare {
 		return
 	}
-	commits, err := a.git.Log("HEAD", "--not", "--remotes")
+	ids, err := a.git.Unpushed(l.CreatedAt.Add(-r.policy.Budgets.ClockSkew))
+	if err != nil || len(ids) == 0 {
+		return
+	}
+	commits, err := a.git.Log(append(ids, "--no-walk")...)
 	if err != nil {
 		return
 	}
+	resource := l.Resource
 	var names []string
 	for _, c := range slices.Backward(commits) {
 		if slices.ContainsFunc(c.Paths, func(p string) bool {

@@ -228,7 +228,7 @@ released only with --force and a granted council call (--council ID).`,
 			}
 			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
 			if err == nil && l != nil {
-				a.warnUnpushed(r, args[0])
+				a.warnUnpushed(r, l)
 			}
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {

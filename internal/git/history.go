@@ -455,3 +455,16 @@ func (r Runner) HeadRef() (string, error) {
 	}
 	return strings.TrimSpace(string(out)), err
 }
+
+// Unpushed lists the commits on HEAD that no remote-tracking ref has,
+// committed since since: the walk stops at older commits, so it costs
+// little however long the history.
+func (r Runner) Unpushed(since time.Time) ([]string, error) {
+	out, err := r.Run(nil, "rev-list",
+		fmt.Sprintf("--since=%d", since.Unix()), // only what a lease from then covers
+		"HEAD", "--not", "--remotes")
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(out)), nil
+}
