@@ -354,28 +354,50 @@ func redated(p *policy.Policy, c git.Commit, st policy.State, v policy.Violation
 	return v
 }
 
+// unpushedLimit bounds how many unpushed commits release looks at.
+const unpushedLimit = 100
+
+// unpushed lists the newest commits on HEAD that no remote has, for
+// warnUnpushed: started beside the release, so that it costs no time.
+func (a *app) unpushed(r *repo) func() []git.Commit {
+	done := make(chan []git.Commit, 1)
+	go func() {
+		var cs []git.Commit
+		if !r.dirs.Bare {
+			cs, _ = a.git.Unpushed(unpushedLimit + 1) // only a warning: nothing to fail on
+		}
+		done <- cs
+	}()
+	return func() []git.Commit { return <-done }
+}
+
 // warnUnpushed warns, after the release of l, of the commits on HEAD made
 // under it that change its resource and that no remote has yet: they are
 // judged at their committer time, which a rebase (git pull --rebase) moves
 // past the lease just ended.
-// Only a warning: what cannot be read here is not worth failing a release.
-func (a *app) warnUnpushed(r *repo, l *policy.Lease) {
-	if r.dirs.Bare {
+func (a *app) warnUnpushed(r *repo, l *policy.Lease, cs []git.Commit) {
+	since := l.CreatedAt.Add(-r.policy.Budgets.ClockSkew)
+	var ids []string
+	for _, c := range cs {
+		if !c.Time.Before(since) {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) > unpushedLimit {
+		fmt.Fprintf(a.stderr, "oxygen: warning: more than %d commits made under this lease are on no remote yet; push them before any rebase: a commit is judged at its committer time, and git pull --rebase re-dates it past the lease just released\n", unpushedLimit)
 		return
 	}
-	ids, err := a.git.Unpushed(l.CreatedAt.Add(-r.policy.Budgets.ClockSkew))
-	if err != nil || len(ids) == 0 {
+	if len(ids) == 0 {
 		return
 	}
 	commits, err := a.git.Log(append(ids, "--no-walk")...)
 	if err != nil {
-		return
+		return // only a warning
 	}
-	resource := l.Resource
 	var names []string
 	for _, c := range slices.Backward(commits) {
 		if slices.ContainsFunc(c.Paths, func(p string) bool {
-			return slices.Contains(r.policy.Classifier().Classify(p).ResourceIDs(), resource)
+			return slices.Contains(r.policy.Classifier().Classify(p).ResourceIDs(), l.Resource)
 		}) {
 			names = append(names, fmt.Sprintf("%s %q", shortID(c.ID), c.Subject))
 		}
@@ -385,7 +407,7 @@ func (a *app) warnUnpushed(r *repo, l *policy.Lease) {
 	}
 	fmt.Fprintf(a.stderr, "oxygen: warning: not on any remote yet, and changing %s: %s\n"+
 		"  push them before any rebase: a commit is judged at its committer time, and git pull --rebase re-dates it past the lease just released\n",
-		resource, strings.Join(names, ", "))
+		l.Resource, strings.Join(names, ", "))
 }
 
 // blobsByID reads blobs by id in one git process; "" reads as missing.

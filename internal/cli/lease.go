@@ -226,9 +226,10 @@ released only with --force and a granted council call (--council ID).`,
 			if force && council == "" {
 				return errors.New("--force needs --council ID: a granted council call")
 			}
+			unpushed := a.unpushed(r)
 			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
 			if err == nil && l != nil {
-				a.warnUnpushed(r, l)
+				a.warnUnpushed(r, l, unpushed())
 			}
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {

@@ -456,15 +456,24 @@ func (r Runner) HeadRef() (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// Unpushed lists the commits on HEAD that no remote-tracking ref has,
-// committed since since: the walk stops at older commits, so it costs
-// little however long the history.
-func (r Runner) Unpushed(since time.Time) ([]string, error) {
+// Unpushed lists, newest first, up to max commits on HEAD that no
+// remote-tracking ref has, with their committer times.
+func (r Runner) Unpushed(max int) ([]Commit, error) {
 	out, err := r.Run(nil, "rev-list",
-		fmt.Sprintf("--since=%d", since.Unix()), // only what a lease from then covers
+		fmt.Sprintf("--max-count=%d", max), // a bounded walk
+		"--no-commit-header", "--format=%H %ct",
 		"HEAD", "--not", "--remotes")
 	if err != nil {
 		return nil, err
 	}
-	return strings.Fields(string(out)), nil
+	var cs []Commit
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		id, ct, _ := strings.Cut(line, " ")
+		secs, err := strconv.ParseInt(ct, 10, 64)
+		if !IsObjectID(id) || err != nil {
+			continue
+		}
+		cs = append(cs, Commit{ID: id, Time: time.Unix(secs, 0).UTC()})
+	}
+	return cs, nil
 }
