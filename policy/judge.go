@@ -254,25 +254,27 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 	// The clock skew allowance covers a change only where no other
 	// domain's lease is live at its time: two domains never both hold one
 	// resource at a moment, and a lease taken after the change cannot undo
-	// its verdict.
+	// its verdict. A commit's time is known to the second: another's lease
+	// ends the allowance where it is live for all of that second.
+	sec := cs.At.Truncate(time.Second)
 	var other *Lease
-	skewed, otherExact := false, false
+	skewed, otherWhole := false, false
 	for i := range st.Leases {
 		l := &st.Leases[i]
 		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
 			continue
 		}
-		exact := l.LiveAt(cs.At, 0)
+		whole := l.LiveAt(sec, 0) && l.LiveAt(sec.Add(time.Second-1), 0)
 		switch {
-		case contains(domains, l.Domain) && exact:
+		case contains(domains, l.Domain) && l.LiveAt(cs.At, 0):
 			return v, false
 		case contains(domains, l.Domain):
 			skewed = true
-		case exact || !otherExact:
-			other, otherExact = l, exact
+		case whole || !otherWhole:
+			other, otherWhole = l, whole
 		}
 	}
-	if skewed && !otherExact {
+	if skewed && !otherWhole {
 		return v, false
 	}
 	switch {

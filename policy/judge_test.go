@@ -156,6 +156,17 @@ func TestJudge(t *testing.T) {
 			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
 		},
 		{
+			name: "skew: another domain's lease that begins within the commit's second does not end the allowance", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 10*time.Second + 500*time.Millisecond)
+					return l
+				}(),
+			},
+		},
+		{
 			name: "skew: a released lease's allowance holds until another domain's lease begins", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
 			paths: []string{"store/x"}, leases: []policy.Lease{
 				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
