@@ -186,7 +186,7 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 		}
 		differ = append(differ, d)
 	}
-	sides, wants, err := a.mergeSides(parents, 0, nil)
+	sides, wants, err := a.mergeSides(nil, parents, 0, nil)
 	if err != nil {
 		return nil, err
 	}

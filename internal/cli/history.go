@@ -196,8 +196,8 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 }
 
 // mergeOwnPaths sets each merge's paths to those it answers for (see
-// mergeOwn): two git processes for the range, and one merge-base for each
-// pair of parents of a merge that differs from any of them.
+// mergeOwn): three git processes for the range, whatever its merges (a
+// merge-base process only where the window of the graph cannot tell).
 func (a *app) mergeOwnPaths(commits []git.Commit) error {
 	var merges []int
 	var pairs [][2]string
@@ -212,11 +212,29 @@ func (a *app) mergeOwnPaths(commits []git.Commit) error {
 	if len(merges) == 0 {
 		return nil
 	}
+	// Merge bases come from a window of the graph, read while git diffs
+	// each merge against its parents; git is asked only where the window
+	// cannot tell.
+	var tips []string
+	for _, i := range merges {
+		tips = append(tips, commits[i].Parents...)
+	}
+	var graph map[string]git.Node
+	var graphErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		graph, graphErr = a.git.Graph(4*len(commits)+1000, slices.Compact(slices.Sorted(slices.Values(tips)))...)
+	}()
 	diffs, err := a.git.TreeDiffs(pairs)
+	<-read
 	if err != nil {
 		return err
 	}
-	differ := make([][]map[string]bool, len(merges)) // per merge, per parent
+	if graphErr != nil {
+		return graphErr
+	}
+	differ := make([][]map[string]bool, len(merges))
 	for j, i := range merges {
 		for range commits[i].Parents {
 			differ[j] = append(differ[j], pathSet(diffs[0]))
@@ -224,17 +242,16 @@ func (a *app) mergeOwnPaths(commits []git.Commit) error {
 		}
 	}
 	sides := make([]mergeSides, len(merges))
-	pairs = pairs[:0]
 	var wants []sideWant
 	for j, i := range merges {
 		if !slices.ContainsFunc(differ[j], func(d map[string]bool) bool { return len(d) > 0 }) {
 			continue // the same tree as every parent
 		}
-		sides[j], wants, err = a.mergeSides(commits[i].Parents, j, wants)
-		if err != nil {
+		if sides[j], wants, err = a.mergeSides(graph, commits[i].Parents, j, wants); err != nil {
 			return err
 		}
 	}
+	pairs = pairs[:0]
 	for _, w := range wants {
 		pairs = append(pairs, [2]string{w.base, w.parent})
 	}
@@ -264,14 +281,18 @@ type sideWant struct {
 }
 
 // mergeSides finds the merge bases of every pair of parents (none for
-// unrelated history) and asks for the diffs from each to both parents.
-func (a *app) mergeSides(parents []string, merge int, wants []sideWant) (mergeSides, []sideWant, error) {
+// unrelated history), in graph where it can tell, and asks for the diffs
+// from each to both parents.
+func (a *app) mergeSides(graph map[string]git.Node, parents []string, merge int, wants []sideWant) (mergeSides, []sideWant, error) {
 	sides := mergeSides{}
 	for i := range parents {
 		for j := i + 1; j < len(parents); j++ {
-			bases, err := a.git.MergeBases(parents[i], parents[j])
-			if err != nil {
-				return nil, nil, err
+			bases, ok := git.MergeBaseIn(graph, parents[i], parents[j])
+			if !ok {
+				var err error
+				if bases, err = a.git.MergeBases(parents[i], parents[j]); err != nil {
+					return nil, nil, err
+				}
 			}
 			for _, b := range bases {
 				wants = append(wants, sideWant{merge, [2]int{j, i}, b, parents[j]}, sideWant{merge, [2]int{i, j}, b, parents[i]})

@@ -2,6 +2,7 @@ package git
 
 import (
 	"bufio"
+	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -107,9 +108,9 @@ const logFormat = "--format=%x00%H%x00%P%x00%ce%x00%ct%x00%at%x00%(trailers:key=
 
 // Log lists the commits revs select, parents before children, each with
 // every path it changes against its first parent (all its paths for a root
-// commit), and for a merge only the paths that differ from every parent, so
-// that a merge answers for what it changes itself, not for what it brings
-// in. One git process for the whole range. revs must be object ids or
+// commit); a merge comes with none (what a merge answers for takes its
+// merge bases: the caller works it out). One git process for the whole
+// range. revs must be object ids or
 // options oxygen built, never user text.
 func (r Runner) Log(revs ...string) ([]Commit, error) {
 	args := append([]string{
@@ -118,7 +119,6 @@ func (r Runner) Log(revs ...string) ([]Commit, error) {
 		"log",
 		"--reverse", "--topo-order", // parents first
 		"-z",            // NUL-terminated, unquoted paths
-		"-c",            // merges: paths that differ from every parent
 		"--name-status", // a status record before each path, so no path reads as a header
 		"--no-renames",  // both sides of a rename
 		"--no-relative", // full paths whatever diff.relative says
@@ -476,4 +476,130 @@ func (r Runner) Unpushed(max int) ([]Commit, error) {
 		cs = append(cs, Commit{ID: id, Time: time.Unix(secs, 0).UTC()})
 	}
 	return cs, nil
+}
+
+// Node is a commit in a window of the commit graph.
+type Node struct {
+	Parents []string
+	Time    int64 // committer time
+}
+
+// Graph lists up to max commits reachable from revs, newest first, with
+// their parents and committer times: enough to find merge bases without a
+// process for each merge. revs must be object ids.
+func (r Runner) Graph(max int, revs ...string) (map[string]Node, error) {
+	args := append([]string{"rev-list",
+		fmt.Sprintf("--max-count=%d", max), // a bounded window
+		"--date-order",                     // the newest history first, as merge bases are
+		"--no-commit-header", "--format=%H %ct %P",
+	}, revs...)
+	out, err := r.Run(nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGraph(out)
+}
+
+// ParseGraph reads Graph's lines: "<id> <committer time> <parent>...".
+func ParseGraph(out []byte) (map[string]Node, error) {
+	g := map[string]Node{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) < 2 || !IsObjectID(f[0]) {
+			return nil, fmt.Errorf("git rev-list: unexpected line %q", line)
+		}
+		at, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("git rev-list: bad committer time in %q", line)
+		}
+		for _, p := range f[2:] {
+			if !IsObjectID(p) {
+				return nil, fmt.Errorf("git rev-list: bad parent in %q", line)
+			}
+		}
+		g[f[0]] = Node{Parents: f[2:], Time: at}
+	}
+	return g, nil
+}
+
+// MergeBaseIn finds the merge base of commits a and b in a window of the
+// graph, as git does (painting down from both in committer-time order).
+// ok is false where the window cannot tell, so that the caller asks git:
+// the walk left the window, or there is more than one candidate (a
+// criss-cross merge). A walk that ends inside the window without a base
+// means unrelated histories.
+func MergeBaseIn(g map[string]Node, a, b string) (bases []string, ok bool) {
+	const (
+		fromA = 1 << iota
+		fromB
+		stale
+		found
+	)
+	if _, ok := g[a]; !ok {
+		return nil, false
+	}
+	if _, ok := g[b]; !ok {
+		return nil, false
+	}
+	if a == b {
+		return []string{a}, true
+	}
+	flags := map[string]uint8{a: fromA, b: fromB}
+	q := &byTime{g: g, ids: []string{a, b}}
+	heap.Init(q)
+	for q.nonStale(flags, stale) {
+		id := heap.Pop(q).(string)
+		f := flags[id] & (fromA | fromB | stale)
+		if f == fromA|fromB {
+			if flags[id]&found == 0 {
+				flags[id] |= found
+				bases = append(bases, id)
+			}
+			f |= stale
+		}
+		for _, p := range g[id].Parents {
+			if flags[p]&f == f {
+				continue
+			}
+			if _, ok := g[p]; !ok {
+				return nil, false // beyond the window
+			}
+			flags[p] |= f
+			heap.Push(q, p)
+		}
+	}
+	return bases, len(bases) <= 1
+}
+
+// byTime is a max-heap of commits by committer time (then id, so that
+// the walk is the same every time).
+type byTime struct {
+	g   map[string]Node
+	ids []string
+}
+
+func (q *byTime) Len() int { return len(q.ids) }
+func (q *byTime) Less(i, j int) bool {
+	a, b := q.g[q.ids[i]].Time, q.g[q.ids[j]].Time
+	return a > b || a == b && q.ids[i] > q.ids[j]
+}
+func (q *byTime) Swap(i, j int) { q.ids[i], q.ids[j] = q.ids[j], q.ids[i] }
+func (q *byTime) Push(x any)    { q.ids = append(q.ids, x.(string)) }
+func (q *byTime) Pop() any {
+	x := q.ids[len(q.ids)-1]
+	q.ids = q.ids[:len(q.ids)-1]
+	return x
+}
+
+// nonStale reports whether a commit in the queue is still worth walking.
+func (q *byTime) nonStale(flags map[string]uint8, stale uint8) bool {
+	for _, id := range q.ids {
+		if flags[id]&stale == 0 {
+			return true
+		}
+	}
+	return false
 }
