@@ -435,3 +435,33 @@ func FuzzParseTreeDiffs(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseGraph: never panics; errors are one line; every node it returns
+// is an object id with parents that are; printed back, it reads the same.
+func FuzzParseGraph(f *testing.F) {
+	f.Add([]byte(fzA + " 1700000000\n" + fzB + " 1700000001 " + fzA + "\n" + fzM + " 1700000002 " + fzA + " " + fzB + "\n"))
+	f.Add([]byte(fzA + " x\n"))
+	f.Add([]byte(fzA + " 1 HEAD\n"))
+	f.Add([]byte(fzA + "\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		g, err := git.ParseGraph(out)
+		if err != nil {
+			if g != nil {
+				t.Fatalf("a graph with error %v", err)
+			}
+			oneLine(t, err)
+			return
+		}
+		var buf strings.Builder
+		for id, n := range g {
+			if !git.IsObjectID(id) || slices.ContainsFunc(n.Parents, func(p string) bool { return !git.IsObjectID(p) }) {
+				t.Fatalf("accepted %q %+v", id, n)
+			}
+			fmt.Fprintf(&buf, "%s %d %s\n", id, n.Time, strings.Join(n.Parents, " "))
+		}
+		back, err := git.ParseGraph([]byte(buf.String()))
+		if err != nil || len(back) != len(g) {
+			t.Fatalf("round trip: %d nodes, %v; want %d", len(back), err, len(g))
+		}
+	})
+}
