@@ -67,11 +67,13 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error
 			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
-	if err := a.mergeOwnPaths(commits); err != nil {
-		return nil, nil, err
-	}
 	policies, err := a.commitPolicies(commits, fbs)
 	if err != nil {
+		return nil, nil, err
+	}
+	// Only merges that a policy judges need their paths worked out: history
+	// before adoption can be long.
+	if err := a.mergeOwnPaths(commits, func(i int) bool { return len(policies[i]) > 0 }); err != nil {
 		return nil, nil, err
 	}
 	var out []policy.Violation
@@ -195,14 +197,14 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 	return out, nil
 }
 
-// mergeOwnPaths sets each merge's paths to those it answers for (see
+// mergeOwnPaths sets each judged merge's paths to those it answers for (see
 // mergeOwn): three git processes for the range, whatever its merges (a
 // merge-base process only where the window of the graph cannot tell).
-func (a *app) mergeOwnPaths(commits []git.Commit) error {
+func (a *app) mergeOwnPaths(commits []git.Commit, judged func(int) bool) error {
 	var merges []int
 	var pairs [][2]string
 	for i, c := range commits {
-		if len(c.Parents) > 1 {
+		if len(c.Parents) > 1 && judged(i) {
 			merges = append(merges, i)
 			for _, p := range c.Parents {
 				pairs = append(pairs, [2]string{p, c.ID})
