@@ -65,20 +65,14 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			var tip string
+			var broken []policy.Violation
 			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, []fallback, error) {
-				return a.checkCommits(r, rng, commit, &tip)
+				return a.checkCommits(r, rng, commit, &broken)
 			}, "")
 			if err != nil {
 				return err
 			}
-			if tip != "" {
-				broken, err := a.brokenTips(map[string]string{tip: "the last commit judged"})
-				if err != nil {
-					return err
-				}
-				vs = append(vs, broken...)
-			}
+			vs = append(vs, broken...)
 			if format == "text" && len(vs) == 0 {
 				fmt.Fprintf(a.stdout, "oxygen: %s judged, no violations\n", count(len(commits), "commit"))
 			}

@@ -451,9 +451,11 @@ func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 }
 
 // checkCommits lists the commits of rng ("A..B": in B, not in A) or the
-// one commit rev, with the fallback CI judges them by: the range's start
-// is the ref they go to; origin's default branch is the repository's.
-func (a *app) checkCommits(r *repo, rng, rev string, tip *string) ([]git.Commit, []fallback, error) {
+// one commit rev, with the fallback CI judges them by (the range's start is
+// the ref they go to; origin's default branch is the repository's), and
+// sets broken if the last commit leaves a policy that does not load. The
+// policy lookups run beside git log.
+func (a *app) checkCommits(r *repo, rng, rev string, broken *[]policy.Violation) ([]git.Commit, []fallback, error) {
 	to, old := rev, ""
 	if rng != "" {
 		from, t, ok := strings.Cut(rng, "..")
@@ -466,20 +468,28 @@ func (a *app) checkCommits(r *repo, rng, rev string, tip *string) ([]git.Commit,
 		}
 		to = t
 	}
-	id, err := a.git.ResolveCommit(r.dirs, to)
+	tip, err := a.git.ResolveCommit(r.dirs, to)
 	if err != nil {
 		return nil, nil, err
 	}
-	*tip = id
-	fbs, err := a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
-	if err != nil {
-		return nil, nil, err
-	}
-	revs := []string{"-n1", id}
+	var fbs []fallback
+	var fbErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if fbs, fbErr = a.fallbacks([]string{old}, "refs/remotes/origin/HEAD"); fbErr == nil {
+			*broken, fbErr = a.brokenTips(map[string]string{tip: "the last commit judged"})
+		}
+	}()
+	revs := []string{"-n1", tip}
 	if old != "" {
-		revs = []string{id, "^" + old}
+		revs = []string{tip, "^" + old}
 	}
 	commits, err := a.git.Log(revs...)
+	<-done
+	if err == nil {
+		err = fbErr
+	}
 	return commits, fbs, err
 }
 
@@ -540,18 +550,24 @@ func (a *app) judgeNew(r *repo, tips map[string]string, olds []string, def strin
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
+	var broken []policy.Violation
 	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, []fallback, error) {
-		fbs, err := a.fallbacks(olds, def)
-		if err != nil {
-			return nil, nil, err
-		}
+		var fbs []fallback
+		var fbErr error
+		done := make(chan struct{})
+		go func() { // the policy lookups, beside git log
+			defer close(done)
+			if fbs, fbErr = a.fallbacks(olds, def); fbErr == nil {
+				broken, fbErr = a.brokenTips(tips)
+			}
+		}()
 		commits, err := a.git.Log(append(slices.Clone(ids), exclude...)...)
+		<-done
+		if err == nil {
+			err = fbErr
+		}
 		return commits, fbs, err
 	}, as)
-	if err != nil {
-		return nil, nil, err
-	}
-	broken, err := a.brokenTips(tips)
 	if vs = append(vs, broken...); err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
