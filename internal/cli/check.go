@@ -65,14 +65,16 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			var broken []policy.Violation
-			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, []fallback, error) {
-				return a.checkCommits(r, rng, commit, &broken)
-			}, "")
+			var old string
+			tips := map[string]string{}
+			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+				return a.checkCommits(r, rng, commit, &old, tips)
+			}, "", func() ([]fallback, error) {
+				return a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
+			}, tips)
 			if err != nil {
 				return err
 			}
-			vs = append(vs, broken...)
 			if format == "text" && len(vs) == 0 {
 				fmt.Fprintf(a.stdout, "oxygen: %s judged, no violations\n", count(len(commits), "commit"))
 			}

@@ -25,10 +25,12 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 // judgeCommits judges each commit as its committer (or as the identity as,
 // where a server knows who pushes), at its committer time (give or take the
 // policy's clock_skew), under the policy in force on its line (see
-// policy.InForce; list gives, with the commits, the fallbacks of the refs
-// they go to), against the whole lease history: a lease released after a
-// commit still covers it.
-func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error), as string) ([]git.Commit, []policy.Violation, error) {
+// policy.InForce; fbs gives, when a commit's line has no policy, the
+// fallbacks of the refs they go to), against the whole lease history: a
+// lease released after a commit still covers it. It also refuses a tip
+// (commit -> the ref it goes to, for the message) that leaves a policy
+// that does not load.
+func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string, fbs func() ([]fallback, error), tips map[string]string) ([]git.Commit, []policy.Violation, error) {
 	// The state (the lease history: for the git store, a fetch) is read
 	// while git lists the commits: in a long-lived repository it costs as
 	// much as the listing.
@@ -49,9 +51,9 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error
 		st.Broken = nil // a record broken today says nothing of the past: the history judges it
 		loaded <- state{st, err}
 	}()
-	commits, fbs, err := list()
+	commits, err := list()
 	ls := <-loaded
-	if err != nil || len(commits) == 0 {
+	if err != nil || len(commits) == 0 && len(tips) == 0 {
 		return commits, nil, err
 	}
 	if ls.err != nil {
@@ -67,7 +69,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error
 			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
-	policies, err := a.commitPolicies(commits, fbs)
+	policies, out, err := a.commitPolicies(commits, fbs, tips)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,7 +78,6 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error
 	if err := a.mergeOwnPaths(commits, func(i int) bool { return len(policies[i]) > 0 }); err != nil {
 		return nil, nil, err
 	}
-	var out []policy.Violation
 	for i, c := range commits {
 		if as != "" {
 			c.Committer = as
@@ -104,8 +105,9 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, []fallback, error
 // it, or it is a merge or a root; so only those, and the parents at the
 // range's edge, are looked up: two small git processes whatever the range's
 // length (more only to walk back from a policy that does not load), each
-// distinct policy parsed once. Commits come parents first.
-func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.Policy, error) {
+// distinct policy parsed once. Commits come parents first. It returns,
+// too, the refusals of the tips that leave a policy that does not load.
+func (a *app) commitPolicies(commits []git.Commit, fallbacks func() ([]fallback, error), tips map[string]string) ([][]*policy.Policy, []policy.Violation, error) {
 	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
 	at := make(map[string]int, len(commits))     // commit -> its index
 	for i, c := range commits {
@@ -128,13 +130,18 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 			want(c.ID)
 		}
 	}
+	for tip := range tips {
+		if _, in := at[tip]; !in {
+			want(tip) // a tip that is not new here
+		}
+	}
 	specs := make([]string, len(lookup))
 	for i, id := range lookup {
 		specs[i] = id + ":" + policy.FileName
 	}
 	oids, err := a.git.ObjectIDs("blob", specs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, id := range lookup {
 		own[id] = oids[i]
@@ -146,7 +153,7 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 	}
 	pr := a.policyReader()
 	if err := pr.load(slices.Collect(maps.Values(own))); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// lastLoading walks back first parents, through the range, then in git.
 	memo := map[string]*policy.Policy{}
@@ -172,13 +179,14 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 		return p, err
 	}
 	out := make([][]*policy.Policy, len(commits))
+	var fbs []fallback // read only if a commit's line has no policy
 	for i, c := range commits {
 		var l policy.Lineage
 		if len(c.Parents) > 0 {
 			l.Base = pr.byBlob[own[c.Parents[0]]]
 			if l.NeedsLastLoading() {
 				if l.LastLoading, err = lastLoading(c.Parents[0]); err != nil {
-					return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
+					return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
 				}
 			}
 		}
@@ -187,6 +195,11 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 			continue
 		}
 		// The line has none: every ref the commit goes to judges it.
+		if fbs == nil {
+			if fbs, err = fallbacks(); err != nil {
+				return nil, nil, err
+			}
+		}
 		for _, fb := range fbs {
 			l.Ref, l.Default = fb.ref, fb.def
 			if p, _ := policy.InForce(l); p != nil && !slices.Contains(out[i], p) {
@@ -194,7 +207,13 @@ func (a *app) commitPolicies(commits []git.Commit, fbs []fallback) ([][]*policy.
 			}
 		}
 	}
-	return out, nil
+	var broken []policy.Violation
+	for _, tip := range slices.Sorted(maps.Keys(tips)) {
+		if v := pr.byBlob[own[tip]]; v.Present && v.Policy == nil {
+			broken = append(broken, brokenPolicy(tip, tips[tip], pr.errs[own[tip]]))
+		}
+	}
+	return out, broken, nil
 }
 
 // mergeOwnPaths sets each judged merge's paths to those it answers for (see
@@ -451,46 +470,30 @@ func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 }
 
 // checkCommits lists the commits of rng ("A..B": in B, not in A) or the
-// one commit rev, with the fallback CI judges them by (the range's start is
-// the ref they go to; origin's default branch is the repository's), and
-// sets broken if the last commit leaves a policy that does not load. The
-// policy lookups run beside git log.
-func (a *app) checkCommits(r *repo, rng, rev string, broken *[]policy.Violation) ([]git.Commit, []fallback, error) {
-	to, old := rev, ""
+// one commit rev, as CI judges them: it sets old to the range's start (the
+// ref they go to, "" for one commit), and adds the last commit to tips.
+func (a *app) checkCommits(r *repo, rng, rev string, old *string, tips map[string]string) ([]git.Commit, error) {
+	to := rev
 	if rng != "" {
 		from, t, ok := strings.Cut(rng, "..")
 		if !ok || from == "" || t == "" || strings.HasPrefix(t, ".") {
-			return nil, nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+			return nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
 		}
 		var err error
-		if old, err = a.git.ResolveCommit(r.dirs, from); err != nil {
-			return nil, nil, err
+		if *old, err = a.git.ResolveCommit(r.dirs, from); err != nil {
+			return nil, err
 		}
 		to = t
 	}
 	tip, err := a.git.ResolveCommit(r.dirs, to)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var fbs []fallback
-	var fbErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if fbs, fbErr = a.fallbacks([]string{old}, "refs/remotes/origin/HEAD"); fbErr == nil {
-			*broken, fbErr = a.brokenTips(map[string]string{tip: "the last commit judged"})
-		}
-	}()
-	revs := []string{"-n1", tip}
-	if old != "" {
-		revs = []string{tip, "^" + old}
+	tips[tip] = "the last commit judged"
+	if *old == "" {
+		return a.git.Log("-n1", tip)
 	}
-	commits, err := a.git.Log(revs...)
-	<-done
-	if err == nil {
-		err = fbErr
-	}
-	return commits, fbs, err
+	return a.git.Log(tip, "^"+*old)
 }
 
 // prePush judges every commit a push would send that the remote does not
@@ -550,25 +553,10 @@ func (a *app) judgeNew(r *repo, tips map[string]string, olds []string, def strin
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
-	var broken []policy.Violation
-	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, []fallback, error) {
-		var fbs []fallback
-		var fbErr error
-		done := make(chan struct{})
-		go func() { // the policy lookups, beside git log
-			defer close(done)
-			if fbs, fbErr = a.fallbacks(olds, def); fbErr == nil {
-				broken, fbErr = a.brokenTips(tips)
-			}
-		}()
-		commits, err := a.git.Log(append(slices.Clone(ids), exclude...)...)
-		<-done
-		if err == nil {
-			err = fbErr
-		}
-		return commits, fbs, err
-	}, as)
-	if vs = append(vs, broken...); err != nil || len(vs) == 0 {
+	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+		return a.git.Log(append(slices.Clone(ids), exclude...)...)
+	}, as, func() ([]fallback, error) { return a.fallbacks(olds, def) }, tips)
+	if err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
 	refsOf := map[string][]string{}

@@ -147,36 +147,6 @@ func (pr *policyReader) atTipsOrNone(revs []string) ([]*policy.Policy, error) {
 	return out, nil
 }
 
-// brokenTips refuses every tip whose policy does not load: a push (or a
-// range) may not leave a branch with a policy that nobody can be judged
-// by. tips maps a commit to a ref it is pushed as, for the message.
-func (a *app) brokenTips(tips map[string]string) ([]policy.Violation, error) {
-	ids := make([]string, 0, len(tips))
-	for id := range tips {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	specs := make([]string, len(ids))
-	for i, id := range ids {
-		specs[i] = id + ":" + policy.FileName
-	}
-	oids, err := a.git.ObjectIDs("blob", specs)
-	if err != nil {
-		return nil, err
-	}
-	pr := a.policyReader()
-	if err := pr.load(oids); err != nil {
-		return nil, err
-	}
-	var out []policy.Violation
-	for i, id := range ids {
-		if v := pr.byBlob[oids[i]]; v.Present && v.Policy == nil {
-			out = append(out, brokenPolicy(id, tips[id], pr.errs[oids[i]]))
-		}
-	}
-	return out, nil
-}
-
 // brokenPolicy is the violation of a change that leaves the policy
 // unloadable.
 func brokenPolicy(commit, where string, err error) policy.Violation {
