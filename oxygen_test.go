@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/cli"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -45,7 +46,24 @@ func TestScript(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               isolateGit,
+		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"adopt": adopt},
 	})
+}
+
+// adopt [DIR] commits the built-in reference policy as the resources.yaml
+// of DIR (default: the current directory): the commit that adopts oxygen,
+// which nothing judges. Scripts about the protocol start from there.
+func adopt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: adopt [DIR]")
+	}
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(dir), "resources.yaml"), oxygen.ReferencePolicy, 0o644))
+	ts.Check(ts.Exec("git", "-C", dir, "add", "resources.yaml"))
+	ts.Check(ts.Exec("git", "-C", dir, "commit", "-q", "--no-verify", "-m", "adopt oxygen"))
 }
 
 // isolateGit gives every script a git of its own: a private HOME with an

@@ -91,6 +91,7 @@ const (
 	RuleRiskBudget   = "risk-budget"
 	RuleCoreBoundary = "core-boundary"
 	RuleTrackedState = "tracked-state"
+	RuleBrokenPolicy = "broken-policy" // a change that leaves resources.yaml unloadable
 )
 
 // Violation is one reason a change set is refused.
@@ -111,7 +112,11 @@ type Violation struct {
 // path order as given. An empty result means the change is allowed.
 func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 	domains := p.DomainsOf(cs.Committer)
-	scopes := st.InProgress(cs.Committer, "", cs.At.Add(cs.Skew))
+	// A capsule's scope binds from its creation, without the skew (which
+	// may only loosen a restriction): a capsule opened after the change
+	// does not change its verdict. A commit's time is known to the second,
+	// so that second is what counts, at every gate alike.
+	scopes := st.InProgress(cs.Committer, "", cs.At.Truncate(time.Second).Add(time.Second-1))
 	var out []Violation
 	var buf, owners []*Rule
 	var seen []string // resources already judged for this path
@@ -263,16 +268,31 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 			return v, true
 		}
 	}
+	// The clock skew allowance covers a change only where no other
+	// domain's lease is live at its time: two domains never both hold one
+	// resource at a moment, and a lease taken after the change cannot undo
+	// its verdict. A commit's time is known to the second: another's lease
+	// ends the allowance where it is live for all of that second.
+	sec := cs.At.Truncate(time.Second)
 	var other *Lease
+	skewed, otherWhole := false, false
 	for i := range st.Leases {
 		l := &st.Leases[i]
 		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
 			continue
 		}
-		if contains(domains, l.Domain) {
+		whole := l.LiveAt(sec, 0) && l.LiveAt(sec.Add(time.Second-1), 0)
+		switch {
+		case contains(domains, l.Domain) && l.LiveAt(cs.At, 0):
 			return v, false
+		case contains(domains, l.Domain):
+			skewed = true
+		case whole || !otherWhole:
+			other, otherWhole = l, whole
 		}
-		other = l
+	}
+	if skewed && !otherWhole {
+		return v, false
 	}
 	switch {
 	case len(domains) == 0:

@@ -144,6 +144,40 @@ func TestJudge(t *testing.T) {
 			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
 		},
 		{
+			name: "skew: a released lease's allowance ends where another domain's lease begins", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 5*time.Second)
+					return l
+				}(),
+			},
+			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
+		},
+		{
+			name: "skew: another domain's lease that begins within the commit's second does not end the allowance", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 10*time.Second + 500*time.Millisecond)
+					return l
+				}(),
+			},
+		},
+		{
+			name: "skew: a released lease's allowance holds until another domain's lease begins", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 20*time.Second)
+					return l
+				}(),
+			},
+		},
+		{
 			name: "released lease covered before its release", committer: builder, at: 20 * time.Minute,
 			paths: []string{"store/x"}, leases: []policy.Lease{released(lease("storage", "builder"), t0.Add(30*time.Minute))},
 		},
@@ -593,6 +627,7 @@ func TestJudgeScope(t *testing.T) {
 	tests := []struct {
 		name     string
 		at       time.Duration
+		skew     time.Duration
 		paths    []string
 		capsules []policy.Capsule
 		want     []want
@@ -624,6 +659,12 @@ func TestJudgeScope(t *testing.T) {
 			want:     []want{{path: "README.md", rule: policy.RuleOutOfScope}},
 		},
 		{name: "assigned after the change", at: time.Hour, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", builder, 2*time.Hour, "src/**")}},
+		{name: "assigned within the skew after the change: binds from its creation", at: time.Hour, skew: 30 * time.Second, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", builder, time.Hour+20*time.Second, "src/**")}},
+		{
+			name: "closed within the skew after the change: it was in progress", at: time.Hour, skew: 30 * time.Second, paths: []string{"README.md"},
+			capsules: []policy.Capsule{closed(capsule("C-1", builder, 0, "src/**"), time.Hour+20*time.Second)},
+			want:     []want{{path: "README.md", rule: policy.RuleOutOfScope}},
+		},
 		{
 			name: "out of scope and a shadow edit: both", at: time.Hour, paths: []string{"store/x"},
 			capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**")},
@@ -635,7 +676,7 @@ func TestJudgeScope(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: builder, At: t0.Add(tt.at), Paths: tt.paths}
+			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: builder, At: t0.Add(tt.at), Skew: tt.skew, Paths: tt.paths}
 			got := p.Judge(cs, policy.State{Capsules: tt.capsules})
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), dump(got))

@@ -56,18 +56,22 @@ policy, against the lease history (a lease released since still counts).`,
 				if err != nil {
 					return err
 				}
+				if r.judging == nil && format == "text" {
+					fmt.Fprintf(a.stdout, "oxygen: not judged: no %s is committed here, upstream or on origin's default branch (oxygen is not adopted yet)\n", policy.FileName)
+				}
 				return a.report(vs, format, "", nil)
 			}
 			r, err := a.openRepo(nil)
 			if err != nil {
 				return err
 			}
+			var old string
+			tips := map[string]string{}
 			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-				if rng != "" {
-					return a.rangeCommits(r, rng)
-				}
-				return a.oneCommit(r, commit)
-			}, "")
+				return a.checkCommits(r, rng, commit, &old, tips)
+			}, "", func() ([]fallback, error) {
+				return a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
+			}, tips)
 			if err != nil {
 				return err
 			}
@@ -103,9 +107,31 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	if r.dirs.Bare {
 		return nil, errors.New("a bare repository has no staged changes: judge commits with --range A..B or --commit REV")
 	}
+	if r.judging == nil {
+		return nil, nil // history before adoption, and the commit that adopts
+	}
+	// The commit may not leave a policy that does not load (the server
+	// refuses to take one): checked where it changes or HEAD's is broken,
+	// as reading the staged policy costs a read of the whole index.
+	// The staged policy is also what a change of it brings in: it may not
+	// redraw another domain's boundaries alone (JudgeBoundaries).
+	var broken []policy.Violation
+	var next *policy.Policy
+	if r.headErr != nil || slices.Contains(paths, policy.FileName) {
+		staged, err := a.git.ReadBlobs(":" + policy.FileName)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := policy.Load(policy.FileName, staged[0].Data); !staged[0].Missing && err != nil {
+			broken = append(broken, brokenPolicy("", "the staged change", err))
+		}
+		if slices.Contains(paths, policy.FileName) {
+			next = broughtIn(staged[0])
+		}
+	}
 	paths, err := a.mergeFilter(r, paths, hook)
 	if err != nil || len(paths) == 0 {
-		return nil, err
+		return broken, err
 	}
 	if r.emailErr != nil {
 		return nil, r.emailErr
@@ -122,36 +148,11 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 		return nil, err
 	}
 	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Deleted: deleted, Council: council}
-	vs := r.policy.Judge(cs, st)
-	if slices.Contains(paths, policy.FileName) {
-		bs, err := a.stagedBoundaries(cs, st)
-		if err != nil {
-			return nil, err
-		}
-		vs = append(vs, bs...)
+	vs := append(r.judging.Judge(cs, st), broken...)
+	if next != nil {
+		vs = append(vs, r.judging.JudgeBoundaries(next, cs, st)...)
 	}
 	return vs, nil
-}
-
-// stagedBoundaries judges a staged change of the policy against HEAD's
-// (JudgeBoundaries). Where HEAD has no policy that loads there is no
-// boundary to redraw here: the first policy is adoption, and a fix of a
-// broken one is judged against the last that loaded by pre-push, CI and
-// the server.
-func (a *app) stagedBoundaries(cs policy.ChangeSet, st policy.State) ([]policy.Violation, error) {
-	blobs, err := a.git.ReadBlobs("HEAD:"+policy.FileName, ":"+policy.FileName)
-	if err != nil || blobs[0].Missing {
-		return nil, err
-	}
-	old, err := policy.Load(policy.FileName, blobs[0].Data)
-	if err != nil {
-		return nil, nil
-	}
-	next := broughtIn(blobs[1])
-	if next == nil {
-		return nil, nil
-	}
-	return old.JudgeBoundaries(next, cs, st), nil
 }
 
 // stagedStateDeletions returns the staged paths in the state folder that
@@ -177,10 +178,9 @@ func (a *app) stagedStateDeletions(paths []string) ([]string, error) {
 	return deleted, nil
 }
 
-// mergeFilter keeps, during a merge, only the paths whose staged content
-// differs from every commit being merged in: what the merge itself changes,
-// not what it brings from the other side (git's combined-diff rule, which
-// pre-push applies to the merge commit too).
+// mergeFilter gives, during a merge, the paths the merge answers for
+// itself, by the rule pre-push applies to the merge commit (mergeOwn), with
+// the index as the merge: paths holds where it differs from HEAD.
 func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error) {
 	heads, err := git.MergeHeads(r.dirs)
 	if err != nil {
@@ -200,32 +200,42 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	if len(heads) == 0 {
 		return paths, nil
 	}
-	keep := make(map[string]bool, len(paths))
+	head, err := a.git.ResolveCommit(r.dirs, "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	parents := append([]string{head}, heads...)
+	differ := []map[string]bool{pathSet(nil)} // where the index differs from each parent
 	for _, p := range paths {
-		keep[p] = true
+		differ[0][p] = true
 	}
 	for _, h := range heads {
-		differ, err := a.git.StagedPaths(h)
+		list, err := a.git.StagedPaths(h)
 		if err != nil {
 			return nil, err
 		}
-		d := make(map[string]bool, len(differ))
-		for _, p := range differ {
+		d := make(map[string]bool, len(list))
+		for _, p := range list {
 			d[p] = true
 		}
-		for p := range keep {
-			if !d[p] {
-				delete(keep, p)
-			}
-		}
+		differ = append(differ, d)
 	}
-	out := paths[:0]
-	for _, p := range paths {
-		if keep[p] {
-			out = append(out, p)
-		}
+	sides, wants, err := a.mergeSides(nil, parents, 0, nil)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	pairs := make([][2]string, len(wants))
+	for i, w := range wants {
+		pairs[i] = [2]string{w.base, w.parent}
+	}
+	diffs, err := a.git.TreeDiffs(pairs)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range wants {
+		sides[w.key] = append(sides[w.key], pathSet(diffs[i]))
+	}
+	return mergeOwn(differ, sides), nil
 }
 
 // report prints violations in the format asked for (text goes to stderr;

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
@@ -26,7 +28,7 @@ type initReport struct {
 }
 
 func (a *app) initCommand() *cobra.Command {
-	var asJSON bool
+	var asJSON, reference bool
 	c := &cobra.Command{
 		Use:   "init",
 		Short: "Write a starter resources.yaml fitted to this clone's files, and say how to adopt oxygen",
@@ -39,6 +41,10 @@ It also makes sure git ignores .substrate/ (the clone's own state) and does
 not ignore resources.yaml, fixing .gitignore where needed and saying so;
 lints the policy; and prints the steps to adopt oxygen in a clone, in CI and
 on a server.
+
+With --reference it writes the built-in reference policy instead (five
+domains, eight resource types, for the protocol's own layout): a quick way
+to try oxygen in a throwaway repository.
 
 An existing resources.yaml is never overwritten: it is kept, and the rest
 runs as usual, so running init twice changes nothing (exit 0). A policy
@@ -59,7 +65,7 @@ that does not load is exit 2, with its position.`,
 			g := a.git
 			g.Dir = top
 			rep := initReport{File: filepath.Join(top, policy.FileName)}
-			if rep.Written, err = a.writeStarter(g, rep.File, &rep.Notes); err != nil {
+			if rep.Written, err = a.writeStarter(g, rep.File, reference, &rep.Notes); err != nil {
 				return err
 			}
 			p, _, err := filePolicy(rep.File, false)
@@ -94,12 +100,13 @@ that does not load is exit 2, with its position.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print what was done, and the lint's findings, as JSON")
+	c.Flags().BoolVar(&reference, "reference", false, "write the built-in reference policy, not one fitted to the tree")
 	return c
 }
 
-// writeStarter writes the starter policy unless there is one already, and
-// says what it did in notes.
-func (a *app) writeStarter(g git.Runner, file string, notes *[]string) (bool, error) {
+// writeStarter writes the starter policy (or the reference one) unless
+// there is one already, and says what it did in notes.
+func (a *app) writeStarter(g git.Runner, file string, reference bool, notes *[]string) (bool, error) {
 	if _, err := os.Lstat(file); err == nil {
 		*notes = append(*notes, policy.FileName+" exists: kept as it is (oxygen init never overwrites a policy)")
 		return false, nil
@@ -107,20 +114,30 @@ func (a *app) writeStarter(g git.Runner, file string, notes *[]string) (bool, er
 		return false, err
 	}
 	s := newStarter()
-	if err := g.EachTrackedFile(s.add); err != nil {
-		return false, err
+	// The reference file's first line points editors at the schema beside
+	// it in oxygen's source, which is not there in another repository.
+	_, content, _ := bytes.Cut(oxygen.ReferencePolicy, []byte("\n"))
+	if !reference {
+		if err := g.EachTrackedFile(s.add); err != nil {
+			return false, err
+		}
+		email, _ := a.git.CommitterEmail()
+		content = s.render(email)
 	}
-	email, _ := a.git.CommitterEmail()
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return false, err
 	}
-	if _, err := f.Write(s.render(email)); err != nil {
+	if _, err := f.Write(content); err != nil {
 		f.Close()
 		return false, err
 	}
 	if err := f.Close(); err != nil {
 		return false, err
+	}
+	if reference {
+		*notes = append(*notes, "wrote "+policy.FileName+": the built-in reference policy")
+		return true, nil
 	}
 	var found []string
 	for _, t := range starterTypes {
@@ -214,13 +231,13 @@ func (a *app) printAdoption(gitignore bool) {
 To adopt oxygen:
   1. Fill in the domains in %[1]s (who is in each, and the core surface each
      owns), check the resource globs, then run: oxygen policy lint %[1]s
-  2. In this clone, install the hooks and commit the policy under a lease on
-     coordination (%[1]s is itself a coordination resource):
+  2. In this clone, install the hooks, commit the policy and push it. The
+     commit that adopts is not judged (no policy was in force before it);
+     from the next one on, an edit of %[1]s needs the coordination lease:
        oxygen install
        %[2]s
-       oxygen claim coordination
        git commit -m "Adopt the Oxygen Protocol"
-       oxygen release coordination
+       git push
   3. In CI, judge every pull request's commits (BASE is the target branch):
        oxygen check --range "origin/$BASE..HEAD"
      or, on GitHub, the oxygen action (action.yml in oxygen's source).

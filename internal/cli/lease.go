@@ -210,7 +210,11 @@ the lease's own domain acknowledged.`,
 			if force && council == "" {
 				return errors.New("--force needs --council ID: a granted council call")
 			}
+			unpushed := a.unpushed(r)
 			dec, err := a.act(r, policy.Act{Kind: policy.ActRelease, Resources: args, Force: force, Council: council}, "release "+args[0])
+			if err == nil && dec.Lease != nil {
+				a.warnUnpushed(r, dec.Lease, unpushed())
+			}
 			if err != nil {
 				return err
 			}

@@ -17,10 +17,12 @@ import (
 // repo is one repository as a command sees it.
 type repo struct {
 	dirs      git.Dirs
-	policy    *policy.Policy
-	policySrc string // where the policy in force came from, for messages
-	email     string // the committer's e-mail
-	emailErr  error  // why there is none; only commands that need it fail
+	policy    *policy.Policy // what commands work with: judging, else the staged or built-in one
+	judging   *policy.Policy // what judges the next commit; nil before adoption: nothing is judged
+	headErr   error          // why HEAD's policy does not load, if it does not
+	policySrc string         // where the policy came from, for messages
+	email     string         // the committer's e-mail
+	emailErr  error          // why there is none; only commands that need it fail
 	store     store.Store
 }
 
@@ -58,15 +60,7 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 			return nil, e
 		}
 	}
-	var err error
-	staged := func() (git.Blob, error) {
-		b, err := a.git.ReadBlobs(":" + policy.FileName)
-		if err != nil {
-			return git.Blob{}, err
-		}
-		return b[0], nil
-	}
-	if r.policy, r.policySrc, err = policyInForce(head, staged); err != nil {
+	if err := a.choosePolicy(&r, head); err != nil {
 		return nil, err
 	}
 	r.store = openStore(a.git, r.dirs, r.policy.Store)
@@ -119,48 +113,79 @@ func (a *app) headPolicy(d git.Dirs, id string) (git.Blob, error) {
 	return blobs[0], nil
 }
 
-// policyInForce picks the policy that judges the next commit: HEAD's
-// committed resources.yaml, so that a staged edit never judges itself. Only
-// where HEAD has none is the staged one read, and where there is none at
-// all, the built-in reference policy.
-//
-// One exception keeps a repository from getting stuck: when HEAD's policy
-// does not load, a staged policy that does is the fix, and judges.
-func policyInForce(head git.Blob, readStaged func() (git.Blob, error)) (*policy.Policy, string, error) {
-	var headErr error
-	if !head.Missing {
-		p, err := policy.Load(policy.FileName, head.Data)
-		if err == nil {
-			return p, "HEAD's " + policy.FileName, nil
+// choosePolicy picks the policy that judges the next commit, by
+// policy.InForce with HEAD as the base: HEAD's committed resources.yaml, so
+// that a staged edit never judges itself; where it does not load, the last
+// one that loads on HEAD's line (so a repair needs its coordination lease);
+// where HEAD has none, its upstream's, then origin's default branch's.
+// Where there is none at all, nothing is judged, and commands work with the
+// staged policy (a repository adopting oxygen), else the built-in one.
+func (a *app) choosePolicy(r *repo, head git.Blob) error {
+	pr := a.policyReader()
+	l := policy.Lineage{Base: pr.version("HEAD", head)}
+	r.headErr = pr.errs["HEAD"]
+	var err error
+	if l.NeedsLastLoading() {
+		if l.LastLoading, err = pr.lastLoading("HEAD"); err != nil {
+			return err
 		}
-		headErr = err
 	}
-	staged, err := readStaged()
-	if err != nil {
-		return nil, "", err
-	}
-	switch {
-	case headErr != nil && staged.Missing:
-		// The broken policy is being deleted: the built-in one judges that.
-		p, err := policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
-		return p, "the built-in reference policy (HEAD's does not load, and the staged change deletes it)", err
-	case headErr != nil && bytes.Equal(staged.Data, head.Data):
-		return nil, "", fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", headErr)
-	case headErr != nil:
-		fixed, ferr := policy.Load(policy.FileName, staged.Data)
-		if ferr != nil {
-			return nil, "", fmt.Errorf("%w (the policy committed in HEAD, and the staged fix does not load either: %v)", headErr, ferr)
-		}
-		return fixed, "the staged " + policy.FileName + " (HEAD's does not load)", nil
-	case !staged.Missing:
-		p, err := policy.Load(policy.FileName, staged.Data)
+	if _, src := policy.InForce(l); src == policy.Unadopted && !r.dirs.Bare {
+		up, err := a.git.Upstream()
 		if err != nil {
-			return nil, "", fmt.Errorf("%w (the staged policy)", err)
+			return err
 		}
-		return p, "the staged " + policy.FileName, nil
+		ps, err := pr.atTipsOrNone([]string{up, "refs/remotes/origin/HEAD"})
+		if err != nil {
+			return err
+		}
+		l.Ref, l.Default = ps[0], ps[1]
 	}
-	p, err := policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
-	return p, "the built-in reference policy", err
+	var src policy.Source
+	r.judging, src = policy.InForce(l)
+	r.policy = r.judging
+	switch src {
+	case policy.FromBase:
+		r.policySrc = "HEAD's " + policy.FileName
+	case policy.FromLastLoading:
+		r.policySrc = "the last " + policy.FileName + " that loads on HEAD's line"
+		fmt.Fprintf(a.stderr, "oxygen: warning: HEAD's %v; %s judges until a fix is committed\n", r.headErr, r.policySrc)
+	case policy.FromRef:
+		r.policySrc = "the upstream branch's " + policy.FileName + " (HEAD has none)"
+	case policy.FromDefault:
+		r.policySrc = "origin's default branch's " + policy.FileName + " (HEAD has none)"
+	default:
+		return a.unadoptedPolicy(r, head)
+	}
+	return nil
+}
+
+// unadoptedPolicy gives commands a policy to work with where none judges:
+// the staged one (a repository adopting oxygen), else the built-in one.
+func (a *app) unadoptedPolicy(r *repo, head git.Blob) error {
+	staged, err := a.git.ReadBlobs(":" + policy.FileName)
+	if err != nil {
+		return err
+	}
+	if !staged[0].Missing && (r.headErr == nil || !bytes.Equal(staged[0].Data, head.Data)) {
+		p, err := policy.Load(policy.FileName, staged[0].Data)
+		switch {
+		case err != nil && r.headErr != nil:
+			return fmt.Errorf("%w (the policy committed in HEAD, and the staged one does not load either: %v)", r.headErr, err)
+		case err != nil:
+			return fmt.Errorf("%w (the staged policy)", err)
+		}
+		r.policy, r.policySrc = p, "the staged "+policy.FileName
+		return nil
+	}
+	// A server keeps taking pushes (the fix among them) where a policy
+	// that never loaded was pushed before its hook was installed.
+	if r.headErr != nil && !r.dirs.Bare {
+		return fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", r.headErr)
+	}
+	r.policy, err = policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
+	r.policySrc = "the built-in reference policy"
+	return err
 }
 
 // storeRoot is the directory whose .substrate/state holds the clone's

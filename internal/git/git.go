@@ -397,7 +397,8 @@ func (r Runner) PendingMergeHeads(d Dirs, reflogAction string) (heads []string, 
 		if err != nil {
 			return nil, false, nil
 		}
-		return strings.Fields(string(out)), true, nil
+		// git 2.39 echoes --end-of-options: only the ids are heads.
+		return slices.DeleteFunc(strings.Fields(string(out)), func(s string) bool { return !IsObjectID(s) }), true, nil
 	case strings.HasPrefix(verb, "pull"):
 		data, err := os.ReadFile(d.GitDir + "/FETCH_HEAD")
 		if err != nil {
