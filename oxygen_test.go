@@ -23,6 +23,7 @@ func TestScript(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               isolateGit,
+		Cmds:                scriptCmds,
 	})
 }
 

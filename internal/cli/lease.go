@@ -73,9 +73,9 @@ granted council call, which it then uses up.`,
 			var budget *store.BudgetError
 			switch {
 			case errors.As(err, &held):
-				return refusef("claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", what, err, held.Lease.Owner, held.Lease.Resource)
+				return heldRefusal(what, err, held.Lease, d)
 			case errors.As(err, &budget):
-				return refusef("claim %s: %v; release one first (oxygen release RESOURCE), or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and claim with --council ID once granted", what, err)
+				return budgetRefusal(what, err, budget)
 			case err != nil:
 				return protocolError("claim "+what, err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
 
@@ -45,11 +46,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	cmd, err := root.ExecuteC()
 	code = exitCode(err)
 	var silent *silentError
 	if err != nil && !errors.As(err, &silent) {
 		fmt.Fprintf(stderr, "oxygen: %s\n", oneLine(err.Error()))
+		if wantsJSON(cmd, args) {
+			_ = writeJSONError(stdout, err)
+		}
 	}
 	return code
 }
@@ -92,12 +96,15 @@ func exitCode(err error) int {
 		exists   *store.ExistsError
 		member   *store.NotMemberError
 		chainErr *chainedHookError
+		refusal  *policy.Refusal
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &silent):
 		return silent.code
+	case errors.As(err, &refusal) && refusal.Exit != 0:
+		return refusal.Exit
 	case errors.As(err, &refused), errors.As(err, &held), errors.As(err, &budget), errors.As(err, &notHeld),
 		errors.As(err, &council), errors.As(err, &exists), errors.As(err, &member), errors.As(err, &chainErr):
 		return exitRefused
@@ -125,7 +132,7 @@ configuration or internal error.`,
 		Version:       buildVersion(),
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%v (see oxygen %s --help)", err, c.Name())
+		return &usageError{fmt.Errorf("%v (see oxygen %s --help)", err, c.Name())}
 	})
 	root.AddCommand(
 		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
@@ -134,6 +141,7 @@ configuration or internal error.`,
 		a.statusCommand(), a.auditCommand(), a.lintCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
 	)
+	markUsage(root)
 	return root
 }
 
