@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,7 +29,7 @@ func ttlFlag(p *policy.Policy, s string, given bool) (time.Duration, error) {
 }
 
 func (a *app) claimCommand() *cobra.Command {
-	var ttl, reason, domain, capsule, council string
+	var o claimOptions
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "claim RESOURCE...",
@@ -40,8 +39,11 @@ so that your commits to their paths are allowed. Several resources are
 claimed together or not at all. Claiming what your domain already holds
 answers with the existing lease. Another domain's live lease refuses the
 claim (exit 1), as does a spent change budget, unless --council cites a
-granted council call, which it then uses up.`,
-		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
+granted council call, which it then uses up. With --wait, a claim that
+another domain's lease refuses queues instead (first come, first served per
+resource) and takes the lease as soon as it is free and its turn has come;
+oxygen leases shows the queue.`,
+		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'\n  oxygen claim storage --wait --timeout 10m",
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -49,35 +51,10 @@ granted council call, which it then uses up.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.actingDomain(domain)
+			o.ttlGiven = c.Flags().Changed("ttl")
+			res, err := a.claim(c.Context(), r, args, o)
 			if err != nil {
 				return err
-			}
-			dur, err := ttlFlag(r.policy, ttl, c.Flags().Changed("ttl"))
-			if err != nil {
-				return err
-			}
-			var claims []store.Claim
-			for _, id := range args {
-				if err := r.resource(id); err != nil {
-					return err
-				}
-				claims = append(claims, store.Claim{
-					Resource: id, Owner: r.email, Domain: d, TTL: dur,
-					Reason: reason, Capsule: capsule, Budget: r.policy.Budgets.LeasesPerDomain, Council: council,
-				})
-			}
-			what := strings.Join(args, " ")
-			res, err := r.store.Claim(claims)
-			var held *store.HeldError
-			var budget *store.BudgetError
-			switch {
-			case errors.As(err, &held):
-				return heldRefusal(what, err, held.Lease, d)
-			case errors.As(err, &budget):
-				return budgetRefusal(what, err, budget)
-			case err != nil:
-				return protocolError("claim "+what, err)
 			}
 			if asJSON {
 				leases := make([]policy.Lease, len(res))
@@ -95,16 +72,12 @@ granted council call, which it then uses up.`,
 				if cl.TookOver != nil {
 					fmt.Fprintf(a.stderr, "oxygen: took over the lapsed lease of %s (%s), which ended at %s\n", cl.TookOver.Domain, cl.TookOver.Owner, stamp(cl.TookOver.ExpiresAt))
 				}
-				fmt.Fprintf(a.stdout, "claimed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
+				fmt.Fprintf(a.stdout, "claimed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), time.Duration(l.TTL)*time.Second)
 			}
 			return nil
 		},
 	}
-	c.Flags().StringVar(&ttl, "ttl", "", "how long the lease lasts, as a Go duration (default: the policy's default_ttl)")
-	c.Flags().StringVar(&reason, "reason", "", "why you need it, shown to others")
-	c.Flags().StringVar(&domain, "domain", "", "the domain to claim for, if you are in several (or set OXYGEN_DOMAIN)")
-	c.Flags().StringVar(&capsule, "capsule", "", "the context capsule this work belongs to")
-	c.Flags().StringVar(&council, "council", "", "a granted council call that lifts the change budget")
+	o.bind(c)
 	c.Flags().BoolVar(&asJSON, "json", false, "print the leases as a JSON list")
 	return c
 }
@@ -256,8 +229,10 @@ func (a *app) leasesCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "leases",
 		Short: "List the live leases",
-		Long:  "List the live leases. --all adds lapsed leases nobody released and lease files that cannot be read.",
-		Args:  cobra.NoArgs,
+		Long: `List the live leases, and who waits for them (claim --wait). --all adds
+lapsed leases nobody released and lease files that cannot be read. --json
+prints the same object with or without --all.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			r, err := a.openRepo(nil)
 			if err != nil {
@@ -274,15 +249,17 @@ func (a *app) leasesCommand() *cobra.Command {
 					shown = append(shown, l)
 				}
 			}
-			if asJSON {
-				if !all {
-					return writeJSON(a.stdout, shown)
-				}
-				return writeJSON(a.stdout, struct {
-					Leases []policy.Lease       `json:"leases"`
-					Broken []policy.BrokenLease `json:"broken"`
-				}{shown, append([]policy.BrokenLease{}, st.Broken...)})
+			queue, err := waiting(r.store, now)
+			if err != nil {
+				return err
 			}
+			if asJSON {
+				return writeJSON(a.stdout, LeasesOutput{
+					SchemaVersion: SchemaVersion, Leases: shown, Broken: append([]policy.BrokenLease{}, st.Broken...), Queue: queue,
+					StateAsOf: stateAsOf(r.store),
+				})
+			}
+			defer a.printQueue(queue)
 			if f := r.store.Freshness(now); f != "" {
 				fmt.Fprintln(a.stderr, "oxygen: "+f)
 			}

@@ -137,6 +137,8 @@ const (
 	OpDone     = "done"   // and closed
 	OpSignal   = "signal" // a missive or council call sent
 	OpAck      = "ack"    // and acknowledged by an addressed domain
+	OpWait     = "wait"   // a claimer joined a resource's queue (the clone's own history only)
+	OpUnwait   = "unwait" // and left it
 )
 
 // Event is one line of the history.
@@ -151,6 +153,7 @@ type Event struct {
 	Signal   *policy.Signal  `json:"signal,omitempty"`   // the signal as the event left it
 	Council  string          `json:"council,omitempty"`  // the granted council call the act used
 	Force    bool            `json:"force,omitempty"`    // a release of another domain's lease
+	Waiter   *Waiter         `json:"waiter,omitempty"`   // the queue entry a wait or unwait changed
 }
 
 func encodeEvent(e Event) ([]byte, error) {
@@ -202,6 +205,10 @@ func (e Event) check() error {
 	case OpSignal, OpAck:
 		if e.Signal == nil || !policy.ValidRecordID(e.Signal.ID) {
 			return fmt.Errorf("%s without a valid signal", e.Op)
+		}
+	case OpWait, OpUnwait:
+		if e.Waiter == nil || !policy.ValidName(e.Waiter.Resource) {
+			return fmt.Errorf("%s without a valid waiter", e.Op)
 		}
 	default:
 		return fmt.Errorf("unknown operation %q", e.Op)
