@@ -140,7 +140,7 @@ configuration or internal error.`,
 		a.assignCommand(), a.doneCommand(), a.signalCommand(), a.signalsCommand(),
 		a.statusCommand(), a.auditCommand(), a.lintCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
-		a.runCommand(),
+		a.runCommand(), a.eventsCommand(),
 	)
 	markUsage(root)
 	return root

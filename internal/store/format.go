@@ -166,10 +166,14 @@ func encodeEvent(e Event) ([]byte, error) {
 
 // ParseEvents reads the history. A last line without its newline is a write
 // that a crash cut short: it was never acknowledged, so it is skipped.
-func ParseEvents(r io.Reader, name string) ([]Event, error) {
+func ParseEvents(r io.Reader, name string) ([]Event, error) { return parseEvents(r, name, 1) }
+
+// parseEvents is ParseEvents of a part of the history that starts at line
+// first.
+func parseEvents(r io.Reader, name string, first int) ([]Event, error) {
 	br := bufio.NewReader(r)
 	var events []Event
-	for n := 1; ; n++ {
+	for n := first; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
 			return events, nil // a torn or absent last line
