@@ -57,8 +57,8 @@ func (q *Queue) dir(resource string) string { return filepath.Join(q.local.dir, 
 // Join queues a claimer behind every live waiter, under the store's lock so
 // that two joins are ordered.
 func (q *Queue) Join(resource, owner, domain string, now time.Time, beat time.Duration) (Waiter, error) {
-	if !policy.ValidName(resource) {
-		return Waiter{}, fmt.Errorf("resource id %q is not a plain name", resource)
+	if !policy.ValidName(resource) || !policy.ValidName(domain) {
+		return Waiter{}, fmt.Errorf("resource %q or domain %q is not a plain name", resource, domain)
 	}
 	if err := validText([]string{owner, domain}); err != nil {
 		return Waiter{}, err
