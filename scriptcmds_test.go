@@ -11,6 +11,7 @@ import (
 // scriptCmds are the scripts' own commands.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"runfix": runFix,
+	"mcp":    mcpSessions,
 }
 
 // runFix runs, as written, every distinct fix.argv in a JSON file oxygen

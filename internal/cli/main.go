@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,13 @@ func Main() int {
 	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr, time.Now)
+}
+
+// runContext is run under ctx, on the clock now: the MCP server runs each
+// tool call as a command this way.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
 	defer func() {
 		// A bug must still fail closed with one line, never a stack trace.
 		if r := recover(); r != nil {
@@ -41,12 +48,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	a := newApp(stdin, stdout, stderr)
+	a.now = now
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	cmd, err := root.ExecuteC()
+	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
 	var silent *silentError
 	if err != nil && !errors.As(err, &silent) {
@@ -140,7 +148,7 @@ configuration or internal error.`,
 		a.assignCommand(), a.doneCommand(), a.signalCommand(), a.signalsCommand(),
 		a.statusCommand(), a.auditCommand(), a.lintCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
-		a.runCommand(), a.eventsCommand(),
+		a.runCommand(), a.eventsCommand(), a.mcpCommand(),
 	)
 	markUsage(root)
 	return root

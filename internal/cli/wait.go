@@ -62,7 +62,7 @@ func (a *app) claim(ctx context.Context, r *repo, ids []string, o claimOptions) 
 	var claims []store.Claim
 	for _, id := range ids {
 		if err := r.resource(id); err != nil {
-			return nil, err
+			return nil, &usageError{err}
 		}
 		claims = append(claims, store.Claim{
 			Resource: id, Owner: r.email, Domain: d, TTL: dur,
