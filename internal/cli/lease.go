@@ -57,11 +57,7 @@ oxygen leases shows the queue.`,
 				return err
 			}
 			if asJSON {
-				leases := make([]policy.Lease, len(res))
-				for i, cl := range res {
-					leases[i] = cl.Lease
-				}
-				return writeJSON(a.stdout, leases)
+				return a.writeAct(r.store, "claim", claimedLeases(res)...)
 			}
 			for _, cl := range res {
 				l := cl.Lease
@@ -78,7 +74,7 @@ oxygen leases shows the queue.`,
 		},
 	}
 	o.bind(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the leases as a JSON list")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return c
 }
 
@@ -160,14 +156,14 @@ func (a *app) renewCommand() *cobra.Command {
 				return fmt.Errorf("renew %s: %w", args[0], err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, l)
+				return a.writeAct(r.store, "renew", ActLease{Lease: l, Outcome: outcomeRenewed})
 			}
 			fmt.Fprintf(a.stdout, "renewed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&ttl, "ttl", "", "the new time left, as a Go duration (default: the policy's default_ttl)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the lease as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return c
 }
 
@@ -207,8 +203,11 @@ released only with --force and a granted council call (--council ID).`,
 			if err != nil {
 				return protocolError("release "+args[0], err)
 			}
+			if asJSON && l == nil {
+				return a.writeAct(r.store, "release", ActLease{Lease: policy.Lease{Resource: args[0]}, Outcome: outcomeFree})
+			}
 			if asJSON {
-				return writeJSON(a.stdout, l)
+				return a.writeAct(r.store, "release", ActLease{Lease: *l, Outcome: outcomeReleased})
 			}
 			if l == nil {
 				fmt.Fprintf(a.stdout, "%s was not leased\n", args[0])
@@ -220,7 +219,7 @@ released only with --force and a granted council call (--council ID).`,
 	}
 	c.Flags().BoolVar(&force, "force", false, "release another domain's live lease (needs --council)")
 	c.Flags().StringVar(&council, "council", "", "the granted council call that allows --force")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the released lease as JSON (null if there was none)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return c
 }
 

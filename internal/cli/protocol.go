@@ -172,7 +172,7 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 				return protocolError("signal", err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, s)
+				return writeJSON(a.stdout, SignalOutput{s, s.Status(a.now())})
 			}
 			fmt.Fprintf(a.stdout, "%s %s sent from %s to %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, s.From, strings.Join(s.To, ", "))
 			fmt.Fprintf(a.stdout, "  next: a member of %s runs: oxygen signal ack %s\n", strings.Join(s.To, " and of "), s.ID)
@@ -229,7 +229,7 @@ func (a *app) ackCommand() *cobra.Command {
 				return protocolError("ack "+args[0], err)
 			}
 			if asJSON {
-				return writeJSON(a.stdout, s)
+				return writeJSON(a.stdout, SignalOutput{s, s.Status(a.now())})
 			}
 			fmt.Fprintf(a.stdout, "%s %s: %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, s.Status(a.now()))
 			return nil
@@ -255,13 +255,9 @@ func (a *app) signalsCommand() *cobra.Command {
 				return err
 			}
 			now := a.now()
-			type listed struct {
-				policy.Signal
-				Status string `json:"status"`
-			}
-			out := []listed{}
+			out := []SignalOutput{}
 			for _, s := range st.Signals {
-				out = append(out, listed{s, s.Status(now)})
+				out = append(out, SignalOutput{s, s.Status(now)})
 			}
 			if asJSON {
 				return writeJSON(a.stdout, out)
