@@ -25,8 +25,8 @@ const (
 	codeInternal = "internal" // anything else
 )
 
-// errorEnvelope is what a command run with --json prints when it fails.
-type errorEnvelope struct {
+// ErrorOutput is what a command run with --json prints when it fails.
+type ErrorOutput struct {
 	SchemaVersion int             `json:"schema_version"`
 	Error         *policy.Refusal `json:"error"`
 }
@@ -68,7 +68,7 @@ func asRefusal(err error) *policy.Refusal {
 
 // writeJSONError prints err as the error envelope.
 func writeJSONError(w io.Writer, err error) error {
-	return writeJSON(w, errorEnvelope{SchemaVersion: SchemaVersion, Error: asRefusal(err)})
+	return writeJSON(w, ErrorOutput{SchemaVersion: SchemaVersion, Error: asRefusal(err)})
 }
 
 // wantsJSON says whether the command that ran (or failed to parse) was asked
