@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,20 +68,29 @@ type (
 const mcpFollowDefault = time.Minute
 
 func (a *app) mcpCommand() *cobra.Command {
-	return &cobra.Command{
+	var repo string
+	c := &cobra.Command{
 		Use:   "mcp",
 		Short: "Serve the Model Context Protocol over stdio: oxygen's commands as tools for agents",
 		Long: `Serve the Model Context Protocol over stdin and stdout. The tools are
 status, explain, claim (with wait), renew, release, signal, ack, check and
 events; each takes the command's flags as its input and answers with the
 command's --json output, or its JSON error (and isError) when it refuses or
-fails. Identity and repository are the server's: its environment and its
-working directory.`,
+fails. The identity is the server's environment's (GIT_COMMITTER_EMAIL,
+then git's user.email); the repository is --repo, or the working directory.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if repo != "" {
+				// The server is its own process: every tool call runs there.
+				if err := os.Chdir(repo); err != nil {
+					return &usageError{fmt.Errorf("--repo: %w", err)}
+				}
+			}
 			return a.mcpServer().Run(c.Context(), &mcp.StdioTransport{})
 		},
 	}
+	c.Flags().StringVar(&repo, "repo", "", "the clone to serve (default: the working directory)")
+	return c
 }
 
 func (a *app) mcpServer() *mcp.Server {

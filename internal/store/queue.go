@@ -48,6 +48,13 @@ func QueueOf(s Store) *Queue {
 
 const queueDir = "queue"
 
+// maxBeat bounds a heartbeat: an entry that claims to live longer than
+// this (written by hand, or on a clock far ahead) holds nobody back.
+const maxBeat = time.Minute
+
+// live says whether a waiter still counts at now.
+func (w Waiter) live(now time.Time) bool { return now.Before(w.Until) && w.Until.Sub(now) <= maxBeat }
+
 // maxWaiters bounds one resource's queue: a flood of waiters must not fill
 // the disk or make every read slow.
 const maxWaiters = 256
@@ -62,6 +69,9 @@ func (q *Queue) Join(resource, owner, domain string, now time.Time, beat time.Du
 	}
 	if err := validText([]string{owner, domain}); err != nil {
 		return Waiter{}, err
+	}
+	if beat <= 0 || beat > maxBeat {
+		return Waiter{}, fmt.Errorf("a heartbeat of %s: want at most %s", beat, maxBeat)
 	}
 	unlock, err := q.local.lock()
 	if err != nil {
@@ -81,7 +91,7 @@ func (q *Queue) Join(resource, owner, domain string, now time.Time, beat time.Du
 	var live []Waiter
 	for _, w := range all {
 		if now.Before(w.Until) {
-			live = append(live, w)
+			live = append(live, w) // for the order; a forged one is ignored by Ahead
 		} else {
 			os.Remove(q.file(w)) // gone: it stopped beating
 		}
@@ -127,7 +137,7 @@ func (q *Queue) Ahead(w Waiter, now time.Time) ([]Waiter, error) {
 	all, err := q.read(w.Resource)
 	var out []Waiter
 	for _, o := range all {
-		if o.ID < w.ID && now.Before(o.Until) {
+		if o.ID < w.ID && o.live(now) {
 			out = append(out, o)
 		}
 	}
@@ -153,7 +163,7 @@ func (q *Queue) Waiting(now time.Time) ([]Waiter, error) {
 			return nil, err
 		}
 		for _, w := range ws {
-			if now.Before(w.Until) {
+			if w.live(now) {
 				out = append(out, w)
 			}
 		}

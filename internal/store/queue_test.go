@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -43,7 +44,7 @@ func TestQueueOrderAndHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b's clock is behind a's: b still queues behind a.
-	b, err := q.Join("storage", "b@y.example", "y", t0.Add(-time.Minute), beat+2*time.Minute)
+	b, err := q.Join("storage", "b@y.example", "y", t0.Add(-10*time.Second), 40*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +62,7 @@ func TestQueueOrderAndHeartbeat(t *testing.T) {
 		{"the second waits behind the first", b, t0.Add(time.Second), []string{"a@x.example"}},
 		{"queues are per resource", c, t0.Add(time.Second), nil},
 		{"a waiter that stopped beating has gone", b, t0.Add(beat), nil},
+		{"one beating too far ahead holds nobody back", b, t0.Add(-time.Hour), nil},
 	} {
 		ahead, err := q.Ahead(tc.w, tc.at)
 		if err != nil {
@@ -135,11 +137,33 @@ func TestQueueFlood(t *testing.T) {
 	var err error
 	n := 0
 	for ; n < 1000 && err == nil; n++ {
-		_, err = q.Join("storage", "a@x.example", "x", now, time.Hour)
+		_, err = q.Join("storage", "a@x.example", "x", now, time.Minute)
 	}
 	var r *policy.Refusal
 	if !errors.As(err, &r) || r.Code != "queue-full" || n > 300 {
 		t.Fatalf("after %d joins: %v", n, err)
+	}
+}
+
+// A hand-written entry that claims to wait for a year is ignored, and a
+// Join cannot ask for a heartbeat that long.
+func TestQueueForgedHeartbeat(t *testing.T) {
+	s := newLocal(t)
+	q := store.QueueOf(s)
+	now := time.Now()
+	if _, err := q.Join("storage", "a@x.example", "x", now, 365*24*time.Hour); err == nil {
+		t.Fatal("a heartbeat of a year was accepted")
+	}
+	w, err := q.Join("storage", "a@x.example", "x", now, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := fmt.Sprintf(`{"id":"0000000000000000001-ffffffff","resource":"storage","owner":"m@x.example","domain":"x","since":"2000-01-01T00:00:00Z","until":"%s"}`, now.Add(365*24*time.Hour).UTC().Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(s.Path(), "queue", "storage", "0000000000000000001-ffffffff.json"), []byte(forged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ahead, err := q.Ahead(w, now); len(ahead) != 0 || err != nil {
+		t.Errorf("ahead of a real waiter: %q, %v", owners(ahead), err)
 	}
 }
 
