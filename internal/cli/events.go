@@ -98,11 +98,16 @@ func (a *app) eventsRun(ctx context.Context, s store.Store, o eventsOptions) err
 	if tail.Remote() {
 		pause = followGitMin
 	}
+	offline := false
 	for {
 		events, err := tail.Read()
 		if err != nil {
 			return err
 		}
+		if tail.Offline != nil && !offline {
+			fmt.Fprintf(a.stderr, "oxygen: %s; showing this clone's copy (%s)\n", oneLine(tail.Offline.Error()), s.Freshness(a.now()))
+		}
+		offline = tail.Offline != nil
 		for _, e := range events {
 			if !keep(e) {
 				continue

@@ -25,6 +25,9 @@ type Tail struct {
 	sync func() error // refreshes the copy from the remote; nil: it is the authority
 	off  int64        // where the lines not read yet begin
 	next int          // the id of the next line
+	// Offline is why the last Read could not refresh the copy (nil: it
+	// did, or there is none to refresh); that Read used the copy as it was.
+	Offline error
 }
 
 // TailOf returns a reader of s's history from its first event.
@@ -52,13 +55,11 @@ func (t *Tail) Size() int64 {
 }
 
 // Read returns the whole events appended since the last Read, refreshing
-// the clone's copy first for a git store. A line still being written waits
-// for the next Read.
+// the clone's copy first for a git store (offline, it reads the copy and
+// says why in Offline). A line still being written waits for the next Read.
 func (t *Tail) Read() ([]Numbered, error) {
 	if t.sync != nil {
-		if err := t.sync(); err != nil {
-			return nil, err
-		}
+		t.Offline = t.sync()
 	}
 	f, err := os.OpenFile(t.file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
