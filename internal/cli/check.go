@@ -117,7 +117,10 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
-	return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st), nil
+	judge := func(st policy.State) []policy.Violation {
+		return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st)
+	}
+	return a.rejudgeFresh(r, judge(st), judge)
 }
 
 // mergeFilter keeps, during a merge, only the paths whose staged content
