@@ -44,3 +44,11 @@ func (a *app) rejudgeFresh(r *repo, vs []policy.Violation, judge func(policy.Sta
 	}
 	return judge(st), nil
 }
+
+// sayFreshness tells people on stderr how old a git store's copy is that
+// an answer was read from.
+func (a *app) sayFreshness(r *repo) {
+	if f := r.store.Freshness(a.now()); f != "" {
+		fmt.Fprintln(a.stderr, "oxygen: "+f)
+	}
+}

@@ -262,6 +262,7 @@ func (a *app) signalsCommand() *cobra.Command {
 			if asJSON {
 				return writeJSON(a.stdout, out)
 			}
+			a.sayFreshness(r)
 			if len(out) == 0 {
 				fmt.Fprintln(a.stdout, "no signals")
 				return nil
