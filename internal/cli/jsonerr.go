@@ -71,17 +71,19 @@ func writeJSONError(w io.Writer, err error) error {
 	return writeJSON(w, ErrorOutput{SchemaVersion: SchemaVersion, Error: asRefusal(err)})
 }
 
-// wantsJSON says whether the command that ran (or failed to parse) was asked
-// for JSON: its parsed flag, or the raw argument when parsing failed. Nothing
-// after "--" counts: that belongs to the command oxygen run starts.
-func wantsJSON(c *cobra.Command, args []string) bool {
-	if c != nil {
+// wantsJSON says whether the command that ran was asked for JSON: its
+// parsed flag, or, when the command line did not parse, the raw argument
+// before any "--" (what follows belongs to the command oxygen run starts).
+func wantsJSON(c *cobra.Command, args []string, err error) bool {
+	var usage *usageError
+	if c != nil && !errors.As(err, &usage) {
 		if f := c.Flags().Lookup("json"); f != nil && f.Changed && f.Value.String() == "true" {
 			return true
 		}
 		if f := c.Flags().Lookup("format"); f != nil && f.Value.String() == "json" {
 			return true
 		}
+		return false
 	}
 	if i := slices.Index(args, "--"); i >= 0 {
 		args = args[:i]

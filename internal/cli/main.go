@@ -59,7 +59,7 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	var silent *silentError
 	if err != nil && !errors.As(err, &silent) {
 		fmt.Fprintf(stderr, "oxygen: %s\n", oneLine(err.Error()))
-		if wantsJSON(cmd, args) {
+		if wantsJSON(cmd, args, err) {
 			_ = writeJSONError(stdout, err)
 		}
 	}

@@ -33,7 +33,7 @@ type (
 		Capsule   string   `json:"capsule,omitempty" jsonschema:"the context capsule this work belongs to"`
 		Council   string   `json:"council,omitempty" jsonschema:"a granted council call that lifts the change budget"`
 		Wait      bool     `json:"wait,omitempty" jsonschema:"queue for a resource another domain holds and take it when free"`
-		Timeout   string   `json:"timeout,omitempty" jsonschema:"with wait, give up after this long, e.g. 10m"`
+		Timeout   string   `json:"timeout,omitempty" jsonschema:"with wait, give up after this long, e.g. 10m (default 10m)"`
 	}
 	mcpRenew struct {
 		Resource string `json:"resource"`
@@ -64,8 +64,12 @@ type (
 	}
 )
 
-// mcpFollowDefault bounds a follow: a tool call must come back.
-const mcpFollowDefault = time.Minute
+// A tool call must come back: a follow lasts at most mcpFollowDefault, a
+// wait that names no timeout mcpWaitDefault (then wait-timeout, exit 1).
+const (
+	mcpFollowDefault = time.Minute
+	mcpWaitDefault   = 10 * time.Minute
+)
 
 func (a *app) mcpCommand() *cobra.Command {
 	var repo string
@@ -104,6 +108,9 @@ func (a *app) mcpServer() *mcp.Server {
 		args := append([]string{"claim"}, flagArgs("ttl", in.TTL, "reason", in.Reason, "domain", in.Domain, "capsule", in.Capsule, "council", in.Council, "timeout", in.Timeout)...)
 		if in.Wait {
 			args = append(args, "--wait")
+			if in.Timeout == "" {
+				args = append(args, "--timeout="+mcpWaitDefault.String())
+			}
 		}
 		return append(append(args, "--"), in.Resources...)
 	}))
