@@ -120,6 +120,7 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, claims []store.Claim, d
 		pause = gitPollMin
 	}
 	var lastHeld *store.HeldError
+	told := false
 	for {
 		now := a.now()
 		first, err := atHead(q, ws, now)
@@ -131,6 +132,14 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, claims []store.Claim, d
 			if !errors.As(err, &lastHeld) {
 				return res, err
 			}
+		}
+		if !told {
+			told = true // once: people see why nothing happens; the queue is in oxygen leases
+			why := "waiters ahead in the queue"
+			if first {
+				why = lastHeld.Error()
+			}
+			fmt.Fprintf(a.stderr, "oxygen: waiting for %s: %s\n", resourcesOf(claims), why)
 		}
 		if timeout > 0 && now.Sub(start) >= timeout {
 			return nil, waitTimeout(claims, timeout, lastHeld)
@@ -165,11 +174,16 @@ func atHead(q *store.Queue, ws []store.Waiter, now time.Time) (bool, error) {
 	return true, nil
 }
 
-func waitTimeout(claims []store.Claim, timeout time.Duration, held *store.HeldError) error {
-	argv := []string{"oxygen", "claim"}
+func resourcesOf(claims []store.Claim) string {
+	var ids []string
 	for _, c := range claims {
-		argv = append(argv, c.Resource)
+		ids = append(ids, c.Resource)
 	}
+	return strings.Join(ids, " ")
+}
+
+func waitTimeout(claims []store.Claim, timeout time.Duration, held *store.HeldError) error {
+	argv := append([]string{"oxygen", "claim"}, strings.Fields(resourcesOf(claims))...)
 	argv = append(argv, "--domain", claims[0].Domain, "--wait")
 	r := policy.Refuse(codeTimeout, &policy.Fix{Argv: argv}, "waited %s and it is still not free", timeout)
 	if held != nil {
