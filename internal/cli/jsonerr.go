@@ -128,3 +128,26 @@ func budgetRefusal(what string, err error, b *store.BudgetError) error {
 	}
 	return policy.Refuse("budget-spent", fix, "claim %s: %v; release one first (oxygen release RESOURCE), or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and claim with --council ID once granted", what, err)
 }
+
+// notHolderRefusal: a renewal or release of a lease the asker's domains do
+// not hold. A renewal's fix claims it afresh (waiting if another domain
+// holds it); a release of another domain's lease takes a council call.
+func notHolderRefusal(act, resource string, err error, nh *store.NotHolderError) error {
+	switch {
+	case act == "renew" && (nh.Lease == nil || nh.Lapsed), nh.Lease == nil:
+		return policy.Refuse("not-holder", &policy.Fix{Argv: []string{"oxygen", "claim", resource}},
+			"renew %s: %v; claim it instead: oxygen claim %s", resource, err, resource)
+	case act == "renew":
+		r := policy.Refuse("not-holder", &policy.Fix{Argv: []string{"oxygen", "claim", resource, "--wait"}, RetryAfter: nh.Lease.End().UTC(), Needs: nh.Lease.Owner + " releases it, or it ends"},
+			"renew %s: %v; claim it instead: oxygen claim %s", resource, err, resource)
+		r.Holder = nh.Lease
+		return r
+	}
+	r := policy.Refuse("not-holder", &policy.Fix{
+		Argv:   []string{"oxygen", "signal", "council-call", "--to", nh.Lease.Domain, "--subject", "release " + resource + ", held by " + nh.Lease.Owner},
+		Choose: map[string]string{"--subject": "why it must be released early"},
+		Needs:  "the call granted (every addressed domain acknowledges it), then: oxygen release " + resource + " --force --council <its id>; or " + nh.Lease.Owner + " releases it",
+	}, "release %s: %v; ask %s to release it, or raise a council call and release with --force --council ID", resource, err, nh.Lease.Owner)
+	r.Holder = nh.Lease
+	return r
+}

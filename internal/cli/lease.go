@@ -150,7 +150,7 @@ func (a *app) renewCommand() *cobra.Command {
 			l, err := r.store.Renew(store.Renewal{Resource: args[0], By: r.email, Domains: ds, TTL: dur})
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {
-				return refusef("renew %s: %v; claim it instead: oxygen claim %s", args[0], err, args[0])
+				return notHolderRefusal("renew", args[0], err, nh)
 			}
 			if err != nil {
 				return fmt.Errorf("renew %s: %w", args[0], err)
@@ -198,7 +198,7 @@ released only with --force and a granted council call (--council ID).`,
 			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
 			var nh *store.NotHolderError
 			if errors.As(err, &nh) {
-				return refusef("release %s: %v; ask %s to release it, or raise a council call and release with --force --council ID", args[0], err, nh.Lease.Owner)
+				return notHolderRefusal("release", args[0], err, nh)
 			}
 			if err != nil {
 				return protocolError("release "+args[0], err)
