@@ -5,9 +5,11 @@ package oxygen
 
 import "embed"
 
-// ReferencePolicy is the repository's own resources.yaml.
+// ReferencePolicy is the protocol's reference policy for the seed's layout,
+// examples/reference/resources.yaml. (oxygen's own resources.yaml, at the
+// root, is a policy for oxygen's contributors.)
 //
-//go:embed resources.yaml
+//go:embed examples/reference/resources.yaml
 var ReferencePolicy []byte
 
 // Hooks holds the shell shims, one file per git hook, under "hooks/".

@@ -1,19 +1,42 @@
 package oxygen_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/cli"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"oxygen": func() { os.Exit(cli.Main()) },
+		"oxygen": func() { os.Exit(cli.MainAt(testClock())) },
 	})
+}
+
+// testClock is the clock a script sets with OXYGEN_TEST_NOW: an RFC 3339
+// time, or an offset from the real clock such as +2h (the commits git makes
+// keep the real time). Only this test binary reads it: an expiry is tested
+// by moving the clock, never by sleeping.
+func testClock() func() time.Time {
+	v := os.Getenv("OXYGEN_TEST_NOW")
+	if v == "" {
+		return time.Now
+	}
+	if d, err := time.ParseDuration(v); err == nil {
+		return func() time.Time { return time.Now().Add(d) }
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "OXYGEN_TEST_NOW=%q: want an RFC 3339 time or an offset like +2h\n", v)
+		os.Exit(2)
+	}
+	return func() time.Time { return t }
 }
 
 // TestScript runs testdata/script/*.txtar: real git, real repositories, the
@@ -25,6 +48,22 @@ func TestScript(t *testing.T) {
 		Setup:               isolateGit,
 		Cmds:                scriptCmds,
 	})
+}
+
+// adopt [DIR] commits the built-in reference policy as the resources.yaml
+// of DIR (default: the current directory): the commit that adopts oxygen,
+// which nothing judges. Scripts about the protocol start from there.
+func adopt(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: adopt [DIR]")
+	}
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(dir), "resources.yaml"), oxygen.ReferencePolicy, 0o644))
+	ts.Check(ts.Exec("git", "-C", dir, "add", "resources.yaml"))
+	ts.Check(ts.Exec("git", "-C", dir, "commit", "-q", "--no-verify", "-m", "adopt oxygen"))
 }
 
 // isolateGit gives every script a git of its own: a private HOME with an
@@ -60,5 +99,12 @@ func isolateGit(env *testscript.Env) error {
 		}
 	}
 	env.Vars = vars
+	// Scripts that run the project's own files (scripts/action-check.sh)
+	// find them here: the package directory is the repository's root.
+	src, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	env.Setenv("OXYGEN_SRC", src)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 // scriptCmds are the scripts' own commands.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"adopt":  adopt,
 	"runfix": runFix,
 	"mcp":    mcpSessions,
 }

@@ -55,7 +55,11 @@ func TestMatch(t *testing.T) {
 		{"schema.sql", []string{"resource:schema:**/*.sql"}},
 		{"a/b/c/d.sql", []string{"resource:schema:**/*.sql"}},
 		{"db/schema.sqlx", nil},
-		{"DB/schema.sql", []string{"resource:schema:**/*.sql"}},
+		{"DB/schema.sql", []string{"resource:schema:**/*.sql", "resource:schema:db/schema.sql"}}, // one file on macOS and Windows
+		{"db/SCHEMA.SQL", []string{"resource:schema:**/*.sql", "resource:schema:db/schema.sql"}},
+		{"DEPLOY/run.sh", []string{"resource:deploy:deploy/**"}},
+		{"makefile", []string{"core:beta:Makefile"}},
+		{"Docs/Beta/X.md", []string{"core:alpha:docs/**", "core:beta:docs/beta/**"}},
 		{"deploy", []string{"resource:deploy:deploy/**"}},
 		{"deploy/run.sh", []string{"resource:deploy:deploy/**"}},
 		{"deploy/a/b/c", []string{"resource:deploy:deploy/**"}},
@@ -202,7 +206,7 @@ func extendedReference(t testing.TB) *policy.Policy {
 func bruteForce(t testing.TB, c *policy.Classifier, path string) []int {
 	var out []int
 	for i, r := range c.Rules() {
-		ok, err := doublestar.Match(r.Glob, path)
+		ok, err := doublestar.Match(policy.FoldGlob(r.Glob), policy.FoldPath(path))
 		if err != nil {
 			t.Fatalf("glob %q of a loaded policy is invalid: %v", r.Glob, err)
 		}
@@ -450,5 +454,92 @@ func BenchmarkJudge(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p.Judge(cs, st)
+	}
+}
+
+// TestFoldPath: the spellings that macOS and Windows store as one file fold
+// to one path; others do not.
+func TestFoldPath(t *testing.T) {
+	same := [][]string{
+		{"store/blobs/x", "STORE/blobs/x", "Store/Blobs/X"},
+		{"docs/caf\u00e9.md", "docs/cafe\u0301.md", "DOCS/CAF\u00c9.md", "docs/CAFE\u0301.md"}, // NFC, NFD
+		{"store/x", "\u017ftore/x"},                                                            // long s
+		{"kit/x", "\u212ait/x"},                                                                // Kelvin sign
+		{".substrate/x", ".sub\u200cstrate/x", "\ufeff.substrate/x", ".substra\u200dte/x"},     // HFS+ ignorables
+		{"a/\xff", "A/\xff"},
+		{"store/x", "store./x", "store /x", "Store. ./X.", "store/x . "}, // Windows drops a name's trailing dots and spaces
+		{"caf\u00e9/x", "CAF\u00c9./x"},
+	}
+	for _, group := range same {
+		want := policy.FoldPath(group[0])
+		for _, p := range group[1:] {
+			if got := policy.FoldPath(p); got != want {
+				t.Errorf("FoldPath(%q) = %q, want %q as for %q", p, got, want, group[0])
+			}
+		}
+	}
+	differ := [][2]string{{"store/x", "store/y"}, {"stra\u00dfe", "strasse"}, {"a/\xff", "a/\xfe"}, {"caf\u00e9", "cafe"}}
+	for _, d := range differ {
+		if policy.FoldPath(d[0]) == policy.FoldPath(d[1]) {
+			t.Errorf("FoldPath(%q) = FoldPath(%q)", d[0], d[1])
+		}
+	}
+	if p := "src/main.go"; policy.FoldPath(p) != p {
+		t.Errorf("FoldPath(%q) changed it", p)
+	}
+}
+
+// TestClassifyCollisions: a path that is the shared file on macOS or
+// Windows is classified as that file's resource, and judged so.
+func TestClassifyCollisions(t *testing.T) {
+	p := load(t, "version: 1\nresources:\n  storage:\n    paths: [\"store/**\", \"caf\u00e9/menu.txt\"]\n")
+	for _, path := range []string{"STORE/blobs/x", "Store/x", "\u017ftore/x", "cafe\u0301/menu.txt", "CAF\u00c9/MENU.TXT", "caf\u200c\u00e9/menu.txt"} {
+		if got := p.Classifier().Classify(path).ResourceIDs(); !slices.Equal(got, []string{"storage"}) {
+			t.Errorf("Classify(%q) = %q, want storage", path, got)
+		}
+		vs := p.Judge(policy.ChangeSet{Committer: "x@y.example", At: t0, Paths: []string{path}}, policy.State{})
+		if len(vs) != 1 || vs[0].Resource != "storage" || vs[0].Path != path {
+			t.Errorf("Judge(%q) = %+v, want one storage violation naming the path as written", path, vs)
+		}
+	}
+	if got := p.Classifier().Classify("cafe/menu.txt").ResourceIDs(); len(got) != 0 {
+		t.Errorf("Classify(cafe/menu.txt) = %q: not the same file", got)
+	}
+}
+
+// BenchmarkClassifyUpperCase: paths with upper case (README.md, src/Foo.java)
+// are folded on the stack, without allocations.
+func BenchmarkClassifyUpperCase(b *testing.B) {
+	c := reference(b).Classifier()
+	paths := realisticPaths(10_000)
+	for i := range paths {
+		paths[i] = strings.ToUpper(paths[i])
+	}
+	buf := make([]*policy.Rule, 0, 16)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		buf = c.Match(buf[:0], paths[i%len(paths)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "paths/s")
+}
+
+// TestFoldGlob: a glob folds as the paths it matches do, and stays a glob.
+func TestFoldGlob(t *testing.T) {
+	for glob, want := range map[string]string{
+		"Store/**":          "store/**",
+		`x/a\ `:             "x/a",
+		`x/a\\ `:            `x/a\\`,
+		`Docs./*.MD.`:       "docs/*.md",
+		"caf\u00e9/**":      "caf\u00e9/**",
+		"CAFE\u0301/[A-Z]*": "caf\u00e9/[a-z]*",
+	} {
+		got := policy.FoldGlob(glob)
+		if got != want {
+			t.Errorf("FoldGlob(%q) = %q, want %q", glob, got, want)
+		}
+		if !doublestar.ValidatePattern(got) {
+			t.Errorf("FoldGlob(%q) = %q is no glob", glob, got)
+		}
 	}
 }

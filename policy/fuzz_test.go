@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add(oxygen.ReferencePolicy)
 	f.Add([]byte(smallPolicy))
 	f.Add([]byte(judgePolicy))
+	f.Add([]byte(actPolicy + "council:\n  domains: [guardian, scribe]\n  quorum: 2\n"))
 	for _, tt := range loadErrorTests {
 		f.Add([]byte(tt.src))
 	}
@@ -112,4 +114,35 @@ func FuzzClassify(f *testing.F) {
 		checkAgainstBruteForce(t, p.Classifier(), path)
 		checkAgainstBruteForce(t, p.Classifier(), glob)
 	})
+}
+
+// FuzzFoldPath: folding never panics, is stable (a fold folds to itself),
+// keeps the path's directories, and leaves a lower-case ASCII path whose
+// names end in neither a dot nor a space alone.
+func FuzzFoldPath(f *testing.F) {
+	for _, s := range []string{"", "store/x", "STORE/x", "caf\u00e9", "cafe\u0301", "\u017f", "\u212a", ".sub\u200cstrate", "\xff/\xfe", "\u0130", "\u1e9e", "\u01c5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		fold := policy.FoldPath(path)
+		if again := policy.FoldPath(fold); again != fold {
+			t.Fatalf("FoldPath(%q) = %q, which folds again to %q", path, fold, again)
+		}
+		if strings.Count(fold, "/") != strings.Count(path, "/") {
+			t.Fatalf("FoldPath(%q) = %q: the directories changed", path, fold)
+		}
+		plain := !strings.HasSuffix(path, ".") && !strings.HasSuffix(path, " ") && !strings.Contains(path, "./") && !strings.Contains(path, " /")
+		if strings.ToLower(path) == path && isASCIIString(path) && plain && fold != path {
+			t.Fatalf("FoldPath(%q) = %q, want it unchanged", path, fold)
+		}
+	})
+}
+
+func isASCIIString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

@@ -51,6 +51,8 @@ type State struct {
 	Broken   []BrokenLease
 	Capsules []Capsule
 	Signals  []Signal
+
+	ids *recordIndex // where each capsule and signal sits, once Index built it
 }
 
 // With returns a copy of the state in which l is the lease of its resource.
@@ -73,6 +75,7 @@ type ChangeSet struct {
 	At        time.Time
 	Skew      time.Duration // how far At may be off the store's clock
 	Paths     []string
+	Deleted   []string // those of Paths that the change deletes (needed only for state paths)
 	Council   []string // council calls the change cites (Council: trailers)
 }
 
@@ -86,6 +89,9 @@ const (
 	RuleNoHandshake  = "no-handshake"
 	RuleOutOfScope   = "out-of-scope"
 	RuleRiskBudget   = "risk-budget"
+	RuleCoreBoundary = "core-boundary"
+	RuleTrackedState = "tracked-state"
+	RuleBrokenPolicy = "broken-policy" // a change that leaves resources.yaml unloadable
 )
 
 // Violation is one reason a change set is refused.
@@ -107,7 +113,11 @@ type Violation struct {
 // path order as given. An empty result means the change is allowed.
 func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 	domains := p.DomainsOf(cs.Committer)
-	scopes := st.InProgress(cs.Committer, "", cs.At.Add(cs.Skew))
+	// A capsule's scope binds from its creation, without the skew (which
+	// may only loosen a restriction): a capsule opened after the change
+	// does not change its verdict. A commit's time is known to the second,
+	// so that second is what counts, at every gate alike.
+	scopes := st.InProgress(cs.Committer, "", cs.At.Truncate(time.Second).Add(time.Second-1))
 	var out []Violation
 	var buf, owners []*Rule
 	var seen []string // resources already judged for this path
@@ -149,6 +159,15 @@ func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 		if v, bad := judgeScope(scopes, path); bad {
 			out = append(out, v)
 		}
+		if IsStatePath(path) && !contains(cs.Deleted, path) {
+			dir, _, _ := strings.Cut(path, "/") // as spelt: .SUBSTRATE is the state folder where case is ignored
+			out = append(out, Violation{
+				Path: path, Rule: RuleTrackedState,
+				Reason: StateDir + "/ holds each clone's own coordination state: a commit that carries a file there overwrites the state of every clone that pulls it",
+				Fix:    "git rm -r --cached " + ShellQuote(dir) + " (the files stay on disk), then commit again",
+				Remedy: &Fix{Argv: []string{"git", "rm", "-r", "--cached", dir}, Needs: "then commit again (the files stay on disk)"},
+			})
+		}
 	}
 	if v, bad := p.judgeRisk(cs, st, shared); bad {
 		out = append(out, v)
@@ -175,18 +194,28 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 		return v, false
 	case waiting != nil:
 		v.Reason = fmt.Sprintf("in the core surface of %s: missive %s waits for %s to acknowledge it", owner.Name, waiting.ID, owner.Name)
-		v.Fix = fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner.Name, waiting.ID)
-		v.Remedy = &Fix{Argv: []string{"oxygen", "signal", "ack", waiting.ID}, Needs: "a member of " + owner.Name + " runs it"}
+		v.Fix, v.Remedy = ackFix(owner.Name, waiting.ID)
 	default:
 		v.Reason = fmt.Sprintf("in the core surface of %s: changing it from %s needs a handshake", owner.Name, strings.Join(domains, " or "))
-		v.Fix = fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner.Name, shellQuote(path), owner.Name)
-		v.Remedy = &Fix{
-			Argv:   []string{"oxygen", "signal", "missive", "--to", owner.Name, "--file", path, "--subject", "change " + path},
-			Choose: map[string]string{"--subject": "why the change is needed, for " + owner.Name + " to read"},
-			Needs:  "an acknowledgement by a member of " + owner.Name + " (oxygen signal ack ID)",
-		}
+		v.Fix, v.Remedy = missiveFix(owner.Name, path)
 	}
 	return v, true
+}
+
+// missiveFix asks owner for a handshake on path, for people and as a fix.
+func missiveFix(owner, path string) (string, *Fix) {
+	return fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner, ShellQuote(path), owner),
+		&Fix{
+			Argv:   []string{"oxygen", "signal", "missive", "--to", owner, "--file", path, "--subject", "change " + path},
+			Choose: map[string]string{"--subject": "why the change is needed, for " + owner + " to read"},
+			Needs:  "an acknowledgement by a member of " + owner + " (oxygen signal ack ID)",
+		}
+}
+
+// ackFix: owner's acknowledgement of missive id is what the change waits for.
+func ackFix(owner, id string) (string, *Fix) {
+	return fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner, id),
+		&Fix{Argv: []string{"oxygen", "signal", "ack", id}, Needs: "a member of " + owner + " runs it"}
 }
 
 // judgeScope: while the committer owns in-progress capsules that name a
@@ -225,7 +254,7 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 	for _, id := range cs.Council {
 		// A call spent on another act (a claim, an assignment) lifts nothing
 		// made after that; what it lifted before stays lifted.
-		if s := st.Granted(id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
+		if s := p.Granted(st, id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
 			return Violation{}, false
 		}
 	}
@@ -233,12 +262,13 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 		Path: shared[limit], Rule: RuleRiskBudget,
 		Reason: fmt.Sprintf("risk budget spent: this change touches %d shared-resource paths, and one change may touch %d", len(shared), limit),
 		Fix:    "split it into smaller commits, or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and, once granted, cite it with a `Council: ID` trailer (OXYGEN_COUNCIL=ID for the pre-commit hook)",
-		Remedy: p.councilFix(cs.Committer, fmt.Sprintf("one change of %d shared-resource paths", len(shared))),
+		Remedy: p.councilFix(cs.Committer, fmt.Sprintf("lift the risk budget for one change of %d shared-resource paths", len(shared)),
+			"an acknowledgement by every addressed domain, then a `Council: ID` trailer on the commit (OXYGEN_COUNCIL=ID for the pre-commit hook)"),
 	}, true
 }
 
-// shellQuote quotes a path for a command line when it needs it.
-func shellQuote(s string) string {
+// ShellQuote quotes a path for a command line when it needs it.
+func ShellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r == '/' || r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
 	}) < 0 {
@@ -258,16 +288,31 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 			return v, true
 		}
 	}
+	// The clock skew allowance covers a change only where no other
+	// domain's lease is live at its time: two domains never both hold one
+	// resource at a moment, and a lease taken after the change cannot undo
+	// its verdict. A commit's time is known to the second: another's lease
+	// ends the allowance where it is live for all of that second.
+	sec := cs.At.Truncate(time.Second)
 	var other *Lease
+	skewed, otherWhole := false, false
 	for i := range st.Leases {
 		l := &st.Leases[i]
 		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
 			continue
 		}
-		if contains(domains, l.Domain) {
+		whole := l.LiveAt(sec, 0) && l.LiveAt(sec.Add(time.Second-1), 0)
+		switch {
+		case contains(domains, l.Domain) && l.LiveAt(cs.At, 0):
 			return v, false
+		case contains(domains, l.Domain):
+			skewed = true
+		case whole || !otherWhole:
+			other, otherWhole = l, whole
 		}
-		other = l
+	}
+	if skewed && !otherWhole {
+		return v, false
 	}
 	switch {
 	case len(domains) == 0:
@@ -302,32 +347,18 @@ func ClaimArgv(resource string, domains []string) []string {
 	return []string{"oxygen", "claim", resource}
 }
 
+// ClaimWaitArgv claims resources for domain, waiting in their queues
+// while another domain holds one.
+func ClaimWaitArgv(resources []string, domain string) []string {
+	return append(append([]string{"oxygen", "claim"}, resources...), "--domain", domain, "--wait")
+}
+
 // noDomainFix: only the policy's authors can make a committer a member.
 func noDomainFix(committer string) *Fix {
 	return &Fix{
 		Argv:   []string{"git", "config", "user.email"},
 		Choose: map[string]string{"user.email": "the e-mail of a member of a domain, as the value; or have " + orUnknown(committer) + " added to a domain's members in " + FileName},
 		Needs:  "an identity that is a member of a domain",
-	}
-}
-
-// councilFix raises a council call to every domain but the committer's,
-// for a budget that only the council can lift.
-func (p *Policy) councilFix(committer, what string) *Fix {
-	mine := p.DomainsOf(committer)
-	argv := []string{"oxygen", "signal", "council-call", "--to"}
-	for _, d := range p.Domains {
-		if !contains(mine, d.Name) {
-			argv = append(argv, d.Name)
-		}
-	}
-	if len(argv) == 4 && len(p.Domains) > 0 {
-		argv = append(argv, p.Domains[0].Name)
-	}
-	return &Fix{
-		Argv:   append(argv, "--subject", "lift the budget for "+what),
-		Choose: map[string]string{"--to": "the domains whose consent you need", "--subject": "why, for the council to read"},
-		Needs:  "an acknowledgement by every addressed domain, then a `Council: ID` trailer on the commit (OXYGEN_COUNCIL=ID for the pre-commit hook)",
 	}
 }
 

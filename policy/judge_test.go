@@ -145,6 +145,40 @@ func TestJudge(t *testing.T) {
 			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
 		},
 		{
+			name: "skew: a released lease's allowance ends where another domain's lease begins", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 5*time.Second)
+					return l
+				}(),
+			},
+			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
+		},
+		{
+			name: "skew: another domain's lease that begins within the commit's second does not end the allowance", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 10*time.Second + 500*time.Millisecond)
+					return l
+				}(),
+			},
+		},
+		{
+			name: "skew: a released lease's allowance holds until another domain's lease begins", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				func() policy.Lease {
+					l := lease("storage", "scribe")
+					l.CreatedAt = t0.Add(30*time.Minute + 20*time.Second)
+					return l
+				}(),
+			},
+		},
+		{
 			name: "released lease covered before its release", committer: builder, at: 20 * time.Minute,
 			paths: []string{"store/x"}, leases: []policy.Lease{released(lease("storage", "builder"), t0.Add(30*time.Minute))},
 		},
@@ -610,6 +644,7 @@ func TestJudgeScope(t *testing.T) {
 	tests := []struct {
 		name     string
 		at       time.Duration
+		skew     time.Duration
 		paths    []string
 		capsules []policy.Capsule
 		want     []want
@@ -641,6 +676,12 @@ func TestJudgeScope(t *testing.T) {
 			want:     []want{{path: "README.md", rule: policy.RuleOutOfScope}},
 		},
 		{name: "assigned after the change", at: time.Hour, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", builder, 2*time.Hour, "src/**")}},
+		{name: "assigned within the skew after the change: binds from its creation", at: time.Hour, skew: 30 * time.Second, paths: []string{"README.md"}, capsules: []policy.Capsule{capsule("C-1", builder, time.Hour+20*time.Second, "src/**")}},
+		{
+			name: "closed within the skew after the change: it was in progress", at: time.Hour, skew: 30 * time.Second, paths: []string{"README.md"},
+			capsules: []policy.Capsule{closed(capsule("C-1", builder, 0, "src/**"), time.Hour+20*time.Second)},
+			want:     []want{{path: "README.md", rule: policy.RuleOutOfScope}},
+		},
 		{
 			name: "out of scope and a shadow edit: both", at: time.Hour, paths: []string{"store/x"},
 			capsules: []policy.Capsule{capsule("C-1", builder, 0, "src/**")},
@@ -652,7 +693,7 @@ func TestJudgeScope(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: builder, At: t0.Add(tt.at), Paths: tt.paths}
+			cs := policy.ChangeSet{Commit: "c0ffee", Subject: "a change", Committer: builder, At: t0.Add(tt.at), Skew: tt.skew, Paths: tt.paths}
 			got := p.Judge(cs, policy.State{Capsules: tt.capsules})
 			if len(got) != len(tt.want) {
 				t.Fatalf("got %d violations, want %d:\n%s", len(got), len(tt.want), dump(got))
@@ -721,5 +762,43 @@ budgets:
 				checkViolation(t, got[i], w)
 			}
 		})
+	}
+}
+
+// TestJudgeTrackedState: a change may not add or modify a file in the
+// state folder at the root, in any case spelling; deleting one is allowed.
+func TestJudgeTrackedState(t *testing.T) {
+	p := load(t, judgePolicy)
+	tests := []struct {
+		paths, deleted []string
+		want           []string // paths refused [tracked-state]
+	}{
+		{paths: []string{".substrate/state/events.jsonl"}, want: []string{".substrate/state/events.jsonl"}},
+		{paths: []string{".substrate"}, want: []string{".substrate"}}, // a file or symlink in its place
+		{paths: []string{".SUBSTRATE/state/x", ".Substrate/y"}, want: []string{".SUBSTRATE/state/x", ".Substrate/y"}},
+		{paths: []string{".\u017fubstrate/x"}, want: []string{".\u017fubstrate/x"}},                           // ſ folds to s
+		{paths: []string{".substrate./x", ".substrate /x"}, want: []string{".substrate./x", ".substrate /x"}}, // Windows drops the dot, the space
+		{paths: []string{".substrate/state/events.jsonl"}, deleted: []string{".substrate/state/events.jsonl"}},
+		{paths: []string{".substrate/a", ".substrate/b"}, deleted: []string{".substrate/a"}, want: []string{".substrate/b"}},
+		{paths: []string{"sub/.substrate/state/x", ".substrates/x", ".substrat/x", "x/.substrate"}}, // not the store's folder
+	}
+	for _, tt := range tests {
+		vs := p.Judge(policy.ChangeSet{Committer: "bob@builder.example", At: t0, Paths: tt.paths, Deleted: tt.deleted}, policy.State{})
+		var got []string
+		for _, v := range vs {
+			if v.Rule != policy.RuleTrackedState {
+				t.Errorf("%q: unexpected %s on %s", tt.paths, v.Rule, v.Path)
+				continue
+			}
+			// The folder as the path spells it: git rm matches case and bytes.
+			dir, _, _ := strings.Cut(v.Path, "/")
+			if !strings.Contains(v.Fix, "git rm -r --cached "+policy.ShellQuote(dir)+" ") || strings.Join(v.Remedy.Argv, " ") != "git rm -r --cached "+dir {
+				t.Errorf("%q: fix %q, %q", tt.paths, v.Fix, v.Remedy.Argv)
+			}
+			got = append(got, v.Path)
+		}
+		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+			t.Errorf("%q deleting %q: refused %q, want %q", tt.paths, tt.deleted, got, tt.want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type Policy struct {
 	Domains   []*Domain   // in file order
 	Resources []*Resource // in file order
 	Budgets   Budgets
+	Council   Council
 	Store     StoreConfig
 
 	domains    map[string]*Domain
@@ -55,7 +57,20 @@ type Budgets struct {
 	DefaultTTL          time.Duration
 	MaxTTL              time.Duration
 	ClockSkew           time.Duration
+	HandshakeTTL        time.Duration // how long an acknowledged missive covers its files
 }
+
+// Council says who may grant a council call: Quorum acknowledgements from
+// Domains (every domain when empty), none of them the caller's own. A call
+// must also be acknowledged by every domain it addresses.
+type Council struct {
+	Domains []string
+	Quorum  int
+}
+
+// DefaultHandshakeTTL is how long a handshake lasts where the policy does
+// not say (budgets.handshake_ttl).
+const DefaultHandshakeTTL = 24 * time.Hour
 
 // StoreConfig says where the coordination state lives.
 type StoreConfig struct {
@@ -111,6 +126,24 @@ func (p *Policy) Resource(id string) (*Resource, bool) { r, ok := p.resources[id
 // Classifier returns the policy's path classifier.
 func (p *Policy) Classifier() *Classifier { return p.classifier }
 
+// ActsFor reports whether a push by pusher, as the git host names them,
+// may carry an act recorded as by's. A host that names pushers by address
+// (Gitea) vouches for that address alone. One that names them by user name
+// (gitolite, GitLab, smart HTTP) cannot tie the name to an address, so the
+// act may stand for an address only when every domain the address is in is
+// a domain the pusher is in too: the act then grants nothing the pusher's
+// own membership would not.
+func (p *Policy) ActsFor(pusher, by string) bool {
+	if strings.EqualFold(pusher, by) {
+		return true
+	}
+	if strings.Contains(pusher, "@") {
+		return false
+	}
+	theirs, own := p.DomainsOf(by), p.DomainsOf(pusher)
+	return len(theirs) > 0 && !slices.ContainsFunc(theirs, func(d string) bool { return !slices.Contains(own, d) })
+}
+
 // DomainsOf returns the names of the domains whose member globs match the
 // e-mail address, in file order. Addresses compare case-insensitively.
 func (p *Policy) DomainsOf(email string) []string {
@@ -154,13 +187,16 @@ func Load(name string, data []byte) (*Policy, error) {
 			DefaultTTL:          2 * time.Hour,
 			MaxTTL:              24 * time.Hour,
 			ClockSkew:           30 * time.Second,
+			HandshakeTTL:        DefaultHandshakeTTL,
 		},
+		Council:   Council{Quorum: 1},
 		Store:     StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
 		domains:   map[string]*Domain{},
 		resources: map[string]*Resource{},
 	}
 	root := doc.Content[0]
 	var versionSeen bool
+	var councilNode *yaml.Node
 	err := d.mapping(root, "policy", func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "version":
@@ -225,10 +261,13 @@ func Load(name string, data []byte) (*Policy, error) {
 			})
 		case "budgets":
 			return d.budgets(v, &p.Budgets)
+		case "council":
+			councilNode = v
+			return d.council(v, &p.Council)
 		case "store":
 			return d.store(v, &p.Store)
 		default:
-			return d.errorf(k, "unknown key %q (want version, domains, resources, budgets, store)", key)
+			return d.errorf(k, "unknown key %q (want version, domains, resources, budgets, council, store)", key)
 		}
 		return nil
 	})
@@ -237,6 +276,9 @@ func Load(name string, data []byte) (*Policy, error) {
 	}
 	if !versionSeen {
 		return nil, &Error{File: name, Line: root.Line, Column: root.Column, Msg: "missing `version: 1`"}
+	}
+	if err := d.checkCouncil(councilNode, p); err != nil {
+		return nil, err
 	}
 	p.classifier = newClassifier(p)
 	return p, nil
@@ -393,6 +435,8 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 			ttlNode = v
 		case "clock_skew":
 			b.ClockSkew, err = d.duration(v, 0)
+		case "handshake_ttl":
+			b.HandshakeTTL, err = d.duration(v, MinTTL)
 		default:
 			return d.errorf(k, "unknown key %q in budgets", key)
 		}
@@ -402,6 +446,53 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 		err = d.errorf(ttlNode, "default_ttl %s is longer than max_ttl %s", b.DefaultTTL, b.MaxTTL)
 	}
 	return err
+}
+
+func (d decoder) council(n *yaml.Node, c *Council) error {
+	return d.mapping(n, "council", func(key string, k, v *yaml.Node) error {
+		var err error
+		switch key {
+		case "domains":
+			if v.Kind != yaml.SequenceNode {
+				return d.errorf(v, "want a list of domain names here")
+			}
+			for _, item := range v.Content {
+				name, err := d.str(item)
+				if err != nil {
+					return err
+				}
+				c.Domains = append(c.Domains, name)
+			}
+		case "quorum":
+			c.Quorum, err = d.count(v)
+		default:
+			return d.errorf(k, "unknown key %q in council (want domains, quorum)", key)
+		}
+		return err
+	})
+}
+
+// checkCouncil checks the council against the domains, known only once the
+// whole file is read: every seat a domain, and a quorum the seats can reach
+// (a caller's own domains never count, so where quorum equals the seats,
+// only domains outside the council can be granted a call).
+func (d decoder) checkCouncil(n *yaml.Node, p *Policy) error {
+	if n == nil {
+		return nil
+	}
+	for _, name := range p.Council.Domains {
+		if _, ok := p.domains[name]; !ok {
+			return d.errorf(n, "council domain %q is not a domain of this policy", name)
+		}
+	}
+	seats := len(p.Council.Domains)
+	if seats == 0 {
+		seats = len(p.Domains)
+	}
+	if p.Council.Quorum > seats {
+		return d.errorf(n, "council quorum %d cannot be reached: the council has %d seats", p.Council.Quorum, seats)
+	}
+	return nil
 }
 
 func (d decoder) count(n *yaml.Node) (int, error) {

@@ -82,7 +82,7 @@ func TestLoadReference(t *testing.T) {
 		t.Errorf("builder core = %q, want %q", builder.Core, want)
 	}
 	wantBudgets := policy.Budgets{LeasesPerDomain: 2, InProgressPerDomain: 2, RiskPathsPerCommit: 20,
-		DefaultTTL: 2 * time.Hour, MaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second}
+		DefaultTTL: 2 * time.Hour, MaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second, HandshakeTTL: 24 * time.Hour}
 	if p.Budgets != wantBudgets {
 		t.Errorf("Budgets = %+v, want %+v", p.Budgets, wantBudgets)
 	}
@@ -111,26 +111,26 @@ func TestLoadDefaults(t *testing.T) {
 		{
 			name:  "version only",
 			src:   "version: 1\n",
-			want:  policy.Budgets{LeasesPerDomain: 2, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second},
+			want:  policy.Budgets{LeasesPerDomain: 2, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second, HandshakeTTL: 24 * time.Hour},
 			store: policy.StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
 		},
 		{
 			name:  "some budgets set",
 			src:   "version: 1\nbudgets:\n  leases_per_domain: 5\n  max_ttl: 48h\n",
-			want:  policy.Budgets{LeasesPerDomain: 5, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: 48 * time.Hour, ClockSkew: 30 * time.Second},
+			want:  policy.Budgets{LeasesPerDomain: 5, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: 48 * time.Hour, ClockSkew: 30 * time.Second, HandshakeTTL: 24 * time.Hour},
 			store: policy.StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
 		},
 		{
 			name:  "the longest max_ttl",
 			src:   "version: 1\nbudgets:\n  max_ttl: 8784h\n",
-			want:  policy.Budgets{LeasesPerDomain: 2, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: policy.LongestTTL, ClockSkew: 30 * time.Second},
+			want:  policy.Budgets{LeasesPerDomain: 2, InProgressPerDomain: 2, RiskPathsPerCommit: 20, DefaultTTL: 2 * time.Hour, MaxTTL: policy.LongestTTL, ClockSkew: 30 * time.Second, HandshakeTTL: 24 * time.Hour},
 			store: policy.StoreConfig{Kind: "local", Remote: "origin", Ref: "refs/oxygen/state"},
 		},
 		{
 			name: "every budget and the git store set",
 			src: "version: 1\nbudgets:\n  leases_per_domain: 3\n  in_progress_per_domain: 4\n  risk_paths_per_commit: 50\n" +
-				"  default_ttl: 30m\n  max_ttl: 1h\n  clock_skew: 0s\nstore:\n  kind: git\n  remote: upstream\n  ref: refs/coord/leases\n",
-			want:  policy.Budgets{LeasesPerDomain: 3, InProgressPerDomain: 4, RiskPathsPerCommit: 50, DefaultTTL: 30 * time.Minute, MaxTTL: time.Hour, ClockSkew: 0},
+				"  default_ttl: 30m\n  max_ttl: 1h\n  clock_skew: 0s\n  handshake_ttl: 2h\nstore:\n  kind: git\n  remote: upstream\n  ref: refs/coord/leases\n",
+			want:  policy.Budgets{LeasesPerDomain: 3, InProgressPerDomain: 4, RiskPathsPerCommit: 50, DefaultTTL: 30 * time.Minute, MaxTTL: time.Hour, ClockSkew: 0, HandshakeTTL: 2 * time.Hour},
 			store: policy.StoreConfig{Kind: "git", Remote: "upstream", Ref: "refs/coord/leases"},
 		},
 	}
@@ -200,7 +200,7 @@ var loadErrorTests = []struct {
 	{"tab indentation", pre + "domains:\n\tbuilder: {}\n", 3, 0, "invalid YAML|cannot start any token"},
 	{"non-mapping root: list", "- a\n- b\n", 1, 1, "policy must be a mapping"},
 	{"non-mapping root: scalar", "hello\n", 1, 1, "policy must be a mapping"},
-	{"unknown top-level key", pre + "foo: 1\n", 2, 1, `unknown key "foo"|want version, domains, resources, budgets, store`},
+	{"unknown top-level key", pre + "foo: 1\n", 2, 1, `unknown key "foo"|want version, domains, resources, budgets, council, store`},
 	{"unknown key in a domain", pre + "domains:\n  builder:\n    members: [\"*@b.example\"]\n    owners: []\n", 5, 5, `unknown key "owners" in domain "builder"`},
 	{"unknown key in a resource", pre + "resources:\n  schema:\n    path: [a]\n", 4, 5, `unknown key "path" in resource "schema"`},
 	{"unknown key in budgets", pre + "budgets:\n  leases: 3\n", 3, 3, `unknown key "leases" in budgets`},
@@ -376,6 +376,46 @@ func TestDomainsOf(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.p.DomainsOf(tt.email); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("DomainsOf(%q) = %q, want %q", tt.email, got, tt.want)
+		}
+	}
+}
+
+// TestActsFor: which recorded actor a push may carry, as the host names the
+// pusher by address or by user name.
+func TestActsFor(t *testing.T) {
+	p, err := policy.Load("resources.yaml", []byte(`version: 1
+domains:
+  builder:
+    members: ["*@builder.example", "ada", "amy"]
+  scribe:
+    members: ["*@scribe.example", "sam"]
+  both:
+    members: ["ada", "lee@both.example"]
+resources:
+  storage:
+    paths: ["store/**"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pusher, by string
+		want       bool
+	}{
+		{"ada@builder.example", "ada@builder.example", true},
+		{"Ada@Builder.example", "ada@builder.example", true},
+		{"bob@builder.example", "ada@builder.example", false}, // an address vouches for itself alone
+		{"ada", "ada@builder.example", true},                  // builder, and ada is in builder
+		{"amy", "ada@builder.example", true},                  // the same domain: nothing gained
+		{"sam", "ada@builder.example", false},                 // scribe may not act as builder
+		{"amy", "lee@both.example", false},                    // amy is not in both
+		{"ada", "lee@both.example", true},                     // ada is in both
+		{"ada", "nobody@else.example", false},                 // an address in no domain
+		{"nobody", "nobody@else.example", false},
+		{"ada", "ada", true},
+	} {
+		if got := p.ActsFor(c.pusher, c.by); got != c.want {
+			t.Errorf("ActsFor(%q, %q) = %v, want %v", c.pusher, c.by, got, c.want)
 		}
 	}
 }

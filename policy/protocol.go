@@ -18,6 +18,10 @@ type Capsule struct {
 	CreatedAt time.Time `json:"created_at" yaml:"created_at"`
 	ClosedAt  time.Time `json:"closed_at,omitzero" yaml:"closed_at,omitempty"`
 	By        string    `json:"by" yaml:"by"` // who assigned it
+	// AwaitsConsent marks a capsule assigned to someone outside the
+	// assigner's domains: its scope binds its owner only from Consent on.
+	AwaitsConsent bool `json:"awaits_consent,omitempty" yaml:"awaits_consent,omitempty"`
+	Consent       *Ack `json:"consent,omitempty" yaml:"consent,omitempty"`
 }
 
 // Capsule statuses.
@@ -29,6 +33,12 @@ const (
 // InProgressAt reports whether the capsule was in progress at t.
 func (c Capsule) InProgressAt(t time.Time) bool {
 	return !t.Before(c.CreatedAt) && (c.ClosedAt.IsZero() || t.Before(c.ClosedAt))
+}
+
+// BindsAt reports whether the capsule's scope bound its owner at t: in
+// progress, and consented to where the owner's consent was needed.
+func (c Capsule) BindsAt(t time.Time) bool {
+	return c.InProgressAt(t) && (!c.AwaitsConsent || c.Consent != nil && !t.Before(c.Consent.At))
 }
 
 // Signal is an explicit handoff between domains: a missive to one domain
@@ -47,6 +57,11 @@ type Signal struct {
 	// UsedAt and UsedFor record the one act a granted council call lifted.
 	UsedAt  time.Time `json:"used_at,omitzero" yaml:"used_at,omitempty"`
 	UsedFor string    `json:"used_for,omitempty" yaml:"used_for,omitempty"`
+	// ExpiresAt ends a missive's handshake (budgets.handshake_ttl after it
+	// was sent); a record without one ends DefaultHandshakeTTL after.
+	ExpiresAt time.Time `json:"expires_at,omitzero" yaml:"expires_at,omitempty"`
+	// Declined is an addressed domain's refusal: the signal is spent.
+	Declined *Ack `json:"declined,omitempty" yaml:"declined,omitempty"`
 }
 
 // Ack is an addressed domain's acknowledgement of a signal.
@@ -83,26 +98,25 @@ func (s Signal) Complete(t time.Time) bool {
 	return len(s.To) > 0
 }
 
-// Status is the signal's state for people: open, acknowledged, or (council
-// calls) granted and used.
-func (s Signal) Status(t time.Time) string {
-	switch {
-	case !s.UsedAt.IsZero():
-		return "used"
-	case s.Complete(t) && s.Kind == SignalCouncilCall:
-		return "granted"
-	case s.Complete(t):
-		return "acknowledged"
+// DeclinedBy reports whether an addressed domain declined the signal by t.
+func (s Signal) DeclinedBy(t time.Time) bool { return s.Declined != nil && !s.Declined.At.After(t) }
+
+// HandshakeEnd is when an acknowledged missive stops covering its files.
+func (s Signal) HandshakeEnd() time.Time {
+	if s.ExpiresAt.IsZero() {
+		return s.CreatedAt.Add(DefaultHandshakeTTL)
 	}
-	return "open"
+	return s.ExpiresAt
 }
 
 // Handshake finds a missive from one of domains to owner naming path,
-// acknowledged by owner by time t; else the open one waiting for the ack.
+// acknowledged by owner by time t and not over (its TTL ended, its capsule
+// done, or declined); else the open one waiting for the ack.
 func (st State) Handshake(domains []string, owner, path string, t time.Time) (done, waiting *Signal) {
 	for i := range st.Signals {
 		s := &st.Signals[i]
-		if s.Kind != SignalMissive || !slices.Contains(domains, s.From) || !slices.Contains(s.To, owner) || !slices.Contains(s.Files, path) || s.CreatedAt.After(t) {
+		if s.Kind != SignalMissive || !slices.Contains(domains, s.From) || !slices.Contains(s.To, owner) || !slices.Contains(s.Files, path) ||
+			s.CreatedAt.After(t) || !t.Before(s.HandshakeEnd()) || s.DeclinedBy(t) || st.closedBy(s.Capsule, t) {
 			continue
 		}
 		if s.AckedBy(owner, t) {
@@ -113,24 +127,96 @@ func (st State) Handshake(domains []string, owner, path string, t time.Time) (do
 	return nil, waiting
 }
 
-// Granted finds council call id if it was granted by t. Whether it was
-// used already is the caller's to judge (UsedAt).
-func (st State) Granted(id string, t time.Time) *Signal {
+// closedBy reports whether capsule id was done by t.
+func (st State) closedBy(id string, t time.Time) bool {
+	if id == "" {
+		return false
+	}
+	c := st.Capsule(id)
+	return c != nil && !c.ClosedAt.IsZero() && !t.Before(c.ClosedAt)
+}
+
+// Signal returns the signal with that id, if any.
+func (st State) Signal(id string) *Signal {
+	if st.ids != nil {
+		if i, ok := st.ids.signals[id]; ok {
+			return &st.Signals[i]
+		}
+		return nil
+	}
 	for i := range st.Signals {
-		s := &st.Signals[i]
-		if s.ID == id && s.Kind == SignalCouncilCall && s.Complete(t) {
-			return s
+		if st.Signals[i].ID == id {
+			return &st.Signals[i]
 		}
 	}
 	return nil
 }
 
-// InProgress lists the capsules owned by owner (or, with owner "", by
-// anyone of domain) that were in progress at t.
+// Capsule returns the capsule with that id, if any.
+func (st State) Capsule(id string) *Capsule {
+	if st.ids != nil {
+		if i, ok := st.ids.capsules[id]; ok {
+			return &st.Capsules[i]
+		}
+		return nil
+	}
+	for i := range st.Capsules {
+		if st.Capsules[i].ID == id {
+			return &st.Capsules[i]
+		}
+	}
+	return nil
+}
+
+// recordIndex finds capsules and signals by id in constant time, for a
+// reader that applies many acts to one state (the server's replay).
+type recordIndex struct{ capsules, signals map[string]int }
+
+// Index makes Capsule and Signal look up by id in constant time from now
+// on. The state must then change only through PutCapsule and PutSignal, and
+// only one copy of it may: copies share the index.
+func (st *State) Index() {
+	st.ids = &recordIndex{capsules: map[string]int{}, signals: map[string]int{}}
+	for i, c := range st.Capsules {
+		st.ids.capsules[c.ID] = i
+	}
+	for i, s := range st.Signals {
+		st.ids.signals[s.ID] = i
+	}
+}
+
+// PutCapsule writes c into the state, in place: a new record or the new
+// version of one.
+func (st *State) PutCapsule(c Capsule) {
+	if cur := st.Capsule(c.ID); cur != nil {
+		*cur = c
+		return
+	}
+	if st.ids != nil {
+		st.ids.capsules[c.ID] = len(st.Capsules)
+	}
+	st.Capsules = append(st.Capsules, c)
+}
+
+// PutSignal writes s into the state, in place, as PutCapsule does.
+func (st *State) PutSignal(s Signal) {
+	if cur := st.Signal(s.ID); cur != nil {
+		*cur = s
+		return
+	}
+	if st.ids != nil {
+		st.ids.signals[s.ID] = len(st.Signals)
+	}
+	st.Signals = append(st.Signals, s)
+}
+
+// InProgress lists the capsules whose scope bound owner at t (or, with
+// owner "", every capsule of domain in progress at t: what its attention
+// budget counts).
 func (st State) InProgress(owner, domain string, t time.Time) []Capsule {
 	var out []Capsule
 	for _, c := range st.Capsules {
-		if c.InProgressAt(t) && (owner != "" && strings.EqualFold(c.Owner, owner) || owner == "" && c.Domain == domain) {
+		if owner != "" && strings.EqualFold(c.Owner, owner) && c.BindsAt(t) || owner == "" && c.Domain == domain && c.InProgressAt(t) {
 			out = append(out, c)
 		}
 	}

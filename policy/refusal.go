@@ -6,9 +6,11 @@ import (
 )
 
 // Fix is the one command that mends a refusal, ready to run as written.
-// Argv never holds a placeholder: a value the caller must choose is named in
-// Choose instead (flag -> what to put there), and what the command cannot do
-// alone (another domain's acknowledgement) is said in Needs.
+// Argv never holds a placeholder: where the caller may choose better than
+// the value Argv carries, Choose names it (a flag, or the argument it would
+// replace -> what to put there); what the command cannot do alone (another
+// domain's acknowledgement) is said in Needs; RetryAfter is when it may
+// succeed without anybody's help (a lease in the way ends).
 type Fix struct {
 	Argv       []string          `json:"argv"`
 	Needs      string            `json:"needs,omitempty"`
@@ -33,3 +35,24 @@ func (r *Refusal) Error() string { return r.Message }
 func Refuse(code string, fix *Fix, format string, args ...any) *Refusal {
 	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...), Exit: 1, Fix: fix}
 }
+
+// Refusal codes of the acts, stable for scripts and agents.
+const (
+	CodeHeldByOther        = "held-by-other"        // another domain's live lease
+	CodeBudgetChange       = "budget-change"        // the domain holds leases_per_domain leases
+	CodeBudgetAttention    = "budget-attention"     // the domain has in_progress_per_domain capsules
+	CodeCouncilNotGranted  = "council-not-granted"  // the cited call is not (yet) granted
+	CodeCouncilUsed        = "council-used"         // the cited call lifted another act already
+	CodeCouncilDeclined    = "council-declined"     // an addressed domain declined the call
+	CodeCouncilSelf        = "council-self"         // a call nobody outside the caller's domains could grant
+	CodeCouncilNeedsHolder = "council-needs-holder" // a forced release the lease's domain did not acknowledge
+	CodeSignalDeclined     = "signal-declined"      // answering a declined signal
+	CodeMissiveOutsideCore = "missive-outside-core" // a missive naming files the addressee does not own
+	CodeExists             = "exists"               // a capsule or signal with that id exists (or is closed)
+	CodeUnknown            = "unknown"              // no such capsule or signal (exit 2)
+	CodeNotMember          = "not-member"           // the asker is not a member of the domain the act needs
+	CodeNotHolder          = "not-holder"           // renew or release of another domain's lease
+	CodeNotLeased          = "not-leased"           // renew of a free resource
+	CodeLapsed             = "lapsed"               // renew of a lease that ended
+	CodeBrokenRecord       = "broken-record"        // an unreadable record in the way (exit 2)
+)

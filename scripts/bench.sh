@@ -76,7 +76,7 @@ die() { echo "bench.sh: $*" >&2; exit 2; }
 say() { printf '%s\n' "$*" >&2; }
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-[ -f "$root/go.mod" ] && [ -f "$root/resources.yaml" ] || die "cannot find the repository root above $0"
+[ -f "$root/go.mod" ] && [ -f "$root/examples/reference/resources.yaml" ] || die "cannot find the repository root above $0"
 command -v git >/dev/null || die "git is not on PATH"
 command -v go >/dev/null || die "go is not on PATH"
 
@@ -190,7 +190,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 		line="${BASH_REMATCH[1]}8${BASH_REMATCH[2]}"
 	fi
 	policy_text+="$line"$'\n'
-done <"$root/resources.yaml"
+done <"$root/examples/reference/resources.yaml"
 [[ $policy_text == *"leases_per_domain: 8"* ]] || die "could not raise leases_per_domain in resources.yaml"
 
 # Literal shared files named by the reference policy.

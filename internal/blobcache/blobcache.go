@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // maxSize bounds what is cached: a policy is far smaller.
@@ -55,10 +56,20 @@ func Put(dir, id string, data []byte) error {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := file + ".tmp-" + hex.EncodeToString(rnd[:])
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	// Created new, never through a symlink; the rename replaces a link at
+	// file rather than following it.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, file); err != nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, file)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return err
 	}

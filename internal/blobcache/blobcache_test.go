@@ -51,3 +51,37 @@ func TestPutGet(t *testing.T) {
 		}
 	}
 }
+
+// TestPutNeverFollowsLinks: a symlink where the copy goes, or where the
+// cache folder goes, is never written through.
+func TestPutNeverFollowsLinks(t *testing.T) {
+	root := t.TempDir()
+	outside := filepath.Join(root, "outside")
+	if err := os.Mkdir(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "cache")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(outside, "victim")
+	if err := os.Symlink(target, filepath.Join(dir, known)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Put(dir, known, []byte("version: 1\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Fatal("Put wrote through the symlink at its copy")
+	}
+	linked := filepath.Join(root, "linked")
+	if err := os.Symlink(outside, linked); err != nil {
+		t.Fatal(err)
+	}
+	if Put(linked, known, []byte("version: 1\n")) == nil {
+		t.Fatal("Put took a symlink for its folder")
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+		t.Fatalf("Put wrote %s outside", entries[0].Name())
+	}
+}

@@ -38,8 +38,8 @@ policy, against the lease history (a lease released since still counts).`,
 			if asJSON {
 				format = "json"
 			}
-			if !slices.Contains([]string{"text", "json", "gitlab"}, format) {
-				return fmt.Errorf("--format %q: want text, json or gitlab", format)
+			if !slices.Contains([]string{"text", "json", "gitlab", "sarif"}, format) {
+				return fmt.Errorf("--format %q: want text, json, gitlab or sarif", format)
 			}
 			switch {
 			case c.Flags().Changed("range") && rng == "":
@@ -56,18 +56,22 @@ policy, against the lease history (a lease released since still counts).`,
 				if err != nil {
 					return err
 				}
+				if r.judging == nil && format == "text" {
+					fmt.Fprintf(a.stdout, "oxygen: not judged: no %s is committed here, upstream or on origin's default branch (oxygen is not adopted yet)\n", policy.FileName)
+				}
 				return a.report(vs, format, "", nil)
 			}
 			r, err := a.openRepo(nil)
 			if err != nil {
 				return err
 			}
+			var old string
+			tips := map[string]string{}
 			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-				if rng != "" {
-					return a.rangeCommits(r, rng)
-				}
-				return a.oneCommit(r, commit)
-			}, "")
+				return a.checkCommits(r, rng, commit, &old, tips)
+			}, "", func() ([]fallback, error) {
+				return a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
+			}, tips)
 			if err != nil {
 				return err
 			}
@@ -81,7 +85,7 @@ policy, against the lease history (a lease released since still counts).`,
 	c.Flags().StringVar(&rng, "range", "", "judge the commits of A..B (in B, not in A), like origin/main..HEAD")
 	c.Flags().StringVar(&commit, "commit", "", "judge one commit")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the violations as a JSON list (as --format json)")
-	c.Flags().StringVar(&format, "format", "text", "text, json, or gitlab (a GitLab Code Quality report on stdout)")
+	c.Flags().StringVar(&format, "format", "text", "text, json, gitlab (a GitLab Code Quality report on stdout) or sarif (SARIF 2.1.0 for GitHub code scanning, on stdout)")
 	c.MarkFlagsMutuallyExclusive("staged", "range", "commit")
 	c.MarkFlagsMutuallyExclusive("json", "format")
 	return c
@@ -103,9 +107,31 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	if r.dirs.Bare {
 		return nil, errors.New("a bare repository has no staged changes: judge commits with --range A..B or --commit REV")
 	}
+	if r.judging == nil {
+		return nil, nil // history before adoption, and the commit that adopts
+	}
+	// The commit may not leave a policy that does not load (the server
+	// refuses to take one): checked where it changes or HEAD's is broken,
+	// as reading the staged policy costs a read of the whole index.
+	// The staged policy is also what a change of it brings in: it may not
+	// redraw another domain's boundaries alone (JudgeBoundaries).
+	var broken []policy.Violation
+	var next *policy.Policy
+	if r.headErr != nil || slices.Contains(paths, policy.FileName) {
+		staged, err := a.git.ReadBlobs(":" + policy.FileName)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := policy.Load(policy.FileName, staged[0].Data); !staged[0].Missing && err != nil {
+			broken = append(broken, brokenPolicy("", "the staged change", err))
+		}
+		if slices.Contains(paths, policy.FileName) {
+			next = broughtIn(staged[0])
+		}
+	}
 	paths, err := a.mergeFilter(r, paths, hook)
 	if err != nil || len(paths) == 0 {
-		return nil, err
+		return broken, err
 	}
 	if r.emailErr != nil {
 		return nil, r.emailErr
@@ -117,16 +143,47 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
 	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
+	deleted, err := a.stagedStateDeletions(paths)
+	if err != nil {
+		return nil, err
+	}
+	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Deleted: deleted, Council: council}
 	judge := func(st policy.State) []policy.Violation {
-		return r.policy.Judge(policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Council: council}, st)
+		vs := append(r.judging.Judge(cs, st), broken...)
+		if next != nil {
+			vs = append(vs, r.judging.JudgeBoundaries(next, cs, st)...)
+		}
+		return vs
 	}
 	return a.rejudgeFresh(r, judge(st), judge)
 }
 
-// mergeFilter keeps, during a merge, only the paths whose staged content
-// differs from every commit being merged in: what the merge itself changes,
-// not what it brings from the other side (git's combined-diff rule, which
-// pre-push applies to the merge commit too).
+// stagedStateDeletions returns the staged paths in the state folder that
+// the index no longer has: deleting a tracked state file is its fix. Only
+// those paths are looked up, so the common commit asks git nothing more.
+func (a *app) stagedStateDeletions(paths []string) ([]string, error) {
+	var specs []string
+	for _, p := range paths {
+		if policy.IsStatePath(p) {
+			specs = append(specs, ":"+p) // the index's entry
+		}
+	}
+	ids, err := a.git.ObjectIDs("", specs)
+	if err != nil {
+		return nil, err
+	}
+	var deleted []string
+	for i, id := range ids {
+		if id == "" {
+			deleted = append(deleted, specs[i][1:])
+		}
+	}
+	return deleted, nil
+}
+
+// mergeFilter gives, during a merge, the paths the merge answers for
+// itself, by the rule pre-push applies to the merge commit (mergeOwn), with
+// the index as the merge: paths holds where it differs from HEAD.
 func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error) {
 	heads, err := git.MergeHeads(r.dirs)
 	if err != nil {
@@ -146,32 +203,42 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	if len(heads) == 0 {
 		return paths, nil
 	}
-	keep := make(map[string]bool, len(paths))
+	head, err := a.git.ResolveCommit(r.dirs, "HEAD")
+	if err != nil {
+		return nil, err
+	}
+	parents := append([]string{head}, heads...)
+	differ := []map[string]bool{pathSet(nil)} // where the index differs from each parent
 	for _, p := range paths {
-		keep[p] = true
+		differ[0][p] = true
 	}
 	for _, h := range heads {
-		differ, err := a.git.StagedPaths(h)
+		list, err := a.git.StagedPaths(h)
 		if err != nil {
 			return nil, err
 		}
-		d := make(map[string]bool, len(differ))
-		for _, p := range differ {
+		d := make(map[string]bool, len(list))
+		for _, p := range list {
 			d[p] = true
 		}
-		for p := range keep {
-			if !d[p] {
-				delete(keep, p)
-			}
-		}
+		differ = append(differ, d)
 	}
-	out := paths[:0]
-	for _, p := range paths {
-		if keep[p] {
-			out = append(out, p)
-		}
+	sides, wants, err := a.mergeSides(nil, parents, 0, nil)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	pairs := make([][2]string, len(wants))
+	for i, w := range wants {
+		pairs[i] = [2]string{w.base, w.parent}
+	}
+	diffs, err := a.git.TreeDiffs(pairs)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range wants {
+		sides[w.key] = append(sides[w.key], pathSet(diffs[i]))
+	}
+	return mergeOwn(differ, sides), nil
 }
 
 // report prints violations in the format asked for (text goes to stderr;
@@ -187,6 +254,8 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 		err = writeJSON(a.stdout, vs)
 	case format == "gitlab":
 		err = writeJSON(a.stdout, codeQuality(vs))
+	case format == "sarif":
+		err = writeJSON(a.stdout, sarif(vs))
 	case len(vs) > 0:
 		printViolations(a.stderr, vs, colorOn(a.stderr), refsOf)
 		if footer != "" {
@@ -196,7 +265,7 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GITHUB_ACTIONS") == "true" {
+	if os.Getenv("GITHUB_ACTIONS") == "true" && format == "text" { // never into a report on stdout
 		printAnnotations(a.stdout, vs)
 	}
 	if len(vs) > 0 {
@@ -338,9 +407,9 @@ func (a *app) prePushHook(r *repo, args []string, stdin []byte) (hookResult, err
 	if len(args) != 2 {
 		return hookResult{}, errors.New("want the remote's name and URL, as git passes them")
 	}
-	vs, refsOf, err := a.prePush(r, args[0], args[1], stdin)
+	vs, refsOf, refusals, err := a.prePush(r, args[0], args[1], stdin)
 	footer := recommitAdvice + "\nTo skip this check once: git push --no-verify (CI and the server still judge the commits)."
-	return hookResult{violations: vs, refsOf: refsOf, footer: footer}, err
+	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
 }
 
 // preReceiveHook is the server's gate.

@@ -94,7 +94,7 @@ func (a *app) writeAct(s store.Store, act string, leases ...ActLease) error {
 }
 
 // claimedLeases turns claims' results into the act's entries.
-func claimedLeases(res []store.Claimed) []ActLease {
+func claimedLeases(res []policy.Claimed) []ActLease {
 	out := make([]ActLease, len(res))
 	for i, cl := range res {
 		out[i] = ActLease{Lease: cl.Lease, Outcome: outcomeClaimed, Replaced: cl.TookOver}

@@ -15,7 +15,7 @@ const freshSyncLimit = 3 * time.Second
 
 // staleRules are the refusals a newer state can lift: a lease taken, or a
 // handshake acknowledged, in another clone since this one last synced.
-var staleRules = []string{policy.RuleShadowEdit, policy.RuleHeldByOther, policy.RuleNoHandshake}
+var staleRules = []string{policy.RuleShadowEdit, policy.RuleHeldByOther, policy.RuleNoHandshake, policy.RuleCoreBoundary}
 
 // rejudgeFresh gives a git store's refusal one chance against the remote's
 // current state: if a violation is one that a newer state could lift, it

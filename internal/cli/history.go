@@ -8,7 +8,9 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
+	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -23,9 +25,13 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 
 // judgeCommits judges each commit as its committer (or as the identity as,
 // where a server knows who pushes), at its committer time (give or take the
-// policy's clock_skew), under the policy of its first parent, against the
-// whole lease history: a lease released after a commit still covers it.
-func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string) ([]git.Commit, []policy.Violation, error) {
+// policy's clock_skew), under the policy in force on its line (see
+// policy.InForce; fbs gives, when a commit's line has no policy, the
+// fallbacks of the refs they go to), against the whole lease history: a
+// lease released after a commit still covers it. It also refuses a tip
+// (commit -> the ref it goes to, for the message) that leaves a policy
+// that does not load.
+func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string, fbs func() ([]fallback, error), tips map[string]string) ([]git.Commit, []policy.Violation, error) {
 	// The state (the lease history: for the git store, a fetch) is read
 	// while git lists the commits: in a long-lived repository it costs as
 	// much as the listing.
@@ -48,7 +54,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 	}()
 	commits, err := list()
 	ls := <-loaded
-	if err != nil || len(commits) == 0 {
+	if err != nil || len(commits) == 0 && len(tips) == 0 {
 		return commits, nil, err
 	}
 	if ls.err != nil {
@@ -64,36 +70,100 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
-	policies, err := a.commitPolicies(commits)
+	policies, out, err := a.commitPolicies(commits, fbs, tips)
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []policy.Violation
+	// Only merges that a policy judges need their paths worked out: history
+	// before adoption can be long.
+	if err := a.mergeOwnPaths(commits, func(i int) bool { return len(policies[i]) > 0 }); err != nil {
+		return nil, nil, err
+	}
+	changes, err := a.policyChanges(commits)
+	if err != nil {
+		return nil, nil, err
+	}
 	for i, c := range commits {
-		p := policies[i]
 		if as != "" {
 			c.Committer = as
 		}
-		out = append(out, p.Judge(policy.ChangeSet{
-			Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
-			At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Council: c.Council,
-		}, st)...)
+		var vs []policy.Violation
+		for _, p := range policies[i] { // none: history before adoption
+			cs := policy.ChangeSet{
+				Commit: c.ID, Subject: c.Subject, Committer: c.Committer,
+				At: c.Time, Skew: p.Budgets.ClockSkew, Paths: c.Paths, Deleted: c.Deleted, Council: c.Council,
+			}
+			judged := p.Judge(cs, st)
+			if next := changes[c.ID]; next != nil {
+				judged = append(judged, p.JudgeBoundaries(next, cs, st)...)
+			}
+			for _, v := range judged {
+				if !slices.ContainsFunc(vs, func(w policy.Violation) bool { return w.Path == v.Path && w.Rule == v.Rule && w.Resource == v.Resource }) {
+					vs = append(vs, redated(p, c, st, v))
+				}
+			}
+		}
+		out = append(out, vs...)
 	}
 	return commits, out, nil
 }
 
-// commitPolicies finds the policy in force for each commit: its first
-// parent's resources.yaml, else its own (a root commit, or a repository
-// adopting oxygen), else the built-in one. A commit holds its first
-// parent's resources.yaml unless its paths say it changes it, or it is a
-// merge or a root; so only those, and the parents at the range's edge, are
-// looked up: two small git processes whatever the range's length, each
-// distinct policy parsed once. Commits come parents first.
-func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
-	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
-	inRange := make(map[string]bool, len(commits))
+// policyChanges finds, for each commit that changes resources.yaml itself
+// (its paths name it), the policy it brings in (broughtIn), for the
+// core-boundary rule: one git process, and only when the range changes the
+// policy.
+func (a *app) policyChanges(commits []git.Commit) (map[string]*policy.Policy, error) {
+	var ids, specs []string
 	for _, c := range commits {
-		inRange[c.ID] = true
+		if len(c.Parents) > 0 && slices.Contains(c.Paths, policy.FileName) {
+			ids, specs = append(ids, c.ID), append(specs, c.ID+":"+policy.FileName)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	blobs, err := a.git.ReadBlobs(specs...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*policy.Policy, len(ids))
+	for i, b := range blobs {
+		if p := broughtIn(b); p != nil {
+			out[ids[i]] = p
+		}
+	}
+	return out, nil
+}
+
+// broughtIn is the policy a change of resources.yaml brings in: the
+// built-in one where it deletes it, nil where it does not load (it is never
+// in force, so it redraws nothing).
+func broughtIn(b git.Blob) *policy.Policy {
+	data := b.Data
+	if b.Missing {
+		data = oxygen.ReferencePolicy
+	}
+	p, err := policy.Load(policy.FileName, data)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// commitPolicies finds the policies that judge each commit (policy.InForce):
+// its first parent's resources.yaml, else the last that loads on that line,
+// else the fallback of each ref it goes to; none before adoption. A commit
+// holds its first parent's resources.yaml unless its paths say it changes
+// it, or it is a merge or a root; so only those, and the parents at the
+// range's edge, are looked up: two small git processes whatever the range's
+// length (more only to walk back from a policy that does not load), each
+// distinct policy parsed once. Commits come parents first. It returns,
+// too, the refusals of the tips that leave a policy that does not load.
+func (a *app) commitPolicies(commits []git.Commit, fallbacks func() ([]fallback, error), tips map[string]string) ([][]*policy.Policy, []policy.Violation, error) {
+	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
+	at := make(map[string]int, len(commits))     // commit -> its index
+	for i, c := range commits {
+		at[c.ID] = i
 	}
 	var lookup []string
 	want := func(id string) {
@@ -103,11 +173,18 @@ func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
 		}
 	}
 	for _, c := range commits {
-		if len(c.Parents) > 0 && !inRange[c.Parents[0]] {
-			want(c.Parents[0])
+		if len(c.Parents) > 0 {
+			if _, in := at[c.Parents[0]]; !in {
+				want(c.Parents[0])
+			}
 		}
 		if len(c.Parents) != 1 || slices.Contains(c.Paths, policy.FileName) {
 			want(c.ID)
+		}
+	}
+	for tip := range tips {
+		if _, in := at[tip]; !in {
+			want(tip) // a tip that is not new here
 		}
 	}
 	specs := make([]string, len(lookup))
@@ -116,7 +193,7 @@ func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
 	}
 	oids, err := a.git.ObjectIDs("blob", specs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, id := range lookup {
 		own[id] = oids[i]
@@ -126,29 +203,305 @@ func (a *app) commitPolicies(commits []git.Commit) ([]*policy.Policy, error) {
 			own[c.ID] = own[c.Parents[0]]
 		}
 	}
-	content, err := a.blobsByID(slices.Compact(slices.Sorted(maps.Values(own))))
-	if err != nil {
-		return nil, err
+	pr := a.policyReader()
+	if err := pr.load(slices.Collect(maps.Values(own))); err != nil {
+		return nil, nil, err
 	}
-	out := make([]*policy.Policy, len(commits))
-	cache := map[[2]string]*policy.Policy{}
-	for i, c := range commits {
-		base := "" // a root commit has no base: its own policy judges it
-		if len(c.Parents) > 0 {
-			base = own[c.Parents[0]]
+	// lastLoading walks back first parents, through the range, then in git.
+	memo := map[string]*policy.Policy{}
+	var lastLoading func(id string) (*policy.Policy, error)
+	lastLoading = func(id string) (*policy.Policy, error) {
+		if p, ok := memo[id]; ok {
+			return p, nil
 		}
-		key := [2]string{base, own[c.ID]}
-		if p, ok := cache[key]; ok {
-			out[i] = p
+		var p *policy.Policy
+		var err error
+		v := pr.byBlob[own[id]]
+		i, in := at[id]
+		switch {
+		case v.Policy != nil:
+			p = v.Policy
+		case !v.Present: // deleted, or never there: nothing older revives
+		case !in:
+			p, err = pr.lastLoading(id)
+		case len(commits[i].Parents) > 0:
+			p, err = lastLoading(commits[i].Parents[0])
+		}
+		memo[id] = p
+		return p, err
+	}
+	out := make([][]*policy.Policy, len(commits))
+	var fbs []fallback // read only if a commit's line has no policy
+	for i, c := range commits {
+		var l policy.Lineage
+		if len(c.Parents) > 0 {
+			l.Base = pr.byBlob[own[c.Parents[0]]]
+			if l.NeedsLastLoading() {
+				if l.LastLoading, err = lastLoading(c.Parents[0]); err != nil {
+					return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
+				}
+			}
+		}
+		if p, src := policy.InForce(l); src == policy.FromBase || src == policy.FromLastLoading {
+			out[i] = []*policy.Policy{p}
 			continue
 		}
-		p, _, err := policyInForce(content[base], func() (git.Blob, error) { return content[key[1]], nil })
-		if err != nil {
-			return nil, fmt.Errorf("commit %s: %w", shortID(c.ID), err)
+		// The line has none: every ref the commit goes to judges it.
+		if fbs == nil {
+			if fbs, err = fallbacks(); err != nil {
+				return nil, nil, err
+			}
 		}
-		cache[key], out[i] = p, p
+		for _, fb := range fbs {
+			l.Ref, l.Default = fb.ref, fb.def
+			if p, _ := policy.InForce(l); p != nil && !slices.Contains(out[i], p) {
+				out[i] = append(out[i], p)
+			}
+		}
 	}
-	return out, nil
+	var broken []policy.Violation
+	for _, tip := range slices.Sorted(maps.Keys(tips)) {
+		if v := pr.byBlob[own[tip]]; v.Present && v.Policy == nil {
+			broken = append(broken, brokenPolicy(tip, tips[tip], pr.errs[own[tip]]))
+		}
+	}
+	return out, broken, nil
+}
+
+// mergeOwnPaths sets each judged merge's paths to those it answers for (see
+// mergeOwn): three git processes for the range, whatever its merges (a
+// merge-base process only where the window of the graph cannot tell).
+func (a *app) mergeOwnPaths(commits []git.Commit, judged func(int) bool) error {
+	var merges []int
+	var pairs [][2]string
+	for i, c := range commits {
+		if len(c.Parents) > 1 && judged(i) {
+			merges = append(merges, i)
+			for _, p := range c.Parents {
+				pairs = append(pairs, [2]string{p, c.ID})
+			}
+		}
+	}
+	if len(merges) == 0 {
+		return nil
+	}
+	// Merge bases come from a window of the graph, read while git diffs
+	// each merge against its parents; git is asked only where the window
+	// cannot tell.
+	var tips []string
+	for _, i := range merges {
+		tips = append(tips, commits[i].Parents...)
+	}
+	var graph map[string]git.Node
+	var graphErr error
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		graph, graphErr = a.git.Graph(4*len(commits)+1000, slices.Compact(slices.Sorted(slices.Values(tips)))...)
+	}()
+	diffs, err := a.git.TreeDiffs(pairs)
+	<-read
+	if err != nil {
+		return err
+	}
+	if graphErr != nil {
+		return graphErr
+	}
+	differ := make([][]map[string]bool, len(merges))
+	for j, i := range merges {
+		for range commits[i].Parents {
+			differ[j] = append(differ[j], pathSet(diffs[0]))
+			diffs = diffs[1:]
+		}
+	}
+	sides := make([]mergeSides, len(merges))
+	var wants []sideWant
+	for j, i := range merges {
+		if !slices.ContainsFunc(differ[j], func(d map[string]bool) bool { return len(d) > 0 }) {
+			continue // the same tree as every parent
+		}
+		if sides[j], wants, err = a.mergeSides(graph, commits[i].Parents, j, wants); err != nil {
+			return err
+		}
+	}
+	pairs = pairs[:0]
+	for _, w := range wants {
+		pairs = append(pairs, [2]string{w.base, w.parent})
+	}
+	diffs, err = a.git.TreeDiffs(pairs)
+	if err != nil {
+		return err
+	}
+	for k, w := range wants {
+		sides[w.merge][w.key] = append(sides[w.merge][w.key], pathSet(diffs[k]))
+	}
+	for j, i := range merges {
+		commits[i].Paths = mergeOwn(differ[j], sides[j])
+	}
+	return nil
+}
+
+// mergeSides maps an ordered pair of a merge's parents {j, i} to what
+// parent j changed since each merge base of the two: filled in from the
+// sideWants it adds to wants.
+type mergeSides map[[2]int][]map[string]bool
+
+// sideWant is one diff mergeSides needs: from a merge base to a parent.
+type sideWant struct {
+	merge        int
+	key          [2]int
+	base, parent string
+}
+
+// mergeSides finds the merge bases of every pair of parents (none for
+// unrelated history), in graph where it can tell, and asks for the diffs
+// from each to both parents.
+func (a *app) mergeSides(graph map[string]git.Node, parents []string, merge int, wants []sideWant) (mergeSides, []sideWant, error) {
+	sides := mergeSides{}
+	for i := range parents {
+		for j := i + 1; j < len(parents); j++ {
+			bases, ok := git.MergeBaseIn(graph, parents[i], parents[j])
+			if !ok {
+				var err error
+				if bases, err = a.git.MergeBases(parents[i], parents[j]); err != nil {
+					return nil, nil, err
+				}
+			}
+			for _, b := range bases {
+				wants = append(wants, sideWant{merge, [2]int{j, i}, b, parents[j]}, sideWant{merge, [2]int{i, j}, b, parents[i]})
+			}
+		}
+	}
+	return sides, wants, nil
+}
+
+// mergeOwn returns the paths a merge answers for itself: every path where
+// it differs from a parent, unless it takes, there, the version of another
+// parent whose own side made that change since their merge base (that
+// change was judged on its side). A path taken back to an older version,
+// from unrelated history (no merge base, such as the state ref's commits)
+// or from a side that did not change it is the merger's own; so is a path
+// it differs from every parent at. differ[i] holds the paths where the
+// merge differs from parent i.
+func mergeOwn(differ []map[string]bool, sides mergeSides) []string {
+	seen := map[string]bool{}
+	var own []string
+	for _, d := range differ {
+		for p := range d {
+			if !seen[p] {
+				seen[p] = true
+				if !takenFromASide(p, differ, sides) {
+					own = append(own, p)
+				}
+			}
+		}
+	}
+	slices.Sort(own)
+	return own
+}
+
+// takenFromASide: for every parent the merge differs from at p, another
+// parent has the merge's version, and changed p since each of their merge
+// bases.
+func takenFromASide(p string, differ []map[string]bool, sides mergeSides) bool {
+	for i := range differ {
+		if !differ[i][p] {
+			continue
+		}
+		taken := false
+		for j := range differ {
+			since := sides[[2]int{j, i}]
+			if j != i && !differ[j][p] && len(since) > 0 && !slices.ContainsFunc(since, func(c map[string]bool) bool { return !c[p] }) {
+				taken = true
+				break
+			}
+		}
+		if !taken {
+			return false
+		}
+	}
+	return true
+}
+
+func pathSet(d map[string]git.RawEntry) map[string]bool {
+	out := make(map[string]bool, len(d))
+	for p := range d {
+		out[p] = true
+	}
+	return out
+}
+
+// redated explains a lease refusal that the commit's author time would
+// pass: a rebase (git pull --rebase after oxygen release) gave the commit a
+// new committer time, past the lease that covered it when it was written.
+func redated(p *policy.Policy, c git.Commit, st policy.State, v policy.Violation) policy.Violation {
+	if v.Rule != policy.RuleShadowEdit && v.Rule != policy.RuleHeldByOther || !c.Authored.Before(c.Time) {
+		return v
+	}
+	then := p.Judge(policy.ChangeSet{Committer: c.Committer, At: c.Authored, Skew: p.Budgets.ClockSkew, Paths: []string{v.Path}}, st)
+	if slices.ContainsFunc(then, func(w policy.Violation) bool { return w.Resource == v.Resource }) {
+		return v
+	}
+	v.Reason += fmt.Sprintf(" at %s, the commit's committer time; it was written at %s, under a lease, and re-dated since (by a rebase, such as git pull --rebase after oxygen release)",
+		c.Time.Format(time.RFC3339), c.Authored.Format(time.RFC3339))
+	v.Fix = "date the commits back to when they were written: git rebase --committer-date-is-author-date @{upstream} (or claim again and make them again)"
+	return v
+}
+
+// unpushedLimit bounds how many unpushed commits release looks at.
+const unpushedLimit = 100
+
+// unpushed lists the newest commits on HEAD that no remote has, for
+// warnUnpushed: started beside the release, so that it costs no time.
+func (a *app) unpushed(r *repo) func() []git.Commit {
+	done := make(chan []git.Commit, 1)
+	go func() {
+		var cs []git.Commit
+		if !r.dirs.Bare {
+			cs, _ = a.git.Unpushed(unpushedLimit + 1) // only a warning: nothing to fail on
+		}
+		done <- cs
+	}()
+	return func() []git.Commit { return <-done }
+}
+
+// warnUnpushed warns, after the release of l, of the commits on HEAD made
+// under it that change its resource and that no remote has yet: they are
+// judged at their committer time, which a rebase (git pull --rebase) moves
+// past the lease just ended.
+func (a *app) warnUnpushed(r *repo, l *policy.Lease, cs []git.Commit) {
+	since := l.CreatedAt.Add(-r.policy.Budgets.ClockSkew)
+	var ids []string
+	for _, c := range cs {
+		if !c.Time.Before(since) {
+			ids = append(ids, c.ID)
+		}
+	}
+	if len(ids) > unpushedLimit {
+		fmt.Fprintf(a.stderr, "oxygen: warning: more than %d commits made under this lease are on no remote yet; push them before any rebase: a commit is judged at its committer time, and git pull --rebase re-dates it past the lease just released\n", unpushedLimit)
+		return
+	}
+	if len(ids) == 0 {
+		return
+	}
+	commits, err := a.git.Log(append(ids, "--no-walk")...)
+	if err != nil {
+		return // only a warning
+	}
+	var names []string
+	for _, c := range slices.Backward(commits) {
+		if slices.ContainsFunc(c.Paths, func(p string) bool {
+			return slices.Contains(r.policy.Classifier().Classify(p).ResourceIDs(), l.Resource)
+		}) {
+			names = append(names, fmt.Sprintf("%s %q", shortID(c.ID), c.Subject))
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(a.stderr, "oxygen: warning: not on any remote yet, and changing %s: %s\n"+
+		"  push them before any rebase: a commit is judged at its committer time, and git pull --rebase re-dates it past the lease just released\n",
+		l.Resource, strings.Join(names, ", "))
 }
 
 // blobsByID reads blobs by id in one git process; "" reads as missing.
@@ -168,38 +521,39 @@ func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 	return content, nil
 }
 
-// rangeCommits lists the commits of "A..B" (in B, not in A).
-func (a *app) rangeCommits(r *repo, rng string) ([]git.Commit, error) {
-	from, to, ok := strings.Cut(rng, "..")
-	if !ok || from == "" || to == "" || strings.HasPrefix(to, ".") {
-		return nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+// checkCommits lists the commits of rng ("A..B": in B, not in A) or the
+// one commit rev, as CI judges them: it sets old to the range's start (the
+// ref they go to, "" for one commit), and adds the last commit to tips.
+func (a *app) checkCommits(r *repo, rng, rev string, old *string, tips map[string]string) ([]git.Commit, error) {
+	to := rev
+	if rng != "" {
+		from, t, ok := strings.Cut(rng, "..")
+		if !ok || from == "" || t == "" || strings.HasPrefix(t, ".") {
+			return nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+		}
+		var err error
+		if *old, err = a.git.ResolveCommit(r.dirs, from); err != nil {
+			return nil, err
+		}
+		to = t
 	}
-	fromID, err := a.git.ResolveCommit(r.dirs, from)
+	tip, err := a.git.ResolveCommit(r.dirs, to)
 	if err != nil {
 		return nil, err
 	}
-	toID, err := a.git.ResolveCommit(r.dirs, to)
-	if err != nil {
-		return nil, err
+	tips[tip] = "the last commit judged"
+	if *old == "" {
+		return a.git.Log("-n1", tip)
 	}
-	return a.git.Log(toID, "^"+fromID)
-}
-
-// oneCommit lists the commit rev names.
-func (a *app) oneCommit(r *repo, rev string) ([]git.Commit, error) {
-	id, err := a.git.ResolveCommit(r.dirs, rev)
-	if err != nil {
-		return nil, err
-	}
-	return a.git.Log("-n1", id)
+	return a.git.Log(tip, "^"+*old)
 }
 
 // prePush judges every commit a push would send that the remote does not
 // have, for every ref on stdin, each commit once, in one git process.
-func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, error) {
+func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Violation, map[string][]string, []error, error) {
 	refs, err := git.ParsePrePush(bytes.NewReader(stdin))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Commits on the remote's tracking refs were judged when they got there.
 	// A push to a URL rather than a named remote (git passes the URL twice)
@@ -208,62 +562,96 @@ func (a *app) prePush(r *repo, remote, url string, stdin []byte) ([]policy.Viola
 	if remote == url {
 		known = "--remotes"
 	}
-	var ids []string // each ref's remote id, then its local id
+	var specs []string // each ref's remote id, its local id, and what that peels to
 	for _, ref := range refs {
-		ids = append(ids, ref.RemoteID, ref.LocalID)
+		specs = append(specs, ref.RemoteID, ref.LocalID, ref.LocalID+"^{}")
 	}
-	present, err := a.git.ObjectIDs("", ids)
+	objs, err := a.git.Objects(specs)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	tips := map[string]string{} // local id -> a ref it is pushed as
+	var refusals []error
+	tips := map[string]string{} // commit -> a ref it is pushed as
 	exclude := []string{"--not", known}
+	var olds []string // each ref's old tip, where it is known here
 	for i, ref := range refs {
 		if ref.Deletes() {
 			continue
 		}
-		if present[2*i+1] == "" {
-			return nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
+		remoteObj, obj, peeled := objs[3*i], objs[3*i+1], objs[3*i+2]
+		if obj.ID == "" {
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", ref.LocalRef, ref.LocalID)
 		}
-		tips[ref.LocalID] = ref.LocalRef
-		if !ref.Creates() && present[2*i] != "" {
+		if err := refuseTarget(ref.RemoteRef, obj, peeled); err != nil {
+			refusals = append(refusals, err) // the server refuses it too
+			continue
+		}
+		tips[peeled.ID] = ref.LocalRef // a tag's commit
+		old := ""
+		if !ref.Creates() && remoteObj.ID != "" {
+			old = ref.RemoteID
 			exclude = append(exclude, ref.RemoteID) // missing locally: the tracking refs must do
 		}
+		olds = append(olds, old)
 	}
-	return a.judgeNew(r, tips, exclude, "")
+	def := "refs/remotes/" + remote + "/HEAD" // the remote's default branch, as last fetched
+	if remote == url {
+		def = ""
+	}
+	vs, refsOf, err := a.judgeNew(r, tips, olds, def, exclude, "")
+	return vs, refsOf, refusals, err
 }
 
 // judgeNew judges, in one pass, the commits reachable from the tips and not
-// from exclude; refsOf (which refs carry each refused commit) is worked out
-// only when something is refused, for the message.
-func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as string) ([]policy.Violation, map[string][]string, error) {
+// from exclude, with the fallbacks of the refs' old tips (olds, "" for a new
+// ref) and of the default branch def; and it refuses a tip that leaves a
+// policy that does not load. refsOf (which refs carry each refused commit)
+// is worked out only when something is refused, for the message.
+func (a *app) judgeNew(r *repo, tips map[string]string, olds []string, def string, exclude []string, as string) ([]policy.Violation, map[string][]string, error) {
 	if len(tips) == 0 {
 		return nil, nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(tips))
-	_, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-		return a.git.Log(append(slices.Clone(ids), exclude...)...)
-	}, as)
+	commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
+		return a.git.LogFrom(ids, exclude...)
+	}, as, func() ([]fallback, error) { return a.fallbacks(olds, def) }, tips)
 	if err != nil || len(vs) == 0 {
 		return vs, nil, err
 	}
-	refsOf := map[string][]string{}
-	for _, id := range ids {
-		cs, err := a.git.RevList(append([]string{id}, exclude...)...)
-		if err != nil {
-			return nil, nil, err
+	return vs, refsReaching(commits, tips), nil
+}
+
+// maxRefsNamed bounds the refs named for one refused commit: a push of
+// thousands of branches from one base would otherwise name them all.
+const maxRefsNamed = 3
+
+// refsReaching names, for each commit, refs among tips (id -> ref) that
+// reach it, at most maxRefsNamed, from the parents git log gave (commits
+// come parents first): no git process per ref, however many a push has.
+func refsReaching(commits []git.Commit, tips map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for i := len(commits) - 1; i >= 0; i-- { // children before parents
+		c := commits[i]
+		if ref, ok := tips[c.ID]; ok && !slices.Contains(out[c.ID], ref) && len(out[c.ID]) < maxRefsNamed {
+			out[c.ID] = append(out[c.ID], ref)
 		}
-		for _, c := range cs {
-			refsOf[c.ID] = append(refsOf[c.ID], tips[id])
+		for _, p := range c.Parents {
+			for _, ref := range out[c.ID] {
+				if len(out[p]) < maxRefsNamed && !slices.Contains(out[p], ref) {
+					out[p] = append(out[p], ref)
+				}
+			}
 		}
 	}
-	return vs, refsOf, nil
+	return out
 }
 
 // pusher is who the hosting server says pushes, if it says: an address
 // where it gives one, else a user name (which member globs may name too).
+// REMOTE_USER is the user a web server authenticated for git http-backend
+// (smart HTTP); git passes the CGI environment on to the hooks.
 func pusher() string {
-	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER"} {
+	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER"} {
 		if s := os.Getenv(v); s != "" {
 			return s
 		}
@@ -282,38 +670,79 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	who := pusher()
-	var news []string
+	// Each new object, then what it peels to, asked once however many
+	// refs name it (a flood of refs may all name one commit).
+	at := map[string]int{}
+	var specs []string
 	for _, up := range ups {
-		news = append(news, up.New)
+		if _, ok := at[up.New]; !ok {
+			at[up.New] = len(specs)
+			specs = append(specs, up.New, up.New+"^{}")
+		}
 	}
-	present, err := a.git.ObjectIDs("", news)
+	objs, err := a.git.Objects(specs)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	var refusals []error
-	tips := map[string]string{}
-	for i, up := range ups {
+	tips := map[string]string{} // commit -> a ref pushed to it
+	var olds []string
+	for _, up := range ups {
+		if up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) {
+			olds = append(olds, up.Old) // a new ref's is all zeros: none
+		}
+		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
 		switch {
-		case up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) && present[i] == "":
-			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
+			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}
-		case !git.IsZeroID(up.New): // a deletion adds nothing to judge
-			tips[up.New] = up.Ref
+		case obj.ID == "":
+			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
+		default:
+			if err := refuseTarget(up.Ref, obj, peeled); err != nil {
+				refusals = append(refusals, err)
+				continue
+			}
+			tips[peeled.ID] = up.Ref // a tag's commit
 		}
 	}
-	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
+	lost, err := a.policyLoss(ups, r.policy.Store.Ref)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	refusals = append(refusals, lost...)
+	// Commits only the state ref has were never judged as code: a merge
+	// that brings them in answers for them.
+	vs, refsOf, err := a.judgeNew(r, tips, olds, "HEAD", []string{"--not", "--exclude=" + r.policy.Store.Ref, "--all"}, who)
 	return vs, refsOf, refusals, err
 }
 
+// refuseTarget says why a pushed ref may not point at obj (peeled: what it
+// peels to), or nil. A replace ref makes git show its object in place of
+// the one it names, so the commits judged would not be the commits kept;
+// anything but a commit (or an annotated tag of one) carries content that
+// no gate judges.
+func refuseTarget(ref string, obj, peeled git.Object) error {
+	switch {
+	case strings.HasPrefix(ref, "refs/replace/"):
+		name := strings.TrimPrefix(ref, "refs/replace/")
+		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of %s, so the commits judged would not be the commits kept; leave it out of the push (git replace -d %s deletes it)", ref, name, name)
+	case peeled.Type != "commit":
+		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed; leave it out of the push, or point it at a commit", ref, obj.Type, shortID(obj.ID), peeled.Type)
+	}
+	return nil
+}
+
 // readAll reads a hook's standard input whole, so that a chained hook can
-// have it too.
+// have it too. It has no cap: git holds every ref update in memory before
+// it runs the hook, and judging a prefix would let the rest through unseen.
 func readAll(r io.Reader) ([]byte, error) {
 	if r == nil {
 		return nil, nil
 	}
-	return io.ReadAll(io.LimitReader(r, 16<<20))
+	return io.ReadAll(r)
 }

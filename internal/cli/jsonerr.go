@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -21,7 +20,7 @@ const (
 	codeUsage    = "usage"    // bad flags or arguments
 	codeConfig   = "config"   // resources.yaml cannot be used
 	codeGit      = "git"      // git failed or is missing
-	codeRefused  = "refused"  // a refusal not yet given a code of its own
+	codeHook     = "hook"     // the hook that was there before oxygen refused
 	codeInternal = "internal" // anything else
 )
 
@@ -45,6 +44,7 @@ func asRefusal(err error) *policy.Refusal {
 		usage *usageError
 		gitE  *git.Error
 		polE  *policy.Error
+		hook  *chainedHookError
 	)
 	if errors.As(err, &r) {
 		out := *r
@@ -60,8 +60,8 @@ func asRefusal(err error) *policy.Refusal {
 		code = codeConfig
 	case errors.As(err, &gitE), errors.Is(err, git.ErrNoGit):
 		code = codeGit
-	case exitCode(err) == exitRefused:
-		code = codeRefused
+	case errors.As(err, &hook):
+		code = codeHook
 	}
 	return &policy.Refusal{Code: code, Message: oneLine(err.Error()), Exit: exitCode(err)}
 }
@@ -104,50 +104,4 @@ func markUsage(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		markUsage(sub)
 	}
-}
-
-// heldRefusal: another domain holds what a claim asks for. The fix waits
-// for it in the queue.
-func heldRefusal(what string, err error, l policy.Lease, domain string) error {
-	r := policy.Refuse(policy.RuleHeldByOther, &policy.Fix{
-		Argv:       []string{"oxygen", "claim", l.Resource, "--domain", domain, "--wait"},
-		Needs:      l.Owner + " releases it, or it ends",
-		RetryAfter: l.End().UTC(),
-	}, "claim %s: %v; ask %s to run `oxygen release %s`, or claim it after it ends", what, err, l.Owner, l.Resource)
-	r.Holder = &l
-	return r
-}
-
-// budgetRefusal: the domain's change budget is spent. The fix releases the
-// oldest-named lease it holds; the agent may pick another.
-func budgetRefusal(what string, err error, b *store.BudgetError) error {
-	fix := &policy.Fix{Needs: "a free slot in " + b.Domain + "'s change budget, or a granted council call cited with --council"}
-	if len(b.Held) > 0 {
-		fix.Argv = []string{"oxygen", "release", b.Held[0]}
-		fix.Choose = map[string]string{"release": "which of " + strings.Join(b.Held, ", ") + " to release"}
-	}
-	return policy.Refuse("budget-spent", fix, "claim %s: %v; release one first (oxygen release RESOURCE), or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and claim with --council ID once granted", what, err)
-}
-
-// notHolderRefusal: a renewal or release of a lease the asker's domains do
-// not hold. A renewal's fix claims it afresh (waiting if another domain
-// holds it); a release of another domain's lease takes a council call.
-func notHolderRefusal(act, resource string, err error, nh *store.NotHolderError) error {
-	switch {
-	case act == "renew" && (nh.Lease == nil || nh.Lapsed), nh.Lease == nil:
-		return policy.Refuse("not-holder", &policy.Fix{Argv: []string{"oxygen", "claim", resource}},
-			"renew %s: %v; claim it instead: oxygen claim %s", resource, err, resource)
-	case act == "renew":
-		r := policy.Refuse("not-holder", &policy.Fix{Argv: []string{"oxygen", "claim", resource, "--wait"}, RetryAfter: nh.Lease.End().UTC(), Needs: nh.Lease.Owner + " releases it, or it ends"},
-			"renew %s: %v; claim it instead: oxygen claim %s", resource, err, resource)
-		r.Holder = nh.Lease
-		return r
-	}
-	r := policy.Refuse("not-holder", &policy.Fix{
-		Argv:   []string{"oxygen", "signal", "council-call", "--to", nh.Lease.Domain, "--subject", "release " + resource + ", held by " + nh.Lease.Owner},
-		Choose: map[string]string{"--subject": "why it must be released early"},
-		Needs:  "the call granted (every addressed domain acknowledges it), then: oxygen release " + resource + " --force --council <its id>; or " + nh.Lease.Owner + " releases it",
-	}, "release %s: %v; ask %s to release it, or raise a council call and release with --force --council ID", resource, err, nh.Lease.Owner)
-	r.Holder = nh.Lease
-	return r
 }

@@ -24,7 +24,7 @@ func TestAsRefusal(t *testing.T) {
 		{"a broken policy", fmt.Errorf("load: %w", &policy.Error{File: "resources.yaml", Line: 3, Msg: "bad"}), codeConfig, 2},
 		{"git failed", &git.Error{Args: []string{"fetch"}, Code: 128, Stderr: "fatal: no"}, codeGit, 2},
 		{"no git", git.ErrNoGit, codeGit, 2},
-		{"a refusal without a code yet", refusef("renew x: not yours"), codeRefused, 1},
+		{"a chained hook's refusal", &chainedHookError{file: ".git/hooks/pre-commit.chained", code: 3}, codeHook, 1},
 		{"anything else", errors.New("disk full"), codeInternal, 2},
 	}
 	for _, c := range cases {

@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -108,7 +107,7 @@ releases always go through the remote, and refresh it too.`,
 			}
 			live := 0
 			for _, l := range st.Leases {
-				if l.LiveAt(a.now(), 0) {
+				if l.HeldAt(a.now()) {
 					live++
 				}
 			}
@@ -139,24 +138,20 @@ func (a *app) renewCommand() *cobra.Command {
 			if err := r.resource(args[0]); err != nil {
 				return err
 			}
-			ds, err := r.domains()
-			if err != nil {
+			if _, err := r.domains(); err != nil {
 				return err
 			}
 			dur, err := ttlFlag(r.policy, ttl, c.Flags().Changed("ttl"))
 			if err != nil {
 				return err
 			}
-			l, err := r.store.Renew(store.Renewal{Resource: args[0], By: r.email, Domains: ds, TTL: dur})
-			var nh *store.NotHolderError
-			if errors.As(err, &nh) {
-				return notHolderRefusal("renew", args[0], err, nh)
-			}
+			dec, err := a.act(r, policy.Act{Kind: policy.ActRenew, Resources: args, TTL: dur}, "renew "+args[0])
 			if err != nil {
-				return fmt.Errorf("renew %s: %w", args[0], err)
+				return err
 			}
+			l := dec.Lease
 			if asJSON {
-				return a.writeAct(r.store, "renew", ActLease{Lease: l, Outcome: outcomeRenewed})
+				return a.writeAct(r.store, "renew", ActLease{Lease: *l, Outcome: outcomeRenewed})
 			}
 			fmt.Fprintf(a.stdout, "renewed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
 			return nil
@@ -175,7 +170,8 @@ func (a *app) releaseCommand() *cobra.Command {
 		Short: "End a lease your domain holds",
 		Long: `End a lease your domain holds. Releasing a free resource does nothing; a
 lapsed lease may be cleared by anyone. Another domain's live lease can be
-released only with --force and a granted council call (--council ID).`,
+released only with --force and a granted council call (--council ID) that
+the lease's own domain acknowledged.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -188,21 +184,21 @@ released only with --force and a granted council call (--council ID).`,
 			if err := r.resource(args[0]); err != nil && !r.onRecord(args[0]) {
 				return err
 			}
-			ds, err := r.domains()
-			if err != nil {
+			if _, err := r.domains(); err != nil {
 				return err
 			}
 			if force && council == "" {
 				return errors.New("--force needs --council ID: a granted council call")
 			}
-			l, err := r.store.Release(store.Release{Resource: args[0], By: r.email, Domains: ds, Force: force, Council: council})
-			var nh *store.NotHolderError
-			if errors.As(err, &nh) {
-				return notHolderRefusal("release", args[0], err, nh)
+			unpushed := a.unpushed(r)
+			dec, err := a.act(r, policy.Act{Kind: policy.ActRelease, Resources: args, Force: force, Council: council}, "release "+args[0])
+			if err == nil && dec.Lease != nil {
+				a.warnUnpushed(r, dec.Lease, unpushed())
 			}
 			if err != nil {
-				return protocolError("release "+args[0], err)
+				return err
 			}
+			l := dec.Lease
 			if asJSON && l == nil {
 				return a.writeAct(r.store, "release", ActLease{Lease: policy.Lease{Resource: args[0]}, Outcome: outcomeFree})
 			}
@@ -244,7 +240,7 @@ prints the same object with or without --all.`,
 			now := a.now()
 			shown := []policy.Lease{}
 			for _, l := range st.Leases {
-				if all || l.LiveAt(now, 0) {
+				if all || l.HeldAt(now) {
 					shown = append(shown, l)
 				}
 			}
@@ -273,7 +269,7 @@ prints the same object with or without --all.`,
 			fmt.Fprintln(tw, "RESOURCE\tDOMAIN\tOWNER\tEXPIRES\tLEFT\tREASON")
 			for _, l := range shown {
 				left := a.left(l.ExpiresAt)
-				if !l.LiveAt(now, 0) {
+				if !l.HeldAt(now) {
 					left = "lapsed"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Resource, l.Domain, l.Owner, stamp(l.ExpiresAt), left, l.Reason)

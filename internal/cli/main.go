@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/oxygen-protocol/oxygen/internal/git"
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -29,16 +28,21 @@ const (
 var version = ""
 
 // Main runs oxygen with the process's arguments and returns its exit code.
-func Main() int {
-	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+func Main() int { return MainAt(time.Now) }
+
+// MainAt is Main on another clock: the seam through which tests move time
+// (a lease's expiry) without sleeping. oxygen itself always runs Main, so
+// nobody can fake the time of a real gate, the server's least of all.
+func MainAt(now func() time.Time) int {
+	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, now)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runContext(context.Background(), args, stdin, stdout, stderr, time.Now)
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr, now)
 }
 
-// runContext is run under ctx, on the clock now: the MCP server runs each
-// tool call as a command this way.
+// runContext is run under ctx: the MCP server runs each tool call as a
+// command this way.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
 	defer func() {
 		// A bug must still fail closed with one line, never a stack trace.
@@ -71,20 +75,12 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
+	getenv         func(string) string // the environment, read through this one seam
 	git            git.Runner
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, git: git.Runner{}}
-}
-
-// refusedError is a refusal by the protocol: exit 1.
-type refusedError struct{ msg string }
-
-func (e *refusedError) Error() string { return e.msg }
-
-func refusef(format string, args ...any) error {
-	return &refusedError{msg: fmt.Sprintf(format, args...)}
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, getenv: os.Getenv, git: git.Runner{}}
 }
 
 // silentError ends a command that has already explained itself.
@@ -96,25 +92,17 @@ func (e *silentError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 func exitCode(err error) int {
 	var (
 		silent   *silentError
-		refused  *refusedError
-		held     *store.HeldError
-		budget   *store.BudgetError
-		notHeld  *store.NotHolderError
-		council  *store.CouncilError
-		exists   *store.ExistsError
-		member   *store.NotMemberError
+		refused  *policy.Refusal
 		chainErr *chainedHookError
-		refusal  *policy.Refusal
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &silent):
 		return silent.code
-	case errors.As(err, &refusal) && refusal.Exit != 0:
-		return refusal.Exit
-	case errors.As(err, &refused), errors.As(err, &held), errors.As(err, &budget), errors.As(err, &notHeld),
-		errors.As(err, &council), errors.As(err, &exists), errors.As(err, &member), errors.As(err, &chainErr):
+	case errors.As(err, &refused):
+		return refused.Exit
+	case errors.As(err, &chainErr):
 		return exitRefused
 	default:
 		return exitError
@@ -145,9 +133,10 @@ configuration or internal error.`,
 	root.AddCommand(
 		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
 		a.checkCommand(), a.hookCommand(), a.explainCommand(),
-		a.assignCommand(), a.doneCommand(), a.signalCommand(), a.signalsCommand(),
-		a.statusCommand(), a.auditCommand(), a.lintCommand(),
+		a.assignCommand(), a.doneCommand(), a.capsulesCommand(), a.signalCommand(), a.signalsCommand(),
+		a.statusCommand(), a.auditCommand(), a.lintCommand(), a.reportCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
+		a.initCommand(),
 		a.runCommand(), a.eventsCommand(), a.mcpCommand(),
 	)
 	markUsage(root)

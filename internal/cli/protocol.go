@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/bmatcuk/doublestar/v4"
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -24,9 +23,11 @@ func (a *app) assignCommand() *cobra.Command {
 		Short: "Open a context capsule: an in-progress work item, its owner and its scope",
 		Long: `Open the context capsule of an in-progress work item for your domain. While
 its owner has in-progress capsules with a --scope, commits by the owner that
-change paths outside the union of their scopes are refused. A domain may
-have budgets.in_progress_per_domain capsules in progress at once (the
-attention budget); --council cites a granted council call to go past it.`,
+change paths outside the union of their scopes are refused. An owner outside
+your domains is bound only once they accept it (oxygen capsules accept ID).
+A domain may have budgets.in_progress_per_domain capsules in progress at
+once (the attention budget); --council cites a granted council call to go
+past it.`,
 		Example: "  oxygen assign T-42 --owner agent7@builder.example --scope 'deploy/**' --resource deployment",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
@@ -34,7 +35,7 @@ attention budget); --council cites a granted council call to go past it.`,
 			if err != nil {
 				return err
 			}
-			d, err := r.actingDomain(domain)
+			d, err := a.actingDomain(r, domain)
 			if err != nil {
 				return err
 			}
@@ -51,13 +52,11 @@ attention budget); --council cites a granted council call to go past it.`,
 					return err
 				}
 			}
-			cap, err := r.store.Assign(store.Assign{
-				ID: args[0], Owner: owner, Domain: d, Scope: scope, Resources: resources, By: r.email,
-				Budget: r.policy.Budgets.InProgressPerDomain, Council: council,
-			})
+			dec, err := a.act(r, policy.Act{Kind: policy.ActAssign, ID: args[0], Owner: owner, Domain: d, Scope: scope, Resources: resources, Council: council}, "assign "+args[0])
 			if err != nil {
-				return protocolError("assign "+args[0], err)
+				return err
 			}
+			cap := *dec.Capsule
 			if asJSON {
 				return writeJSON(a.stdout, cap)
 			}
@@ -66,6 +65,9 @@ attention budget); --council cites a granted council call to go past it.`,
 				fmt.Fprintf(a.stdout, ", scope %s", strings.Join(cap.Scope, " "))
 			}
 			fmt.Fprintln(a.stdout)
+			if cap.AwaitsConsent {
+				fmt.Fprintf(a.stdout, "  next: its scope binds %s once they (or a member of their domain) run: oxygen capsules accept %s\n", cap.Owner, cap.ID)
+			}
 			return nil
 		},
 	}
@@ -89,13 +91,11 @@ func (a *app) doneCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if r.emailErr != nil {
-				return r.emailErr
-			}
-			cap, err := r.store.Done(store.Done{ID: args[0], By: r.email, Domains: r.policy.DomainsOf(r.email)})
+			dec, err := a.act(r, policy.Act{Kind: policy.ActDone, ID: args[0]}, "done "+args[0])
 			if err != nil {
-				return protocolError("done "+args[0], err)
+				return err
 			}
+			cap := *dec.Capsule
 			if asJSON {
 				return writeJSON(a.stdout, cap)
 			}
@@ -114,11 +114,13 @@ func (a *app) signalCommand() *cobra.Command {
 		Long: `Cross-domain work goes through signals. A missive from your domain to the
 owner of a core surface, naming the exact files, becomes a handshake once a
 member of the owner acknowledges it: then commits by your domain to exactly
-those files are allowed. A council call, raised when you are blocked, is
-granted once every addressed domain acknowledged it, and lifts one budget
-for one act.`,
+those files are allowed, until budgets.handshake_ttl passes or the missive's
+capsule is done. A council call, raised when you are blocked, is granted
+once every addressed domain acknowledged it, a quorum of the policy's
+council outside your own domains among them; it lifts one budget for one
+act. An addressed domain may decline a signal instead: it is then spent.`,
 	}
-	c.AddCommand(a.sendCommand(policy.SignalMissive), a.sendCommand(policy.SignalCouncilCall), a.ackCommand())
+	c.AddCommand(a.sendCommand(policy.SignalMissive), a.sendCommand(policy.SignalCouncilCall), a.answerCommand(policy.ActAck), a.answerCommand(policy.ActDecline))
 	return c
 }
 
@@ -143,7 +145,7 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			from, err := r.actingDomain(domain)
+			from, err := a.actingDomain(r, domain)
 			if err != nil {
 				return err
 			}
@@ -164,15 +166,14 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 				}
 				paths = append(paths, p)
 			}
-			s, err := r.store.Signal(store.SignalRequest{
-				ID: newSignalID(kind), Kind: kind, From: from, By: r.email, Subject: subject,
-				Capsule: capsule, To: to, Files: paths,
-			})
+			dec, err := a.act(r, policy.Act{Kind: policy.ActSignal, ID: newSignalID(kind), Signal: kind, Domain: from, Subject: subject, Capsule: capsule, To: to, Files: paths}, "signal")
 			if err != nil {
-				return protocolError("signal", err)
+				return err
 			}
+			s := *dec.Signal
 			if asJSON {
-				return writeJSON(a.stdout, SignalOutput{s, s.Status(a.now())})
+				// A new signal's status needs nothing of the state but itself.
+				return writeJSON(a.stdout, SignalOutput{s, r.policy.SignalStatus(policy.State{Signals: []policy.Signal{s}}, s, a.now())})
 			}
 			fmt.Fprintf(a.stdout, "%s %s sent from %s to %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, s.From, strings.Join(s.To, ", "))
 			fmt.Fprintf(a.stdout, "  next: a member of %s runs: oxygen signal ack %s\n", strings.Join(s.To, " and of "), s.ID)
@@ -209,29 +210,42 @@ func newSignalID(kind string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-func (a *app) ackCommand() *cobra.Command {
+// answerCommand is `signal ack` or `signal decline`: a member of an
+// addressed domain answers a signal. A declined signal is spent.
+func (a *app) answerCommand(kind string) *cobra.Command {
 	var asJSON bool
+	short := "Acknowledge a signal addressed to your domain"
+	if kind == policy.ActDecline {
+		short = "Decline a signal addressed to your domain: it is spent, and grants nothing"
+	}
 	c := &cobra.Command{
-		Use:   "ack ID",
-		Short: "Acknowledge a signal addressed to your domain",
+		Use:   kind + " ID",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			r, err := a.openRepo(nil)
 			if err != nil {
 				return err
 			}
-			ds, err := r.domains()
+			if _, err := r.domains(); err != nil {
+				return err
+			}
+			if _, err := a.act(r, policy.Act{Kind: kind, ID: args[0]}, kind+" "+args[0]); err != nil {
+				return err
+			}
+			st, err := r.store.Current() // as the act left it, answered now or before
 			if err != nil {
 				return err
 			}
-			s, err := r.store.Ack(store.AckRequest{ID: args[0], By: r.email, Domains: ds})
-			if err != nil {
-				return protocolError("ack "+args[0], err)
+			s := st.Signal(args[0])
+			if s == nil {
+				return fmt.Errorf("%s %s: the signal is gone from the store", kind, args[0])
 			}
+			out := SignalOutput{*s, r.policy.SignalStatus(st, *s, a.now())}
 			if asJSON {
-				return writeJSON(a.stdout, SignalOutput{s, s.Status(a.now())})
+				return writeJSON(a.stdout, out)
 			}
-			fmt.Fprintf(a.stdout, "%s %s: %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, s.Status(a.now()))
+			fmt.Fprintf(a.stdout, "%s %s: %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, out.Status)
 			return nil
 		},
 	}
@@ -257,7 +271,7 @@ func (a *app) signalsCommand() *cobra.Command {
 			now := a.now()
 			out := []SignalOutput{}
 			for _, s := range st.Signals {
-				out = append(out, SignalOutput{s, s.Status(now)})
+				out = append(out, SignalOutput{s, r.policy.SignalStatus(st, s, now)})
 			}
 			if asJSON {
 				return writeJSON(a.stdout, out)
@@ -279,12 +293,101 @@ func (a *app) signalsCommand() *cobra.Command {
 	return c
 }
 
-// protocolError words a store's refusal of an act; the exit code follows
-// from its type.
-func protocolError(act string, err error) error {
-	var council *store.CouncilError
-	if errors.As(err, &council) {
-		return fmt.Errorf("%s: %w; see oxygen signals", act, err)
+// capsulesCommand lists the capsules; its subcommands are the owner's:
+// accept one assigned from outside their domains, widen one's scope.
+func (a *app) capsulesCommand() *cobra.Command {
+	var all, asJSON bool
+	c := &cobra.Command{
+		Use:   "capsules",
+		Short: "List the capsules in progress (--all: every one), with their owners, scopes and consent",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			st, err := r.store.Current()
+			if err != nil {
+				return err
+			}
+			now := a.now()
+			out := []policy.Capsule{}
+			for _, cp := range st.Capsules {
+				if all || cp.InProgressAt(now) {
+					out = append(out, cp)
+				}
+			}
+			if asJSON {
+				return writeJSON(a.stdout, out)
+			}
+			if len(out) == 0 {
+				fmt.Fprintln(a.stdout, "no capsules in progress")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tDOMAIN\tOWNER\tSTATUS\tCONSENT\tSCOPE")
+			for _, cp := range out {
+				consent := "-"
+				switch {
+				case cp.Consent != nil:
+					consent = "given by " + cp.Consent.By
+				case cp.AwaitsConsent:
+					consent = "awaited"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", cp.ID, cp.Domain, cp.Owner, cp.Status, consent, orAnywhere(cp.Scope))
+			}
+			return tw.Flush()
+		},
 	}
-	return fmt.Errorf("%s: %w", act, err)
+	c.Flags().BoolVar(&all, "all", false, "also list the capsules that are done")
+	c.Flags().BoolVar(&asJSON, "json", false, "print as a JSON list")
+	c.AddCommand(a.capsuleActCommand(policy.ActAccept), a.capsuleActCommand(policy.ActWiden))
+	return c
+}
+
+// capsuleActCommand is `capsules accept ID` or `capsules widen ID --scope G`.
+func (a *app) capsuleActCommand(kind string) *cobra.Command {
+	var scope []string
+	var asJSON bool
+	use, short := "accept ID", "Consent to a capsule assigned to you from outside your domains: its scope then binds your commits"
+	if kind == policy.ActWiden {
+		use, short = "widen ID --scope GLOB...", "Add path globs to the scope of a capsule you own"
+	}
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(c *cobra.Command, args []string) error {
+			r, err := a.openRepo(nil)
+			if err != nil {
+				return err
+			}
+			for _, g := range scope {
+				if !doublestar.ValidatePattern(g) || strings.HasPrefix(g, "/") {
+					return fmt.Errorf("--scope %q is not a path glob relative to the repository root", g)
+				}
+			}
+			if _, err := a.act(r, policy.Act{Kind: kind, ID: args[0], Scope: scope}, kind+" "+args[0]); err != nil {
+				return err
+			}
+			st, err := r.store.Current()
+			if err != nil {
+				return err
+			}
+			cp := st.Capsule(args[0])
+			if cp == nil {
+				return fmt.Errorf("%s %s: the capsule is gone from the store", kind, args[0])
+			}
+			if asJSON {
+				return writeJSON(a.stdout, cp)
+			}
+			fmt.Fprintf(a.stdout, "capsule %s (%s, %s): scope %s, binding its owner\n", cp.ID, cp.Domain, cp.Owner, orAnywhere(cp.Scope))
+			return nil
+		},
+	}
+	if kind == policy.ActWiden {
+		c.Flags().StringArrayVar(&scope, "scope", nil, "a path glob to add (repeat for several)")
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the capsule as JSON")
+	return c
 }

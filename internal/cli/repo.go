@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,10 +17,12 @@ import (
 // repo is one repository as a command sees it.
 type repo struct {
 	dirs      git.Dirs
-	policy    *policy.Policy
-	policySrc string // where the policy in force came from, for messages
-	email     string // the committer's e-mail
-	emailErr  error  // why there is none; only commands that need it fail
+	policy    *policy.Policy // what commands work with: judging, else the staged or built-in one
+	judging   *policy.Policy // what judges the next commit; nil before adoption: nothing is judged
+	headErr   error          // why HEAD's policy does not load, if it does not
+	policySrc string         // where the policy came from, for messages
+	email     string         // the committer's e-mail
+	emailErr  error          // why there is none; only commands that need it fail
 	store     store.Store
 }
 
@@ -34,6 +35,7 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		wg               sync.WaitGroup
 		dirsErr, alsoErr error
 		head             git.Blob
+		stateIDs         []string // the main worktree's HEAD:.substrate, if git got to it
 	)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	if also != nil {
@@ -45,8 +47,9 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 	// none or it does not load.)
 	run(func() {
 		var ids []string
-		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:" + policy.FileName)
+		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:"+policy.FileName, stateSpec)
 		if dirsErr == nil {
+			stateIDs = ids[1:]
 			head, dirsErr = a.headPolicy(r.dirs, ids[0])
 		}
 	})
@@ -57,18 +60,13 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 			return nil, e
 		}
 	}
-	var err error
-	staged := func() (git.Blob, error) {
-		b, err := a.git.ReadBlobs(":" + policy.FileName)
-		if err != nil {
-			return git.Blob{}, err
-		}
-		return b[0], nil
-	}
-	if r.policy, r.policySrc, err = policyInForce(head, staged); err != nil {
+	if err := a.choosePolicy(&r, head); err != nil {
 		return nil, err
 	}
 	r.store = openStore(a.git, r.dirs, r.policy.Store)
+	if err := a.stateUntracked(r.dirs, stateIDs); err != nil {
+		r.store = store.Untrusted(err)
+	}
 	return &r, nil
 }
 
@@ -99,62 +97,95 @@ func (a *app) headPolicy(d git.Dirs, id string) (git.Blob, error) {
 	if id == "" {
 		return git.Blob{Missing: true}, nil
 	}
-	cache := filepath.Join(storeRoot(d), store.Dir, "cache")
-	if data, ok := blobcache.Get(cache, id); ok {
-		return git.Blob{Spec: id, Data: data}, nil
+	cache, cacheErr := store.OpenLocal(storeRoot(d)).CacheDir() // an error: no cache
+	if cacheErr == nil {
+		if data, ok := blobcache.Get(cache, id); ok {
+			return git.Blob{Spec: id, Data: data}, nil
+		}
 	}
 	blobs, err := a.git.ReadBlobs(id)
 	if err != nil {
 		return git.Blob{}, err
 	}
-	if !blobs[0].Missing {
+	if !blobs[0].Missing && cacheErr == nil {
 		_ = blobcache.Put(cache, id, blobs[0].Data) // only a cache: the next run reads git again
 	}
 	return blobs[0], nil
 }
 
-// policyInForce picks the policy that judges the next commit: HEAD's
-// committed resources.yaml, so that a staged edit never judges itself. Only
-// where HEAD has none is the staged one read, and where there is none at
-// all, the built-in reference policy.
-//
-// One exception keeps a repository from getting stuck: when HEAD's policy
-// does not load, a staged policy that does is the fix, and judges.
-func policyInForce(head git.Blob, readStaged func() (git.Blob, error)) (*policy.Policy, string, error) {
-	var headErr error
-	if !head.Missing {
-		p, err := policy.Load(policy.FileName, head.Data)
-		if err == nil {
-			return p, "HEAD's " + policy.FileName, nil
+// choosePolicy picks the policy that judges the next commit, by
+// policy.InForce with HEAD as the base: HEAD's committed resources.yaml, so
+// that a staged edit never judges itself; where it does not load, the last
+// one that loads on HEAD's line (so a repair needs its coordination lease);
+// where HEAD has none, its upstream's, then origin's default branch's.
+// Where there is none at all, nothing is judged, and commands work with the
+// staged policy (a repository adopting oxygen), else the built-in one.
+func (a *app) choosePolicy(r *repo, head git.Blob) error {
+	pr := a.policyReader()
+	l := policy.Lineage{Base: pr.version("HEAD", head)}
+	r.headErr = pr.errs["HEAD"]
+	var err error
+	if l.NeedsLastLoading() {
+		if l.LastLoading, err = pr.lastLoading("HEAD"); err != nil {
+			return err
 		}
-		headErr = err
 	}
-	staged, err := readStaged()
-	if err != nil {
-		return nil, "", err
-	}
-	switch {
-	case headErr != nil && staged.Missing:
-		// The broken policy is being deleted: the built-in one judges that.
-		p, err := policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
-		return p, "the built-in reference policy (HEAD's does not load, and the staged change deletes it)", err
-	case headErr != nil && bytes.Equal(staged.Data, head.Data):
-		return nil, "", fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", headErr)
-	case headErr != nil:
-		fixed, ferr := policy.Load(policy.FileName, staged.Data)
-		if ferr != nil {
-			return nil, "", fmt.Errorf("%w (the policy committed in HEAD, and the staged fix does not load either: %v)", headErr, ferr)
-		}
-		return fixed, "the staged " + policy.FileName + " (HEAD's does not load)", nil
-	case !staged.Missing:
-		p, err := policy.Load(policy.FileName, staged.Data)
+	if _, src := policy.InForce(l); src == policy.Unadopted && !r.dirs.Bare {
+		up, err := a.git.Upstream()
 		if err != nil {
-			return nil, "", fmt.Errorf("%w (the staged policy)", err)
+			return err
 		}
-		return p, "the staged " + policy.FileName, nil
+		ps, err := pr.atTipsOrNone([]string{up, "refs/remotes/origin/HEAD"})
+		if err != nil {
+			return err
+		}
+		l.Ref, l.Default = ps[0], ps[1]
 	}
-	p, err := policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
-	return p, "the built-in reference policy", err
+	var src policy.Source
+	r.judging, src = policy.InForce(l)
+	r.policy = r.judging
+	switch src {
+	case policy.FromBase:
+		r.policySrc = "HEAD's " + policy.FileName
+	case policy.FromLastLoading:
+		r.policySrc = "the last " + policy.FileName + " that loads on HEAD's line"
+		fmt.Fprintf(a.stderr, "oxygen: warning: HEAD's %v; %s judges until a fix is committed\n", r.headErr, r.policySrc)
+	case policy.FromRef:
+		r.policySrc = "the upstream branch's " + policy.FileName + " (HEAD has none)"
+	case policy.FromDefault:
+		r.policySrc = "origin's default branch's " + policy.FileName + " (HEAD has none)"
+	default:
+		return a.unadoptedPolicy(r, head)
+	}
+	return nil
+}
+
+// unadoptedPolicy gives commands a policy to work with where none judges:
+// the staged one (a repository adopting oxygen), else the built-in one.
+func (a *app) unadoptedPolicy(r *repo, head git.Blob) error {
+	staged, err := a.git.ReadBlobs(":" + policy.FileName)
+	if err != nil {
+		return err
+	}
+	if !staged[0].Missing && (r.headErr == nil || !bytes.Equal(staged[0].Data, head.Data)) {
+		p, err := policy.Load(policy.FileName, staged[0].Data)
+		switch {
+		case err != nil && r.headErr != nil:
+			return fmt.Errorf("%w (the policy committed in HEAD, and the staged one does not load either: %v)", r.headErr, err)
+		case err != nil:
+			return fmt.Errorf("%w (the staged policy)", err)
+		}
+		r.policy, r.policySrc = p, "the staged "+policy.FileName
+		return nil
+	}
+	// A server keeps taking pushes (the fix among them) where a policy
+	// that never loaded was pushed before its hook was installed.
+	if r.headErr != nil && !r.dirs.Bare {
+		return fmt.Errorf("%w (the policy committed in HEAD; fix it, stage the fix and commit it)", r.headErr)
+	}
+	r.policy, err = policy.Load("built-in "+policy.FileName, oxygen.ReferencePolicy)
+	r.policySrc = "the built-in reference policy"
+	return err
 }
 
 // storeRoot is the directory whose .substrate/state holds the clone's
@@ -174,21 +205,21 @@ func (r *repo) domains() ([]string, error) {
 	}
 	ds := r.policy.DomainsOf(r.email)
 	if len(ds) == 0 {
-		return nil, refusef("%s is a member of no domain in %s: commit as a member (git config user.email ...) or add it to a domain's members", r.email, r.policySrc)
+		return nil, policy.Refuse(policy.CodeNotMember, nil, "%s is a member of no domain in %s: commit as a member (git config user.email ...) or add it to a domain's members", r.email, r.policySrc)
 	}
 	return ds, nil
 }
 
 // actingDomain picks the one domain a command acts for: --domain, then
 // OXYGEN_DOMAIN, then the committer's only domain.
-func (r *repo) actingDomain(flag string) (string, error) {
+func (a *app) actingDomain(r *repo, flag string) (string, error) {
 	ds, err := r.domains()
 	if err != nil {
 		return "", err
 	}
 	want := flag
 	if want == "" {
-		want = os.Getenv("OXYGEN_DOMAIN")
+		want = a.getenv("OXYGEN_DOMAIN")
 	}
 	if want == "" {
 		if len(ds) > 1 {
@@ -204,7 +235,7 @@ func (r *repo) actingDomain(flag string) (string, error) {
 			return want, nil
 		}
 	}
-	return "", refusef("%s is not a member of %s (its domains: %s)", r.email, want, strings.Join(ds, ", "))
+	return "", policy.Refuse(policy.CodeNotMember, nil, "%s is not a member of %s (its domains: %s)", r.email, want, strings.Join(ds, ", "))
 }
 
 func domainNames(p *policy.Policy) []string {
@@ -225,6 +256,20 @@ func (r *repo) resource(id string) error {
 		ids[i] = res.ID
 	}
 	return fmt.Errorf("unknown resource %q (the policy has %s)", id, strings.Join(ids, ", "))
+}
+
+// act decides and records one act as the committer, at the app's time.
+// what names it in an error ("claim schema").
+func (a *app) act(r *repo, act policy.Act, what string) (policy.Decision, error) {
+	if r.emailErr != nil {
+		return policy.Decision{}, r.emailErr
+	}
+	act.By = r.email
+	d, err := r.store.Act(r.policy, act, a.now)
+	if err != nil {
+		return d, fmt.Errorf("%s: %w", what, err)
+	}
+	return d, nil
 }
 
 // onRecord reports whether the store holds a lease record for resource.

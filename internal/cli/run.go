@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/spf13/cobra"
 )
@@ -68,10 +67,6 @@ func (a *app) runRun(ctx context.Context, r *repo, resources []string, o claimOp
 	if err != nil {
 		return err
 	}
-	ds, err := r.domains()
-	if err != nil {
-		return err
-	}
 	out := RunOutput{SchemaVersion: SchemaVersion, Run: "started", Command: argv}
 	var taken []string
 	for _, cl := range res {
@@ -93,7 +88,11 @@ func (a *app) runRun(ctx context.Context, r *repo, resources []string, o claimOp
 		rn := renewer{
 			now: a.now, after: time.After, leases: out.Leases, warn: a.stderr,
 			renew: func(l policy.Lease) (policy.Lease, error) {
-				return r.store.Renew(store.Renewal{Resource: l.Resource, By: r.email, Domains: ds, TTL: time.Duration(l.TTL) * time.Second})
+				dec, err := a.act(r, policy.Act{Kind: policy.ActRenew, Resources: []string{l.Resource}, TTL: time.Duration(l.TTL) * time.Second}, "renew "+l.Resource)
+				if err != nil {
+					return policy.Lease{}, err
+				}
+				return *dec.Lease, nil
 			},
 		}
 		done := make(chan struct{})
@@ -119,13 +118,13 @@ func (a *app) runRun(ctx context.Context, r *repo, resources []string, o claimOp
 	// Release what run took, even if the command could not start.
 	var relErr error
 	for _, id := range taken {
-		l, err := r.store.Release(store.Release{Resource: id, By: r.email, Domains: ds})
+		dec, err := a.act(r, policy.Act{Kind: policy.ActRelease, Resources: []string{id}}, "release "+id)
 		if err != nil {
 			relErr = errors.Join(relErr, fmt.Errorf("release %s: %w (it ends by itself at the end of its TTL)", id, err))
 			continue
 		}
-		if l != nil {
-			out.Released = append(out.Released, *l)
+		if dec.Lease != nil {
+			out.Released = append(out.Released, *dec.Lease)
 		}
 	}
 	out.Run, out.Exit = "ended", &code
@@ -233,9 +232,9 @@ func (rn renewer) loop(done <-chan struct{}) renewer {
 		default:
 		}
 		l, err := rn.renew(rn.leases[first])
-		var nh *store.NotHolderError
+		var refused *policy.Refusal
 		switch {
-		case errors.As(err, &nh):
+		case errors.As(err, &refused): // another's now, or ended: retrying cannot help
 			lost[first] = true
 			fmt.Fprintf(rn.warn, "oxygen: cannot renew %s: %v; the command runs on without it\n", rn.leases[first].Resource, err)
 		case err != nil:

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
 )
 
@@ -52,7 +51,7 @@ func TestRenewerSchedule(t *testing.T) {
 		{
 			name:   "a lost lease is not renewed again",
 			leases: []policy.Lease{lease("storage", t0, 90*time.Second), lease("schema", t0, 60*time.Second)},
-			fail:   map[int]error{0: &store.NotHolderError{Lapsed: true}},
+			fail:   map[int]error{0: &policy.Refusal{Code: policy.CodeLapsed, Exit: 1, Message: "lapsed"}},
 			want:   []string{"schema@40s", "storage@1m0s", "storage@2m0s"},
 		},
 	}

@@ -45,10 +45,10 @@ const (
 	codeTimeout = "wait-timeout"
 )
 
-// claim builds the claims of ids and takes them, waiting if asked. A
-// refusal comes back as a policy.Refusal with its fix.
-func (a *app) claim(ctx context.Context, r *repo, ids []string, o claimOptions) ([]store.Claimed, error) {
-	d, err := r.actingDomain(o.domain)
+// claim takes the leases on ids, waiting if asked. A refusal is a
+// *policy.Refusal with its fix.
+func (a *app) claim(ctx context.Context, r *repo, ids []string, o claimOptions) ([]policy.Claimed, error) {
+	d, err := a.actingDomain(r, o.domain)
 	if err != nil {
 		return nil, err
 	}
@@ -59,42 +59,29 @@ func (a *app) claim(ctx context.Context, r *repo, ids []string, o claimOptions) 
 	if o.timeout < 0 || o.timeout > maxTimeout || o.timeout != 0 && !o.wait {
 		return nil, &usageError{fmt.Errorf("--timeout %s: give a positive duration, with --wait", o.timeout)}
 	}
-	var claims []store.Claim
 	for _, id := range ids {
 		if err := r.resource(id); err != nil {
 			return nil, &usageError{err}
 		}
-		claims = append(claims, store.Claim{
-			Resource: id, Owner: r.email, Domain: d, TTL: dur,
-			Reason: o.reason, Capsule: o.capsule, Budget: r.policy.Budgets.LeasesPerDomain, Council: o.council,
-		})
 	}
-	what := strings.Join(ids, " ")
-	var res []store.Claimed
+	act := policy.Act{Kind: policy.ActClaim, Domain: d, Resources: ids, TTL: dur, Reason: o.reason, Capsule: o.capsule, Council: o.council}
+	what := "claim " + strings.Join(ids, " ")
 	if o.wait {
-		res, err = a.waitAndClaim(ctx, r, claims, d, o.timeout)
-	} else {
-		res, err = r.store.Claim(claims)
+		return a.waitAndClaim(ctx, r, act, o.timeout, what)
 	}
-	var held *store.HeldError
-	var budget *store.BudgetError
-	switch {
-	case errors.As(err, &held):
-		return nil, heldRefusal(what, err, held.Lease, d)
-	case errors.As(err, &budget):
-		return nil, budgetRefusal(what, err, budget)
-	case err != nil:
-		return nil, protocolError("claim "+what, err)
-	}
-	return res, nil
+	dec, err := a.act(r, act, what)
+	return dec.Claims, err
 }
 
-// waitAndClaim queues for every resource of claims, and claims them all
+// waitAndClaim queues for every resource of the claim, and claims them all
 // once each is free and this claimer heads each queue.
-func (a *app) waitAndClaim(ctx context.Context, r *repo, claims []store.Claim, domain string, timeout time.Duration) (_ []store.Claimed, err error) {
+func (a *app) waitAndClaim(ctx context.Context, r *repo, act policy.Act, timeout time.Duration, what string) (_ []policy.Claimed, err error) {
 	q := store.QueueOf(r.store)
 	if q == nil {
 		return nil, store.ErrServerSide
+	}
+	if r.emailErr != nil {
+		return nil, r.emailErr
 	}
 	// Interrupted, it still leaves the queue rather than block it until its
 	// heartbeat stops.
@@ -107,8 +94,8 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, claims []store.Claim, d
 			err = errors.Join(err, q.Leave(w))
 		}
 	}()
-	for _, c := range claims {
-		w, err := q.Join(c.Resource, c.Owner, domain, start, waiterBeat)
+	for _, res := range act.Resources {
+		w, err := q.Join(res, r.email, act.Domain, start, waiterBeat)
 		if err != nil {
 			return nil, err
 		}
@@ -119,7 +106,7 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, claims []store.Claim, d
 	if git {
 		pause = gitPollMin
 	}
-	var lastHeld *store.HeldError
+	var held *policy.Refusal // the last refusal by a lease in the way
 	told := false
 	for {
 		now := a.now()
@@ -128,21 +115,21 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, claims []store.Claim, d
 			return nil, err
 		}
 		if first {
-			res, err := r.store.Claim(claims)
-			if !errors.As(err, &lastHeld) {
-				return res, err
+			dec, err := a.act(r, act, what)
+			if !errors.As(err, &held) || held.Code != policy.CodeHeldByOther {
+				return dec.Claims, err
 			}
 		}
 		if !told {
 			told = true // once: people see why nothing happens; the queue is in oxygen leases
 			why := "waiters ahead in the queue"
 			if first {
-				why = lastHeld.Error()
+				why, _, _ = strings.Cut(held.Message, ";")
 			}
-			fmt.Fprintf(a.stderr, "oxygen: waiting for %s: %s\n", resourcesOf(claims), why)
+			fmt.Fprintf(a.stderr, "oxygen: waiting for %s: %s\n", strings.Join(act.Resources, " "), why)
 		}
 		if timeout > 0 && now.Sub(start) >= timeout {
-			return nil, waitTimeout(claims, timeout, lastHeld)
+			return nil, waitTimeout(act, timeout, held)
 		}
 		if now.Sub(beaten) >= beatEvery {
 			for i := range ws {
@@ -174,25 +161,15 @@ func atHead(q *store.Queue, ws []store.Waiter, now time.Time) (bool, error) {
 	return true, nil
 }
 
-func resourcesOf(claims []store.Claim) string {
-	var ids []string
-	for _, c := range claims {
-		ids = append(ids, c.Resource)
-	}
-	return strings.Join(ids, " ")
-}
-
-func waitTimeout(claims []store.Claim, timeout time.Duration, held *store.HeldError) error {
-	argv := append([]string{"oxygen", "claim"}, strings.Fields(resourcesOf(claims))...)
-	argv = append(argv, "--domain", claims[0].Domain, "--wait")
-	r := policy.Refuse(codeTimeout, &policy.Fix{Argv: argv}, "waited %s and it is still not free", timeout)
-	if held != nil {
-		r.Holder = &held.Lease
-		r.Fix.RetryAfter = held.Lease.End().UTC()
-		r.Fix.Needs = held.Lease.Owner + " releases it, or it ends"
-		r.Message += fmt.Sprintf(": %v", held)
-	} else {
-		r.Fix.Needs = "the waiters ahead in its queue take their turn (oxygen leases shows them)"
+// waitTimeout: the wait ran out. Its fix waits again; held is the last
+// refusal by a lease in the way, nil if only the queue held it back.
+func waitTimeout(act policy.Act, timeout time.Duration, held *policy.Refusal) error {
+	r := policy.Refuse(codeTimeout, &policy.Fix{Argv: policy.ClaimWaitArgv(act.Resources, act.Domain),
+		Needs: "the waiters ahead in its queue take their turn (oxygen leases shows them)"},
+		"waited %s and it is still not free", timeout)
+	if held != nil && held.Code == policy.CodeHeldByOther {
+		r.Holder, r.Fix = held.Holder, held.Fix
+		r.Message += ": " + held.Message
 	}
 	return r
 }

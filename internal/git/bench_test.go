@@ -20,7 +20,7 @@ func benchRange(n, k int) (log, revList []byte) {
 			paths = append(paths, fmt.Sprintf("src/pkg%d/sub%d/dir%d/file%d_%d.go", i%40, j, i%7, i, j))
 		}
 		lg.Write(logRecord(id, prev, 1700000000+i, fmt.Sprintf("change %d: touch %d files", i, k), paths))
-		fmt.Fprintf(&rl, "%s\x00%s\x00ada@builder.example\x00%d\x00\x00change %d: touch %d files\n", id, prev, 1700000000+i, i, k)
+		fmt.Fprintf(&rl, "%s\x00%s\x00ada@builder.example\x00%d\x00%d\x00\x00change %d: touch %d files\n", id, prev, 1700000000+i, 1700000000+i, i, k)
 		prev = id
 	}
 	return lg.Bytes(), rl.Bytes()
@@ -30,7 +30,7 @@ func benchRange(n, k int) (log, revList []byte) {
 // after an empty record, an ordinary commit's after a newline.
 func logRecord(id, parents string, at int, subject string, paths []string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "\x00%s\x00%s\x00ada@builder.example\x00%d\x00\x00%s\x00", id, parents, at, subject)
+	fmt.Fprintf(&b, "\x00%s\x00%s\x00ada@builder.example\x00%d\x00%d\x00\x00%s\x00", id, parents, at, at, subject)
 	status := "M"
 	if strings.Contains(parents, " ") {
 		b.WriteString("\x00")

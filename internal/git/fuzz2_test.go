@@ -156,7 +156,7 @@ func FuzzParsePreReceive(f *testing.F) {
 
 // revListLine prints one commit as RevList's format does.
 func revListLine(c git.Commit) string {
-	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%s\x00%s\n", c.ID, strings.Join(c.Parents, " "), c.Committer, c.Time.Unix(), strings.Join(c.Council, ","), c.Subject)
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s\n", c.ID, strings.Join(c.Parents, " "), c.Committer, c.Time.Unix(), c.Authored.Unix(), strings.Join(c.Council, ","), c.Subject)
 }
 
 // FuzzParseRevList: never panics; a parse that succeeds gives one commit per
@@ -164,24 +164,24 @@ func revListLine(c git.Commit) string {
 // a time in UTC and Council values that are trimmed and not empty; and
 // printing the commits back as git would reads back the same.
 func FuzzParseRevList(f *testing.F) {
-	real := fzA + "\x00\x00a@b.example\x001795882710\x00\x00one\n" +
-		fzB + "\x00" + fzA + "\x00a@b.example\x001795882710\x00\x00three\n" +
-		fzC + "\x00" + fzA + "\x00a@b.example\x001795882710\x00\x00two\n" +
-		fzM + "\x00" + fzB + " " + fzC + "\x00a@b.example\x001795882711\x00\x00Merge branch 'side'\n" +
-		fzLong + "\x00" + fzM + "\x00a@b.example\x001795882711\x00c-1,c-2\x00four\n"
+	real := fzA + "\x00\x00a@b.example\x001795882710\x001795882710\x00\x00one\n" +
+		fzB + "\x00" + fzA + "\x00a@b.example\x001795882710\x001795882710\x00\x00three\n" +
+		fzC + "\x00" + fzA + "\x00a@b.example\x001795882710\x001795882710\x00\x00two\n" +
+		fzM + "\x00" + fzB + " " + fzC + "\x00a@b.example\x001795882711\x001795882711\x00\x00Merge branch 'side'\n" +
+		fzLong + "\x00" + fzM + "\x00a@b.example\x001795882711\x001795882711\x00c-1,c-2\x00four\n"
 	for _, s := range []string{
 		real,
 		"",
 		"\n",
-		fzA + "\x00\x00\x000\x00\x00\n", // no e-mail, time 0, no subject
-		fzA + "\x00\x00a@b\x00-1\x00 , x ,,\x00sub\x00with\x00nul\n", // a negative time, a ragged list
-		fzA + "\x00\x00a@b\x009223372036854775807\x00\x00far\n",
-		fzA + "\x00\x00a@b\x0017x\x00\x00bad time\n",
-		fzA + "\x00HEAD\x00a@b\x001\x00\x00bad parent\n",
-		"HEAD\x00\x00a@b\x001\x00\x00bad id\n",
-		fzA + "\x00\x00a@b\x001\x00\x00", // no final newline
-		fzA + "\x00\x00a@b\x00",          // truncated
-		strings.ToUpper(fzA) + "\x00\x00a@b\x001\x00\x00upper\n",
+		fzA + "\x00\x00\x000\x000\x00\x00\n", // no e-mail, time 0, no subject
+		fzA + "\x00\x00a@b\x00-1\x00-1\x00 , x ,,\x00sub\x00with\x00nul\n", // a negative time, a ragged list
+		fzA + "\x00\x00a@b\x009223372036854775807\x009223372036854775807\x00\x00far\n",
+		fzA + "\x00\x00a@b\x0017x\x0017x\x00\x00bad time\n",
+		fzA + "\x00HEAD\x00a@b\x001\x001\x00\x00bad parent\n",
+		"HEAD\x00\x00a@b\x001\x001\x00\x00bad id\n",
+		fzA + "\x00\x00a@b\x001\x001\x00\x00", // no final newline
+		fzA + "\x00\x00a@b\x00",               // truncated
+		strings.ToUpper(fzA) + "\x00\x00a@b\x001\x001\x00\x00upper\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -232,7 +232,7 @@ func FuzzParseRevList(f *testing.F) {
 		}
 		for i := range back {
 			a, b := back[i], commits[i]
-			if a.ID != b.ID || !slices.Equal(a.Parents, b.Parents) || a.Committer != b.Committer || !a.Time.Equal(b.Time) ||
+			if a.ID != b.ID || !slices.Equal(a.Parents, b.Parents) || a.Committer != b.Committer || !a.Time.Equal(b.Time) || !a.Authored.Equal(b.Authored) ||
 				a.Subject != b.Subject || !slices.Equal(a.Council, b.Council) {
 				t.Fatalf("round trip of commit %d: %+v, want %+v", i, a, b)
 			}
@@ -251,10 +251,10 @@ func FuzzParseLog(f *testing.F) {
 	real = append(real, git.LogRecordForTest(fzC, fzM, 1795882714, "a path named like an id", []string{fzA})...)
 	f.Add(real)
 	f.Add([]byte(""))
-	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x00x\x00\x00s\x00"))             // a bad time
-	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x00\x00s\x00\nm\x00a\x00")) // a lower-case status
-	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x00\x00s\x00\nM\x00"))      // a status and no path
-	f.Add([]byte("M\x00a\x00"))                                               // a path before any commit
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x00x\x00x\x00\x00s\x00"))             // a bad time
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x001\x00\x00s\x00\nm\x00a\x00")) // a lower-case status
+	f.Add([]byte("\x00" + fzA + "\x00\x00a@b\x001\x001\x00\x00s\x00\nM\x00"))      // a status and no path
+	f.Add([]byte("M\x00a\x00"))                                                    // a path before any commit
 	f.Fuzz(func(t *testing.T, out []byte) {
 		cs, err := git.ParseLog(out)
 		if err != nil {
@@ -272,6 +272,11 @@ func FuzzParseLog(f *testing.F) {
 			for _, p := range c.Parents {
 				if !git.IsObjectID(p) {
 					t.Fatalf("parent %q", p)
+				}
+			}
+			for _, d := range c.Deleted {
+				if !slices.Contains(c.Paths, d) {
+					t.Fatalf("deleted %q is not one of its paths %q", d, c.Paths)
 				}
 			}
 			if strings.ContainsAny(c.Subject, "\x00") || len(c.Council) > 0 {
@@ -368,6 +373,100 @@ func FuzzParseIdentEmail(f *testing.F) {
 		name := "N"
 		if got, ok := git.ParseIdentEmail(name + " <" + addr + "> 1700000000 +0000\n"); !ok || got != addr {
 			t.Fatalf("ParseIdentEmail of the address %q = %q, %v", addr, got, ok)
+		}
+	})
+}
+
+// rawRecord prints one entry as `--raw -z` does.
+func rawRecord(e git.RawEntry) string {
+	mode, id := e.Mode, e.ID
+	if id == "" {
+		mode, id = "000000", strings.Repeat("0", 40)
+	}
+	return fmt.Sprintf(":100644 %s %s %s M\x00%s\x00", mode, strings.Repeat("1", 40), id, e.Path)
+}
+
+// FuzzParseRaw: never panics; every entry has a path it read after a raw
+// record, and a mode and id both set or both empty (a deletion); printed
+// back the way git prints them, the entries read back the same.
+func FuzzParseRaw(f *testing.F) {
+	for _, s := range []string{
+		":100644 100644 " + fzA + " " + fzB + " M\x00store/a\x00",
+		"\n:000000 100644 " + strings.Repeat("0", 40) + " " + fzB + " A\x00new file\x00:100644 000000 " + fzA + " " + strings.Repeat("0", 40) + " D\x00gone\x00",
+		fzA + "\x00:100644 100644 " + fzA + " " + fzB + " M\x00" + fzA + "\x00",
+		":100644 100644 x y M\x00p\x00",
+		":100644",
+		"",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, out []byte) {
+		es := git.ParseRaw(out)
+		var buf strings.Builder
+		for _, e := range es {
+			if (e.Mode == "") != (e.ID == "") {
+				t.Fatalf("half a deletion: %+v", e)
+			}
+			if strings.ContainsAny(e.Mode+e.ID, " \x00") {
+				t.Fatalf("a field runs over: %+v", e)
+			}
+			buf.WriteString(rawRecord(e))
+		}
+		back := git.ParseRaw([]byte(buf.String()))
+		if !slices.Equal(back, es) {
+			t.Fatalf("round trip: %+v, want %+v", back, es)
+		}
+	})
+}
+
+// FuzzParseTreeDiffs: never panics; errors are one line; a parse that
+// succeeds has one map for each pair asked about.
+func FuzzParseTreeDiffs(f *testing.F) {
+	f.Add([]byte(fzA+"\x00:100644 100644 "+fzA+" "+fzB+" M\x00r\x00"+fzB+"\x00"), 2)
+	f.Add([]byte(fzA+"\x00"+fzA+"\x00"), 2)
+	f.Add([]byte(":100644 100644 "+fzA+" "+fzB+" M\x00r\x00"), 1)
+	f.Add([]byte(fzA+"\x00:100644\x00"), 1)
+	f.Fuzz(func(t *testing.T, out []byte, n int) {
+		ms, err := git.ParseTreeDiffsForTest(git.SplitNUL(out), n)
+		if err != nil {
+			if ms != nil {
+				t.Fatalf("%d maps with error %v", len(ms), err)
+			}
+			oneLine(t, err)
+			return
+		}
+		if len(ms) != n {
+			t.Fatalf("%d maps for %d pairs", len(ms), n)
+		}
+	})
+}
+
+// FuzzParseGraph: never panics; errors are one line; every node it returns
+// is an object id with parents that are; printed back, it reads the same.
+func FuzzParseGraph(f *testing.F) {
+	f.Add([]byte(fzA + " 1700000000\n" + fzB + " 1700000001 " + fzA + "\n" + fzM + " 1700000002 " + fzA + " " + fzB + "\n"))
+	f.Add([]byte(fzA + " x\n"))
+	f.Add([]byte(fzA + " 1 HEAD\n"))
+	f.Add([]byte(fzA + "\n"))
+	f.Fuzz(func(t *testing.T, out []byte) {
+		g, err := git.ParseGraph(out)
+		if err != nil {
+			if g != nil {
+				t.Fatalf("a graph with error %v", err)
+			}
+			oneLine(t, err)
+			return
+		}
+		var buf strings.Builder
+		for id, n := range g {
+			if !git.IsObjectID(id) || slices.ContainsFunc(n.Parents, func(p string) bool { return !git.IsObjectID(p) }) {
+				t.Fatalf("accepted %q %+v", id, n)
+			}
+			fmt.Fprintf(&buf, "%s %d %s\n", id, n.Time, strings.Join(n.Parents, " "))
+		}
+		back, err := git.ParseGraph([]byte(buf.String()))
+		if err != nil || len(back) != len(g) {
+			t.Fatalf("round trip: %d nodes, %v; want %d", len(back), err, len(g))
 		}
 	})
 }

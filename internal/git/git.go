@@ -38,16 +38,19 @@ func (e *Error) Error() string {
 	if msg == "" {
 		msg = fmt.Sprintf("exit status %d", e.Code)
 	}
-	// The subcommand, not the whole argv: its pinned flags say nothing to
-	// a reader (Args keeps them for debugging).
-	sub, args := "", e.Args
+	return fmt.Sprintf("git%s: %s", subcommand(e.Args), msg)
+}
+
+// subcommand is " <subcommand>" of args, not the whole argv: its pinned
+// flags (or a push's thousands of object ids) say nothing to a reader.
+func subcommand(args []string) string {
 	for len(args) >= 2 && args[0] == "-c" {
 		args = args[2:] // config overrides, not the subcommand
 	}
 	if len(args) > 0 {
-		sub = " " + args[0]
+		return " " + args[0]
 	}
-	return fmt.Sprintf("git%s: %s", sub, msg)
+	return ""
 }
 
 // ErrNoGit means there is no git binary on PATH.
@@ -57,8 +60,7 @@ var ErrNoGit = errors.New("git is not installed or not on PATH")
 func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
-	cmd.Env = append(r.environ(), SkipEnv+"=0")
-	cmd.Env = append(cmd.Env, r.Env...)
+	cmd.Env = r.environ()
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -71,24 +73,48 @@ func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, ErrNoGit
 		}
-		return nil, fmt.Errorf("git %s: %w", strings.Join(args, " "), err)
+		return nil, fmt.Errorf("git%s: %w", subcommand(args), err)
 	}
 	return stdout.Bytes(), nil
 }
 
+// pinnedEnv comes last in every git command's environment, so neither the
+// caller's environment nor the repository can change what oxygen judges.
+var pinnedEnv = []string{
+	SkipEnv + "=0", // never re-enter oxygen's own hooks
+	// Objects as they are: a refs/replace/* ref or an info/grafts file
+	// would make git show a benign stand-in for the commit being judged.
+	// (core.useReplaceRefs=true in a config file would beat the first:
+	// environ sets it false as a command-line setting, which beats files.)
+	"GIT_NO_REPLACE_OBJECTS=1",
+	"GIT_GRAFT_FILE=" + noGrafts,
+}
+
+// noGrafts can never exist (nothing lives below /dev/null), so git reads no
+// grafts, and says nothing about them either.
+const noGrafts = "/dev/null/oxygen-no-grafts"
+
+// environ is the environment of a git command: the inherited one without
+// Unset, then Env, then the pinned variables.
 func (r Runner) environ() []string {
 	env := os.Environ()
-	if len(r.Unset) == 0 {
-		return env
-	}
-	out := env[:0:0]
+	out := make([]string, 0, len(env)+len(r.Env)+len(pinnedEnv))
 	for _, kv := range env {
 		name, _, _ := strings.Cut(kv, "=")
 		if !slices.Contains(r.Unset, name) {
 			out = append(out, kv)
 		}
 	}
-	return out
+	out = append(append(out, r.Env...), pinnedEnv...)
+	// After the caller's own `git -c` settings, which git passes on here
+	// and reads after GIT_CONFIG_COUNT's: the last word is oxygen's.
+	params := "'core.usereplacerefs=false'"
+	for _, kv := range out {
+		if v, ok := strings.CutPrefix(kv, "GIT_CONFIG_PARAMETERS="); ok && v != "" {
+			params = v + " 'core.usereplacerefs=false'"
+		}
+	}
+	return append(out, "GIT_CONFIG_PARAMETERS="+params)
 }
 
 // Dirs are the places git keeps a repository's files.
@@ -106,7 +132,8 @@ func (r Runner) Dirs() (Dirs, error) {
 }
 
 // DirsWith is Dirs, and resolves specs (like HEAD:resources.yaml) to object
-// ids in the same git process; a spec that does not resolve gives "".
+// ids in the same git process; a spec that does not resolve gives "", and
+// git stops there: ids has an answer only for the specs up to that one.
 func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
 	args := append([]string{"rev-parse",
 		"--path-format=absolute", // every path below absolute, whatever the cwd
@@ -117,18 +144,20 @@ func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
 	}, specs...) // specs are oxygen's own (git 2.39's rev-parse echoes --end-of-options)
 	out, err := r.Run(nil, args...)
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) != 4+len(specs) {
+	if len(lines) < 4+min(1, len(specs)) || len(lines) > 4+len(specs) || len(lines) < 4+len(specs) && err == nil {
 		if err == nil {
 			err = fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
 		return Dirs{}, nil, notARepo(err)
 	}
-	ids := make([]string, len(specs))
-	for i, spec := range specs {
-		// git echoes a spec it cannot resolve, and stops there.
-		if line := lines[4+i]; line != spec && IsObjectID(line) {
-			ids[i] = line
-		} else if err == nil {
+	ids := make([]string, 0, len(specs))
+	for i, line := range lines[4:] {
+		switch {
+		case line != specs[i] && IsObjectID(line):
+			ids = append(ids, line)
+		case err != nil && 4+i == len(lines)-1:
+			ids = append(ids, "") // git echoes a spec it cannot resolve, and stops there
+		default:
 			return Dirs{}, nil, fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
 	}
@@ -368,7 +397,8 @@ func (r Runner) PendingMergeHeads(d Dirs, reflogAction string) (heads []string, 
 		if err != nil {
 			return nil, false, nil
 		}
-		return strings.Fields(string(out)), true, nil
+		// git 2.39 echoes --end-of-options: only the ids are heads.
+		return slices.DeleteFunc(strings.Fields(string(out)), func(s string) bool { return !IsObjectID(s) }), true, nil
 	case strings.HasPrefix(verb, "pull"):
 		data, err := os.ReadFile(d.GitDir + "/FETCH_HEAD")
 		if err != nil {
@@ -393,6 +423,20 @@ func ParseFetchHead(data []byte) []string {
 	return ids
 }
 
+// TrackedUnder lists the files in the index at or below dir, a path from
+// the root.
+func (r Runner) TrackedUnder(dir string) ([]string, error) {
+	out, err := r.Run(nil, "ls-files",
+		"-z",                       // NUL-terminated, unquoted
+		"--full-name",              // from the root, wherever git runs
+		"--", ":(top,literal)"+dir, // from the root, no glob
+	)
+	if err != nil {
+		return nil, err
+	}
+	return SplitNUL(out), nil
+}
+
 // EachTrackedFile calls fn with every file in the index, as a path from the
 // root, as git lists it: nothing holds the whole list, which in a large
 // repository costs more than the listing.
@@ -404,7 +448,7 @@ func (r Runner) EachTrackedFile(fn func(path string)) error {
 	}
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
-	cmd.Env = append(append(r.environ(), SkipEnv+"=0"), r.Env...)
+	cmd.Env = r.environ()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()

@@ -205,3 +205,62 @@ func TestParseIdentEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestDirsWithStops: git stops at the first spec it cannot resolve, so
+// DirsWith answers for the specs up to that one and no further.
+func TestDirsWithStops(t *testing.T) {
+	dir := t.TempDir()
+	r := git.Runner{Dir: dir}
+	for _, args := range [][]string{
+		{"init", "-q"},
+		{"-c", "user.email=a@b.example", "-c", "user.name=A", "commit", "-q", "--allow-empty", "-m", "a"},
+	} {
+		if _, err := r.Run(nil, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		specs []string
+		want  []string // "id": an object id
+	}{
+		{[]string{"HEAD"}, []string{"id"}},
+		{[]string{"HEAD", "HEAD^{tree}"}, []string{"id", "id"}},
+		{[]string{"HEAD:nope", "HEAD"}, []string{""}},
+		{[]string{"HEAD", "HEAD:nope", "HEAD"}, []string{"id", ""}},
+	}
+	for _, tt := range tests {
+		d, ids, err := r.DirsWith(tt.specs...)
+		if err != nil || d.GitDir == "" {
+			t.Fatalf("DirsWith(%q): %v, %+v", tt.specs, err, d)
+		}
+		if len(ids) != len(tt.want) {
+			t.Fatalf("DirsWith(%q) = %q, want %q", tt.specs, ids, tt.want)
+		}
+		for i, id := range ids {
+			if (tt.want[i] == "id") != git.IsObjectID(id) {
+				t.Errorf("DirsWith(%q) = %q, want %q", tt.specs, ids, tt.want)
+			}
+		}
+	}
+}
+
+// TestPinnedConfig: every git command runs with replace refs off, as a
+// command-line setting after any the caller made, which still hold.
+func TestPinnedConfig(t *testing.T) {
+	r := git.Runner{Dir: t.TempDir(), Env: []string{
+		"GIT_CONFIG_PARAMETERS='oxygen.test'='kept' 'core.usereplacerefs'='true'", // as git -c passes them on
+		"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=core.useReplaceRefs", "GIT_CONFIG_VALUE_0=true",
+	}}
+	if _, err := r.Run(nil, "init", "-q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(nil, "config", "core.useReplaceRefs", "true"); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"core.useReplaceRefs": "false", "oxygen.test": "kept"} {
+		out, err := r.Run(nil, "config", "--get", key)
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("git config %s = %q, %v; want %q", key, out, err, want)
+		}
+	}
+}

@@ -4,11 +4,14 @@ package install
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Fingerprint marks a hook file as oxygen's own.
@@ -111,15 +114,28 @@ func Uninstall(dir string, names []string) ([]Action, error) {
 	return done, nil
 }
 
-// readHook returns a hook file's content, or nil if there is none.
+// maxHook bounds what is read of an existing hook: a shim is a few lines.
+const maxHook = 1 << 20
+
+// readHook returns a hook file's content, or nil if there is none. What is
+// not a regular file of at most maxHook bytes (a dangling symlink, one to
+// /dev/zero in a committed hooks folder) is foreign and not read: it comes
+// back empty.
 func readHook(file string) ([]byte, error) {
-	data, err := os.ReadFile(file)
+	fi, err := os.Stat(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Lstat(file); lerr == nil {
 			return []byte{}, nil // a dangling symlink: foreign, keep it
 		}
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read the existing hook: %w", err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxHook {
+		return []byte{}, nil
+	}
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("read the existing hook: %w", err)
 	}
@@ -131,17 +147,28 @@ func writeExecutable(file string, data []byte) error {
 }
 
 // writeFile replaces file atomically with data, with exactly the given mode
-// whatever the umask.
+// whatever the umask. The temp file is created new under a random name
+// (O_EXCL): a committed symlink where it would go (husky's scripts are
+// committed) is never written through.
 func writeFile(file string, data []byte, mode fs.FileMode) error {
-	tmp := file + ".oxygen-tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := file + ".oxygen-tmp-" + hex.EncodeToString(rnd[:])
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", file, err)
 	}
-	if err := os.Chmod(tmp, mode); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", file, err)
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := os.Rename(tmp, file); err != nil {
+	if err == nil {
+		err = os.Chmod(tmp, mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp, file)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", file, err)
 	}

@@ -52,7 +52,7 @@ func managerOf(hook []byte) string {
 // the scripts husky runs from it (.husky). husky rewrites its generated
 // hooks on every npm install, so oxygen's lines belong in those scripts.
 func HuskyScripts(hooks string) (string, bool) {
-	runner, err := os.ReadFile(filepath.Join(hooks, "h"))
+	runner, err := readHook(filepath.Join(hooks, "h")) // bounded, as any file in a hooks folder
 	if err != nil || !bytes.Contains(runner, []byte("husky")) {
 		return "", false
 	}

@@ -30,6 +30,7 @@ type (
 		Domains   map[string]domain   `json:"domains" doc:"The owning teams, keyed by a plain name (lower-case letters, digits, - and _)."`
 		Resources map[string]resource `json:"resources" doc:"The shared-resource types, keyed by a plain id. A commit that changes a path of one needs a live lease on it."`
 		Budgets   budgets             `json:"budgets" doc:"The balance law's limits."`
+		Council   council             `json:"council" doc:"Who grants council calls (default: any domain, quorum 1)."`
 		Store     store               `json:"store" doc:"Where leases and their history live."`
 	}
 	domain struct {
@@ -47,6 +48,11 @@ type (
 		DefaultTTL          string `json:"default_ttl" schema:"pattern=duration" doc:"Lease length when a claim names none, a Go duration like 2h (default 2h, at least 1s, at most max_ttl)."`
 		MaxTTL              string `json:"max_ttl" schema:"pattern=duration" doc:"Longest lease, a Go duration (default 24h, at least 1s, at most 8784h)."`
 		ClockSkew           string `json:"clock_skew" schema:"pattern=duration,zero" doc:"Clock difference allowed at both ends of a lease, a Go duration (default 30s)."`
+		HandshakeTTL        string `json:"handshake_ttl" schema:"pattern=duration" doc:"How long an acknowledged missive lets the sender change its files, at most (it also ends when the missive's capsule is done), a Go duration (default 24h, at least 1s)."`
+	}
+	council struct {
+		Domains []string `json:"domains" schema:"pattern=name" doc:"The domains whose acknowledgements count towards the quorum (default: every domain). A caller's own domains never count."`
+		Quorum  int      `json:"quorum" schema:"min=1,max=1000000" doc:"How many of them must acknowledge a call, besides every domain it addresses (default 1; at most the number of seats)."`
 	}
 	store struct {
 		Kind   string `json:"kind" schema:"enum=local|git" doc:"local: leases live in this clone; git: on a ref of a remote, shared by every clone (default local)."`
@@ -80,7 +86,7 @@ func JSON() ([]byte, error) {
 		return nil, err
 	}
 	root["title"] = "oxygen policy (resources.yaml)"
-	root["description"] = "The Oxygen Protocol's policy: domains, shared resources and the paths that belong to them, budgets and the store. oxygen reads it strictly; YAML anchors and aliases are refused."
+	root["description"] = "The Oxygen Protocol's policy: domains, shared resources and the paths that belong to them, budgets, the council and the store. oxygen reads it strictly; YAML anchors and aliases are refused."
 	return encode(root)
 }
 

@@ -110,7 +110,7 @@ func mkdirNoFollow(dir string) error {
 	case err != nil:
 		return err
 	case !fi.IsDir():
-		return fmt.Errorf("%s: not a directory (a symlink or file where the store's folder should be); move it away", dir)
+		return fmt.Errorf("%s: not a directory (a symlink or file where the store's folder should be); move it away: mv %s %s.moved", dir, dir, dir)
 	}
 	return nil
 }

@@ -133,12 +133,15 @@ const (
 	OpTakeover = "takeover" // a claim that replaced a lapsed lease of another
 	OpRenew    = "renew"
 	OpRelease  = "release"
-	OpAssign   = "assign" // a context capsule opened
-	OpDone     = "done"   // and closed
-	OpSignal   = "signal" // a missive or council call sent
-	OpAck      = "ack"    // and acknowledged by an addressed domain
-	OpWait     = "wait"   // a claimer joined a resource's queue (the clone's own history only)
-	OpUnwait   = "unwait" // and left it
+	OpAssign   = "assign"  // a context capsule opened
+	OpDone     = "done"    // and closed
+	OpSignal   = "signal"  // a missive or council call sent
+	OpAck      = "ack"     // and acknowledged by an addressed domain
+	OpDecline  = "decline" // or declined by one, which spends it
+	OpAccept   = "accept"  // a capsule's owner consented to it
+	OpWiden    = "widen"   // its owner widened its scope
+	OpWait     = "wait"    // a claimer joined a resource's queue (the clone's own history only)
+	OpUnwait   = "unwait"  // and left it
 )
 
 // Event is one line of the history.
@@ -202,11 +205,11 @@ func (e Event) check() error {
 		if !policy.ValidName(e.Lease.Resource) {
 			return fmt.Errorf("resource %q is not a plain name", e.Lease.Resource)
 		}
-	case OpAssign, OpDone:
+	case OpAssign, OpDone, OpAccept, OpWiden:
 		if e.Capsule == nil || !policy.ValidRecordID(e.Capsule.ID) {
 			return fmt.Errorf("%s without a valid capsule", e.Op)
 		}
-	case OpSignal, OpAck:
+	case OpSignal, OpAck, OpDecline:
 		if e.Signal == nil || !policy.ValidRecordID(e.Signal.ID) {
 			return fmt.Errorf("%s without a valid signal", e.Op)
 		}
@@ -343,9 +346,16 @@ func ParseCapsule(id string, data []byte) (policy.Capsule, error) {
 		return c, errors.New("closed before it was created")
 	case c.Status == policy.CapsuleInProgress && !c.ClosedAt.IsZero():
 		return c, errors.New("in progress but closed")
+	case c.Consent != nil && (!c.AwaitsConsent || c.Consent.By == "" || c.Consent.At.Before(c.CreatedAt)):
+		return c, errors.New("a consent that does not fit the capsule")
 	}
 	c.CreatedAt, c.ClosedAt = c.CreatedAt.UTC(), utcOrZero(c.ClosedAt)
-	return c, plausible(c.CreatedAt, c.ClosedAt)
+	times := []time.Time{c.CreatedAt, c.ClosedAt}
+	if c.Consent != nil {
+		c.Consent.At = c.Consent.At.UTC()
+		times = append(times, c.Consent.At)
+	}
+	return c, plausible(times...)
 }
 
 // ParseSignal reads a signal file filed under id.
@@ -370,8 +380,15 @@ func ParseSignal(id string, data []byte) (policy.Signal, error) {
 			return s, fmt.Errorf("an acknowledgement by %q of %s does not fit the signal", a.By, a.Domain)
 		}
 	}
-	s.CreatedAt, s.UsedAt = s.CreatedAt.UTC(), utcOrZero(s.UsedAt)
-	times := []time.Time{s.CreatedAt, s.UsedAt}
+	if d := s.Declined; d != nil && (!slices.Contains(s.To, d.Domain) || d.By == "" || d.At.Before(s.CreatedAt)) {
+		return s, fmt.Errorf("a decline by %q of %s does not fit the signal", d.By, d.Domain)
+	}
+	s.CreatedAt, s.UsedAt, s.ExpiresAt = s.CreatedAt.UTC(), utcOrZero(s.UsedAt), utcOrZero(s.ExpiresAt)
+	times := []time.Time{s.CreatedAt, s.UsedAt, s.ExpiresAt}
+	if s.Declined != nil {
+		s.Declined.At = s.Declined.At.UTC()
+		times = append(times, s.Declined.At)
+	}
 	for i := range s.Acks {
 		s.Acks[i].At = s.Acks[i].At.UTC()
 		times = append(times, s.Acks[i].At)

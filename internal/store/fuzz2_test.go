@@ -16,6 +16,7 @@ func sampleCapsule() policy.Capsule {
 		ID: "c-1", Owner: "ada@builder.example", Domain: "builder", Status: policy.CapsuleInProgress,
 		Scope: []string{"store/blobs/**", "docs/*.md"}, Resources: []string{"storage"},
 		CreatedAt: t0, By: "lead@builder.example",
+		AwaitsConsent: true, Consent: &policy.Ack{Domain: "builder", By: "ada@builder.example", At: t0.Add(time.Minute)},
 	}
 }
 
@@ -24,7 +25,13 @@ func sampleSignal() policy.Signal {
 		ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: "ada@builder.example",
 		To: []string{"scribe"}, Files: []string{"docs/guide.md"}, Subject: "the guide names the old blob",
 		Capsule: "c-1", CreatedAt: t0, Acks: []policy.Ack{{Domain: "scribe", By: "sam@scribe.example", At: t0.Add(time.Minute)}},
+		ExpiresAt: t0.Add(24 * time.Hour), Declined: &policy.Ack{Domain: "scribe", By: "sam@scribe.example", At: t0.Add(time.Hour)},
 	}
+}
+
+// sameAck compares acknowledgements (or consents, declines), nil alike.
+func sameAck(x, y *policy.Ack) bool {
+	return x == nil && y == nil || x != nil && y != nil && x.Domain == y.Domain && x.By == y.By && x.At.Equal(y.At)
 }
 
 // sameCapsule compares capsules field by field, times by instant, a nil
@@ -32,14 +39,16 @@ func sampleSignal() policy.Signal {
 func sameCapsule(a, b policy.Capsule) bool {
 	return a.ID == b.ID && a.Owner == b.Owner && a.Domain == b.Domain && a.Status == b.Status &&
 		slices.Equal(a.Scope, b.Scope) && slices.Equal(a.Resources, b.Resources) &&
-		a.CreatedAt.Equal(b.CreatedAt) && a.ClosedAt.Equal(b.ClosedAt) && a.By == b.By
+		a.CreatedAt.Equal(b.CreatedAt) && a.ClosedAt.Equal(b.ClosedAt) && a.By == b.By &&
+		a.AwaitsConsent == b.AwaitsConsent && sameAck(a.Consent, b.Consent)
 }
 
 func sameSignal(a, b policy.Signal) bool {
 	return a.ID == b.ID && a.Kind == b.Kind && a.From == b.From && a.By == b.By &&
 		slices.Equal(a.To, b.To) && slices.Equal(a.Files, b.Files) && a.Subject == b.Subject &&
 		a.Capsule == b.Capsule && a.CreatedAt.Equal(b.CreatedAt) && a.UsedAt.Equal(b.UsedAt) && a.UsedFor == b.UsedFor &&
-		slices.EqualFunc(a.Acks, b.Acks, func(x, y policy.Ack) bool { return x.Domain == y.Domain && x.By == y.By && x.At.Equal(y.At) })
+		slices.EqualFunc(a.Acks, b.Acks, func(x, y policy.Ack) bool { return sameAck(&x, &y) }) &&
+		a.ExpiresAt.Equal(b.ExpiresAt) && sameAck(a.Declined, b.Declined)
 }
 
 func utcOrZero(t time.Time) bool { return t.IsZero() || t.Location() == time.UTC }

@@ -70,7 +70,7 @@ type synced struct {
 
 // Freshness says which state the copy holds and how old it is.
 func (g *Git) Freshness(now time.Time) string {
-	data, err := os.ReadFile(filepath.Join(g.local.dir, syncedFile))
+	data, err := readFile(filepath.Join(g.local.dir, syncedFile), maxRecord) // no symlink: it could name /dev/zero
 	var s synced
 	if err != nil || json.Unmarshal(data, &s) != nil {
 		return fmt.Sprintf("leases from %s %s: never synced here (run oxygen sync)", g.remote, g.ref)
@@ -204,9 +204,6 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 	var added []byte // the new history lines, also the commit message's body
 	var summary []string
 	for _, ch := range chs {
-		if ch.empty() {
-			continue
-		}
 		ch.event.V = formatVersion
 		line, err := encodeEvent(ch.event)
 		if err != nil {

@@ -50,6 +50,16 @@ func OpenLocal(root string) *Local {
 // Path returns the store's directory.
 func (s *Local) Path() string { return s.dir }
 
+// CacheDir is the folder of the clone's blob cache, inside the store's. It
+// is an error where a folder on the way is a symlink or a file (a commit
+// can put one there), so that nothing is cached outside the clone.
+func (s *Local) CacheDir() (string, error) {
+	if err := s.checkDirs(false); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, "cache"), nil
+}
+
 // recordDirs are the state's folders of records, one file per record.
 var recordDirs = []string{leasesDir, capsulesDir, signalsDir}
 
@@ -144,7 +154,7 @@ func (s *Local) checkDirs(create bool) error {
 		}
 		if !fi.IsDir() {
 			rel, _ := filepath.Rel(root, d)
-			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away", rel)
+			return fmt.Errorf("%s: not a directory (a symlink or file where the lease store should be); move it away: mv %s %s.moved", rel, rel, rel)
 		}
 	}
 	return nil
@@ -160,9 +170,9 @@ func (s *Local) writeIgnore() error {
 	return nil
 }
 
-// lock takes the store's exclusive lock for one mutation. The kernel drops
-// it when the process exits, however it exits, so a crash never leaves a
-// stale lock behind.
+// lock takes the store's exclusive lock for one mutation, waiting for it as
+// long as it takes. The kernel drops it when the process exits, however it
+// exits, so a crash never leaves a stale lock behind.
 func (s *Local) lock() (unlock func(), err error) {
 	if err := s.checkDirs(true); err != nil {
 		return nil, err
@@ -171,17 +181,18 @@ func (s *Local) lock() (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock the lease store: %w", err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	// Waiting in the kernel's queue, without a deadline: a claim racing
+	// others must not fail because they were many or the machine slow, and
+	// a holder that dies frees the lock at once.
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
-			f.Close()
-			return nil, fmt.Errorf("lock the lease store %s: %w", s.dir, err)
-		}
-		time.Sleep(2 * time.Millisecond)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock the lease store %s: %w", s.dir, err)
 	}
 	s.removeStaleTemps()
 	err = s.writeIgnore()
@@ -256,9 +267,6 @@ const maxJournal = 16 << 20
 func (s *Local) commit(chs []change) error {
 	j := journal{Files: map[string][]byte{}}
 	for _, ch := range chs {
-		if ch.empty() {
-			continue
-		}
 		ch.event.V = formatVersion
 		line, err := encodeEvent(ch.event)
 		if err != nil {

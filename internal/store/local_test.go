@@ -19,33 +19,59 @@ func newLocal(t *testing.T) *store.Local {
 	return store.OpenLocal(t.TempDir())
 }
 
-func req(resource, domain string, now time.Time, ttl time.Duration) store.Claim {
-	return store.Claim{Resource: resource, Owner: "agent@" + domain + ".example", Domain: domain, TTL: ttl, Budget: 2, Now: now}
+// timedAct is an act and the time it is decided at.
+type timedAct struct {
+	policy.Act
+	now time.Time
+}
+
+func req(resource, domain string, now time.Time, ttl time.Duration) timedAct {
+	return timedAct{policy.Act{Kind: policy.ActClaim, Resources: []string{resource}, By: agentOf(domain), Domain: domain, TTL: ttl}, now}
 }
 
 // claim makes one claim.
-func claim(t *testing.T, s *store.Local, c store.Claim) (store.Claimed, error) {
+func claim(t *testing.T, s store.Store, c timedAct) (policy.Claimed, error) {
 	t.Helper()
-	res, err := s.Claim([]store.Claim{c})
+	d, err := s.Act(testPolicy, c.Act, at(c.now))
 	if err != nil {
-		if len(res) != 0 {
-			t.Errorf("Claim returned %d results with its error", len(res))
-		}
-		return store.Claimed{}, err
+		return policy.Claimed{}, err
 	}
-	if len(res) != 1 {
-		t.Fatalf("Claim of one resource returned %d results", len(res))
+	if len(d.Claims) != 1 {
+		t.Fatalf("Claim of one resource returned %d results", len(d.Claims))
 	}
-	return res[0], nil
+	return d.Claims[0], nil
 }
 
-func mustClaim(t *testing.T, s *store.Local, c store.Claim) store.Claimed {
+func mustClaim(t *testing.T, s store.Store, c timedAct) policy.Claimed {
 	t.Helper()
 	res, err := claim(t, s, c)
 	if err != nil {
-		t.Fatalf("claim %s for %s: %v", c.Resource, c.Domain, err)
+		t.Fatalf("claim %v for %s: %v", c.Resources, c.Domain, err)
 	}
 	return res
+}
+
+// renew and release act on one resource as by.
+func renew(s store.Store, resource, by string, ttl time.Duration, now time.Time) (policy.Lease, error) {
+	d, err := s.Act(testPolicy, policy.Act{Kind: policy.ActRenew, Resources: []string{resource}, By: by, TTL: ttl}, at(now))
+	if d.Lease == nil {
+		return policy.Lease{}, err
+	}
+	return *d.Lease, err
+}
+
+func release(s store.Store, resource, by string, now time.Time) (*policy.Lease, error) {
+	d, err := s.Act(testPolicy, policy.Act{Kind: policy.ActRelease, Resources: []string{resource}, By: by}, at(now))
+	return d.Lease, err
+}
+
+// refusal returns err's refusal code ("" if it is none).
+func refusal(err error) (*policy.Refusal, string) {
+	var r *policy.Refusal
+	if errors.As(err, &r) {
+		return r, r.Code
+	}
+	return nil, ""
 }
 
 func leaseFile(s *store.Local, resource string) string {
@@ -131,9 +157,8 @@ func TestLocalClaim(t *testing.T) {
 
 	// Another domain: refused, naming the holder.
 	_, err := claim(t, s, req("schema", "scribe", t0.Add(time.Hour), time.Hour))
-	var held *store.HeldError
-	if !errors.As(err, &held) || held.Lease.Domain != "builder" || !strings.Contains(err.Error(), "schema is leased by builder") {
-		t.Errorf("claim by scribe: %v, want a *HeldError naming builder", err)
+	if r, code := refusal(err); code != policy.CodeHeldByOther || r.Holder.Domain != "builder" || r.Exit != 1 || !strings.Contains(err.Error(), "schema is leased by builder") {
+		t.Errorf("claim by scribe: %v, want held-by-other naming builder", err)
 	}
 	if got := ops(events(t, s)); got != "claim:schema:builder" {
 		t.Errorf("events after refused and repeated claims = %s, want the first claim only", got)
@@ -157,9 +182,8 @@ func TestLocalBudget(t *testing.T) {
 	mustClaim(t, s, req("storage", "builder", t0, time.Hour))
 	mustClaim(t, s, req("index", "scribe", t0, time.Hour)) // another domain's lease does not count
 	_, err := claim(t, s, req("execution", "builder", t0.Add(time.Minute), time.Hour))
-	var be *store.BudgetError
-	if !errors.As(err, &be) || be.Domain != "builder" || be.Limit != 2 || len(be.Held) != 2 {
-		t.Fatalf("third claim: %v, want a *BudgetError for builder holding 2 of 2", err)
+	if _, code := refusal(err); code != policy.CodeBudgetChange || !strings.Contains(err.Error(), "builder holds 2 of 2 leases") {
+		t.Fatalf("third claim: %v, want budget-change for builder holding 2 of 2", err)
 	}
 	if !strings.Contains(err.Error(), "schema") || !strings.Contains(err.Error(), "storage") {
 		t.Errorf("budget error %q does not name the leases held", err)
@@ -169,34 +193,28 @@ func TestLocalBudget(t *testing.T) {
 	}
 	// Once the two have lapsed they no longer count.
 	mustClaim(t, s, req("execution", "builder", t0.Add(2*time.Hour), time.Hour))
-	// Budget 0 sets no limit.
-	c := req("deployment", "builder", t0.Add(2*time.Hour), time.Hour)
-	c.Budget = 0
-	mustClaim(t, s, c)
-	c.Resource = "identity"
-	mustClaim(t, s, c)
 }
 
 func TestLocalClaimAllOrNothing(t *testing.T) {
 	s := newLocal(t)
 	mustClaim(t, s, req("index", "scribe", t0, time.Hour))
-	batch := []store.Claim{req("schema", "builder", t0, time.Hour), req("storage", "builder", t0, time.Hour), req("index", "builder", t0, time.Hour)}
-	res, err := s.Claim(batch)
-	var held *store.HeldError
-	if !errors.As(err, &held) || held.Lease.Resource != "index" || len(res) != 0 {
-		t.Fatalf("batch with a held resource = %+v, %v; want a *HeldError on index", res, err)
+	batch := req("schema", "builder", t0, time.Hour)
+	batch.Resources = []string{"schema", "storage", "index"}
+	res, err := s.Act(testPolicy, batch.Act, at(t0))
+	if r, code := refusal(err); code != policy.CodeHeldByOther || r.Holder.Resource != "index" || res.Changes() {
+		t.Fatalf("batch with a held resource = %+v, %v; want held-by-other on index", res, err)
 	}
 	// Three claims against a budget of two: the budget counts the batch.
-	res, err = s.Claim(batch[:2:2])
-	if err != nil || len(res) != 2 {
+	batch.Resources = batch.Resources[:2]
+	res, err = s.Act(testPolicy, batch.Act, at(t0))
+	if err != nil || len(res.Claims) != 2 {
 		t.Fatalf("batch of two = %+v, %v", res, err)
 	}
 	s2 := newLocal(t)
-	batch = []store.Claim{req("a", "builder", t0, time.Hour), req("b", "builder", t0, time.Hour), req("c", "builder", t0, time.Hour)}
-	_, err = s2.Claim(batch)
-	var be *store.BudgetError
-	if !errors.As(err, &be) {
-		t.Fatalf("batch of three on a budget of two: %v, want a *BudgetError", err)
+	batch.Resources = []string{"a", "b", "c"}
+	_, err = s2.Act(testPolicy, batch.Act, at(t0))
+	if _, code := refusal(err); code != policy.CodeBudgetChange {
+		t.Fatalf("batch of three on a budget of two: %v, want budget-change", err)
 	}
 	if st := current(t, s2); len(st.Leases) != 0 || len(events(t, s2)) != 0 {
 		t.Errorf("a refused batch left %+v and events %s", st, ops(events(t, s2)))
@@ -249,33 +267,27 @@ func TestLocalRenew(t *testing.T) {
 	s := newLocal(t)
 	first := mustClaim(t, s, req("schema", "builder", t0, 2*time.Hour)).Lease
 	tests := []struct {
-		name    string
-		r       store.Renewal
-		lease   string // domain of the NotHolderError's lease; "" for none
-		lapsed  bool
-		wantErr bool
+		name, resource, by string
+		at                 time.Time
+		code               string
 	}{
-		{name: "not the holder", r: store.Renewal{Resource: "schema", By: "x@scribe.example", Domains: []string{"scribe"}, TTL: time.Hour, Now: t0.Add(time.Hour)}, lease: "builder", wantErr: true},
-		{name: "no domains", r: store.Renewal{Resource: "schema", By: "x@nowhere", TTL: time.Hour, Now: t0.Add(time.Hour)}, lease: "builder", wantErr: true},
-		{name: "free resource", r: store.Renewal{Resource: "storage", By: "x@builder.example", Domains: []string{"builder"}, TTL: time.Hour, Now: t0.Add(time.Hour)}, wantErr: true},
-		{name: "lapsed", r: store.Renewal{Resource: "schema", By: "x@builder.example", Domains: []string{"builder"}, TTL: time.Hour, Now: t0.Add(2 * time.Hour)}, lease: "builder", lapsed: true, wantErr: true},
+		{"not the holder", "schema", "x@scribe.example", t0.Add(time.Hour), policy.CodeNotHolder},
+		{"no domains", "schema", "x@nowhere", t0.Add(time.Hour), policy.CodeNotHolder},
+		{"free resource", "storage", "x@builder.example", t0.Add(time.Hour), policy.CodeNotLeased},
+		{"lapsed", "schema", "x@builder.example", t0.Add(2 * time.Hour), policy.CodeLapsed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := s.Renew(tt.r)
-			var nh *store.NotHolderError
-			if !errors.As(err, &nh) {
-				t.Fatalf("Renew: %v, want a *NotHolderError", err)
-			}
-			if (nh.Lease == nil) != (tt.lease == "") || nh.Lease != nil && nh.Lease.Domain != tt.lease || nh.Lapsed != tt.lapsed {
-				t.Errorf("NotHolderError = %+v (lease %+v), want lease of %q, lapsed %v", nh, nh.Lease, tt.lease, tt.lapsed)
+			_, err := renew(s, tt.resource, tt.by, time.Hour, tt.at)
+			if _, code := refusal(err); code != tt.code {
+				t.Fatalf("Renew: %v, want %s", err, tt.code)
 			}
 		})
 	}
 	if o := ops(events(t, s)); o != "claim:schema:builder" {
 		t.Fatalf("refused renewals recorded events: %s", o)
 	}
-	l, err := s.Renew(store.Renewal{Resource: "schema", By: "ada@builder.example", Domains: []string{"scribe", "builder"}, TTL: 3 * time.Hour, Now: t0.Add(time.Hour + 300*time.Millisecond)})
+	l, err := renew(s, "schema", "ada@builder.example", 3*time.Hour, t0.Add(time.Hour+300*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,8 +308,8 @@ func TestLocalRenew(t *testing.T) {
 		t.Errorf("History = %+v, %v; want the renewed lease", hist, err)
 	}
 	// Still live at the old expiry.
-	if _, err := claim(t, s, req("schema", "scribe", t0.Add(3*time.Hour), time.Hour)); !errors.As(err, new(*store.HeldError)) {
-		t.Errorf("claim at the old expiry: %v, want *HeldError", err)
+	if _, err := claim(t, s, req("schema", "scribe", t0.Add(3*time.Hour), time.Hour)); !strings.Contains(err.Error(), "leased by builder") {
+		t.Errorf("claim at the old expiry: %v, want held-by-other", err)
 	}
 }
 
@@ -305,21 +317,20 @@ func TestLocalRelease(t *testing.T) {
 	s := newLocal(t)
 	first := mustClaim(t, s, req("schema", "builder", t0, 2*time.Hour)).Lease
 
-	_, err := s.Release(store.Release{Resource: "schema", By: "x@scribe.example", Domains: []string{"scribe"}, Now: t0.Add(time.Minute)})
-	var nh *store.NotHolderError
-	if !errors.As(err, &nh) || nh.Lease == nil || nh.Lease.Domain != "builder" || nh.Lapsed {
-		t.Fatalf("release by scribe: %v, want a *NotHolderError naming builder", err)
+	_, err := release(s, "schema", "x@scribe.example", t0.Add(time.Minute))
+	if r, code := refusal(err); code != policy.CodeNotHolder || r.Holder.Domain != "builder" {
+		t.Fatalf("release by scribe: %v, want not-holder naming builder", err)
 	}
 	if _, err := os.Lstat(leaseFile(s, "schema")); err != nil {
 		t.Fatalf("a refused release removed the lease file: %v", err)
 	}
 
-	got, err := s.Release(store.Release{Resource: "storage", By: "x@builder.example", Domains: []string{"builder"}, Now: t0})
+	got, err := release(s, "storage", "x@builder.example", t0)
 	if err != nil || got != nil {
 		t.Errorf("release of a free resource = %+v, %v; want nil, nil", got, err)
 	}
 
-	got, err = s.Release(store.Release{Resource: "schema", By: "ada@builder.example", Domains: []string{"builder"}, Now: t0.Add(30 * time.Minute)})
+	got, err = release(s, "schema", "ada@builder.example", t0.Add(30*time.Minute))
 	if err != nil || got == nil {
 		t.Fatalf("release by the holder = %+v, %v", got, err)
 	}
@@ -347,7 +358,7 @@ func TestLocalRelease(t *testing.T) {
 	// A lapsed lease is anybody's to clear.
 	s2 := newLocal(t)
 	mustClaim(t, s2, req("schema", "builder", t0, time.Hour))
-	got, err = s2.Release(store.Release{Resource: "schema", By: "x@scribe.example", Domains: []string{"scribe"}, Now: t0.Add(2 * time.Hour)})
+	got, err = release(s2, "schema", "x@scribe.example", t0.Add(2*time.Hour))
 	if err != nil || got == nil || got.Domain != "builder" || !got.ReleasedAt.Equal(t0.Add(2*time.Hour)) {
 		t.Errorf("release of a lapsed lease by scribe = %+v, %v", got, err)
 	}
@@ -363,10 +374,10 @@ func TestLocalHistory(t *testing.T) {
 	}
 	mustClaim(t, s, req("schema", "builder", t0, time.Hour))
 	mustClaim(t, s, req("storage", "scribe", t0, time.Hour))
-	if _, err := s.Renew(store.Renewal{Resource: "schema", Domains: []string{"builder"}, TTL: 2 * time.Hour, Now: t0.Add(30 * time.Minute)}); err != nil {
+	if _, err := renew(s, "schema", agentOf("builder"), 2*time.Hour, t0.Add(30*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Release(store.Release{Resource: "schema", Domains: []string{"builder"}, Now: t0.Add(time.Hour)}); err != nil {
+	if _, err := release(s, "schema", agentOf("builder"), t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	mustClaim(t, s, req("schema", "gems", t0.Add(90*time.Minute), time.Hour))
@@ -451,18 +462,17 @@ func checkBrokenRefused(t *testing.T, s *store.Local, file, content string) {
 	}{
 		{"claim", func() error { _, err := claim(t, s, req("schema", "builder", t0, time.Hour)); return err }},
 		{"renew", func() error {
-			_, err := s.Renew(store.Renewal{Resource: "schema", Domains: []string{"builder"}, TTL: time.Hour, Now: t0})
+			_, err := renew(s, "schema", agentOf("builder"), time.Hour, t0)
 			return err
 		}},
 		{"release", func() error {
-			_, err := s.Release(store.Release{Resource: "schema", Domains: []string{"builder"}, Now: t0})
+			_, err := release(s, "schema", agentOf("builder"), t0)
 			return err
 		}},
 	} {
 		err := op.do()
-		var be *store.BrokenError
-		if !errors.As(err, &be) || be.File != file || be.Resource != "schema" || !strings.Contains(err.Error(), file) {
-			t.Errorf("%s: %v, want a *BrokenError naming %s", op.name, err, file)
+		if r, code := refusal(err); code != policy.CodeBrokenRecord || r.Exit != 2 || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "to free schema") {
+			t.Errorf("%s: %v, want broken-record naming %s", op.name, err, file)
 		}
 		if got := readFileNoFollow(t, file); got != content {
 			t.Errorf("%s changed the broken file to %q", op.name, got)
@@ -557,7 +567,7 @@ func TestLocalSymlinkedStateDir(t *testing.T) {
 			if _, err := claim(t, s, req("schema", "builder", t0, time.Hour)); err == nil || !strings.Contains(err.Error(), "not a directory") {
 				t.Errorf("Claim: %v, want a not-a-directory error", err)
 			}
-			if _, err := s.Release(store.Release{Resource: "schema", Domains: []string{"builder"}, Now: t0}); err == nil {
+			if _, err := release(s, "schema", agentOf("builder"), t0); err == nil {
 				t.Error("Release through a symlinked store succeeded")
 			}
 			if entries, _ := os.ReadDir(outside); len(entries) != 0 {
@@ -597,9 +607,9 @@ func TestLocalStaleTemps(t *testing.T) {
 	// Renew and release clear them too.
 	for _, op := range []func(){
 		func() {
-			s.Renew(store.Renewal{Resource: "schema", Domains: []string{"scribe"}, TTL: time.Hour, Now: t0})
+			renew(s, "schema", agentOf("scribe"), time.Hour, t0)
 		},
-		func() { s.Release(store.Release{Resource: "nothing", Domains: []string{"scribe"}, Now: t0}) },
+		func() { release(s, "nothing", agentOf("scribe"), t0) },
 	} {
 		os.WriteFile(stale[0], nil, 0o644)
 		op()
@@ -619,17 +629,17 @@ func TestLocalConcurrentClaims(t *testing.T) {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		errs := make([]error, n)
-		won := make([]store.Claimed, n)
+		won := make([]policy.Claimed, n)
 		for i := 0; i < n; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				s := store.OpenLocal(root)
 				<-start
-				res, err := s.Claim([]store.Claim{req("schema", fmt.Sprintf("d%02d", i), t0, time.Hour)})
+				res, err := claim(t, s, req("schema", fmt.Sprintf("d%02d", i), t0, time.Hour))
 				errs[i] = err
 				if err == nil {
-					won[i] = res[0]
+					won[i] = res
 				}
 			}()
 		}
@@ -649,9 +659,8 @@ func TestLocalConcurrentClaims(t *testing.T) {
 		}
 		want := fmt.Sprintf("d%02d", winner)
 		for i, err := range errs {
-			var held *store.HeldError
-			if i != winner && (!errors.As(err, &held) || held.Lease.Domain != want) {
-				t.Errorf("round %d: d%02d got %v, want a *HeldError naming %s", round, i, err, want)
+			if r, code := refusal(err); i != winner && (code != policy.CodeHeldByOther || r.Holder.Domain != want) {
+				t.Errorf("round %d: d%02d got %v, want held-by-other naming %s", round, i, err, want)
 			}
 		}
 		s := store.OpenLocal(root)

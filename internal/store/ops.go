@@ -1,63 +1,27 @@
 package store
 
-import "github.com/oxygen-protocol/oxygen/policy"
+import (
+	"time"
 
-// ops turns decisions into the Store's mutations, over one kind's way of
-// running a decision against its state and persisting what it decided.
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// ops is the Store's one mutation, over one kind's way of running a
+// decision against its state and persisting what it decided.
 type ops struct {
 	mutate func(by string, decide func(policy.State) ([]change, error)) error
 }
 
-// single runs one decision that yields a value and at most one change.
-func single[T any](o ops, by string, decide func(policy.State) (T, change, error)) (out T, err error) {
-	err = o.mutate(by, func(st policy.State) ([]change, error) {
-		var ch change
+// Act decides a against the state the store holds when it takes its lock,
+// at the clock's time then, and records the decision.
+func (o ops) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (d policy.Decision, err error) {
+	err = o.mutate(a.By, func(st policy.State) ([]change, error) {
 		var derr error
-		out, ch, derr = decide(st)
-		return []change{ch}, derr
+		d, derr = p.Decide(a, st, clock())
+		if derr != nil {
+			return nil, derr
+		}
+		return record(a, d), nil
 	})
-	return out, err
-}
-
-// Claim takes leases, all or none.
-func (o ops) Claim(cs []Claim) (res []Claimed, err error) {
-	by := ""
-	if len(cs) > 0 {
-		by = cs[0].Owner
-	}
-	err = o.mutate(by, func(st policy.State) (chs []change, derr error) {
-		res, chs, derr = decideClaims(st, cs)
-		return chs, derr
-	})
-	return res, err
-}
-
-// Renew extends a lease.
-func (o ops) Renew(r Renewal) (policy.Lease, error) {
-	return single(o, r.By, func(st policy.State) (policy.Lease, change, error) { return decideRenew(st, r) })
-}
-
-// Release ends a lease.
-func (o ops) Release(r Release) (*policy.Lease, error) {
-	return single(o, r.By, func(st policy.State) (*policy.Lease, change, error) { return decideRelease(st, r) })
-}
-
-// Assign opens a context capsule.
-func (o ops) Assign(a Assign) (policy.Capsule, error) {
-	return single(o, a.By, func(st policy.State) (policy.Capsule, change, error) { return decideAssign(st, a) })
-}
-
-// Done closes a context capsule.
-func (o ops) Done(d Done) (policy.Capsule, error) {
-	return single(o, d.By, func(st policy.State) (policy.Capsule, change, error) { return decideDone(st, d) })
-}
-
-// Signal sends a missive or a council call.
-func (o ops) Signal(r SignalRequest) (policy.Signal, error) {
-	return single(o, r.By, func(st policy.State) (policy.Signal, change, error) { return decideSignal(st, r) })
-}
-
-// Ack acknowledges a signal.
-func (o ops) Ack(a AckRequest) (policy.Signal, error) {
-	return single(o, a.By, func(st policy.State) (policy.Signal, change, error) { return decideAck(st, a) })
+	return d, err
 }

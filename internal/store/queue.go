@@ -67,7 +67,7 @@ func (q *Queue) Join(resource, owner, domain string, now time.Time, beat time.Du
 	if !policy.ValidName(resource) || !policy.ValidName(domain) {
 		return Waiter{}, fmt.Errorf("resource %q or domain %q is not a plain name", resource, domain)
 	}
-	if err := validText([]string{owner, domain}); err != nil {
+	if err := policy.ValidText([]string{owner, domain}); err != nil {
 		return Waiter{}, err
 	}
 	if beat <= 0 || beat > maxBeat {

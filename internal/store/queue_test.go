@@ -188,7 +188,7 @@ func TestQueueBadInput(t *testing.T) {
 // with the next read, once whole.
 func TestTailTornLine(t *testing.T) {
 	s := newLocal(t)
-	if _, err := claim(t, s, req("storage", "x", time.Now(), time.Hour)); err != nil {
+	if _, err := claim(t, s, req("storage", "builder", time.Now(), time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(s.Path(), "events.jsonl")

@@ -136,52 +136,44 @@ func soakWorker() int {
 		who := "agent@" + dom + ".example"
 		ttl := time.Duration(1+rng.IntN(2)) * time.Second
 		capsule := fmt.Sprintf("cap-%s-%d", dom, rng.IntN(6))
-		var op string
+		var a policy.Act
 		switch p := rng.IntN(100); {
 		case p < 45:
-			op = "claim"
-			_, err = s.Claim([]store.Claim{{Resource: res, Owner: who, Domain: dom, TTL: ttl, Budget: 2, Reason: "soak"}})
+			a = policy.Act{Kind: policy.ActClaim, Resources: []string{res}, Domain: dom, TTL: ttl, Reason: "soak"}
 		case p < 65:
-			op = "renew"
-			_, err = s.Renew(store.Renewal{Resource: res, By: who, Domains: []string{dom}, TTL: ttl})
+			a = policy.Act{Kind: policy.ActRenew, Resources: []string{res}, TTL: ttl}
 		case p < 90:
-			op = "release"
-			_, err = s.Release(store.Release{Resource: res, By: who, Domains: []string{dom}})
+			a = policy.Act{Kind: policy.ActRelease, Resources: []string{res}}
 		case p < 95:
-			op = "assign"
-			_, err = s.Assign(store.Assign{ID: capsule, Owner: who, Domain: dom, Scope: []string{"src/**"}, By: who, Budget: 2})
+			a = policy.Act{Kind: policy.ActAssign, ID: capsule, Owner: who, Domain: dom, Scope: []string{"src/**"}}
 		default:
-			op = "done"
-			_, err = s.Done(store.Done{ID: capsule, By: who, Domains: []string{dom}})
+			a = policy.Act{Kind: policy.ActDone, ID: capsule}
 		}
+		a.By = who
+		_, err = s.Act(testPolicy, a, time.Now)
+		op := a.Kind
 		fmt.Fprintf(logf, "%s %s\n", op, outcome(err))
 	}
 	return 0
 }
 
+// outcome names a result by its refusal code: the protocol's answers are
+// fine, anything else is an error nothing should give.
 func outcome(err error) string {
-	var (
-		held      *store.HeldError
-		notHolder *store.NotHolderError
-		budget    *store.BudgetError
-		exists    *store.ExistsError
-		unknown   *store.UnknownError
-	)
+	var r *policy.Refusal
 	switch {
 	case err == nil:
 		return "ok"
-	case errors.As(err, &held):
-		return "held"
-	case errors.As(err, &notHolder):
-		return "not-holder"
-	case errors.As(err, &budget):
-		return "budget"
-	case errors.As(err, &exists):
-		return "exists"
-	case errors.As(err, &unknown):
-		return "unknown"
+	case errors.As(err, &r) && r.Code != policy.CodeBrokenRecord:
+		return soakOutcomes[r.Code]
 	}
 	return "ERR " + strings.ReplaceAll(err.Error(), "\n", `\n`)
+}
+
+// soakOutcomes are the words the soak's tally uses for refusal codes.
+var soakOutcomes = map[string]string{
+	policy.CodeHeldByOther: "held", policy.CodeNotHolder: "not-holder", policy.CodeNotLeased: "not-holder", policy.CodeLapsed: "not-holder",
+	policy.CodeBudgetChange: "budget", policy.CodeBudgetAttention: "budget", policy.CodeExists: "exists", policy.CodeUnknown: "unknown",
 }
 
 // soakFresh is a new process after others died: it claims a resource nobody
@@ -189,14 +181,14 @@ func outcome(err error) string {
 // fine answer, a lock that never comes is not. It prints how long the
 // slowest claim took.
 func soakFresh() int {
+	unbounded := policyWith(1_000_000)
 	s := store.OpenLocal(os.Getenv(soakRootEnv))
 	var slowest time.Duration
 	for _, res := range append([]string{"fresh"}, soakResources...) {
 		start := time.Now()
-		_, err := s.Claim([]store.Claim{{Resource: res, Owner: "new@fresh.example", Domain: "fresh", TTL: time.Second, Budget: 0}})
+		_, err := s.Act(unbounded, policy.Act{Kind: policy.ActClaim, Resources: []string{res}, By: "new@fresh.example", Domain: "fresh", TTL: time.Second}, time.Now)
 		slowest = max(slowest, time.Since(start))
-		var held *store.HeldError
-		if err != nil && !(res != "fresh" && errors.As(err, &held)) {
+		if _, code := refusal(err); err != nil && !(res != "fresh" && code == policy.CodeHeldByOther) {
 			fmt.Printf("claim %s: %v\n", res, err)
 			return 1
 		}
@@ -340,7 +332,7 @@ func runSoak(t *testing.T, cfg soakConfig) *soakStats {
 			if st.kills%25 == 0 { // a new process claims while the others run on
 				mu.Lock()
 				st.fresh++
-				runFresh(t, spawn, st, 0)
+				runFresh(t, spawn, st)
 				mu.Unlock()
 			}
 			workers[i] = spawn("worker", until.Add(time.Hour))
@@ -367,11 +359,15 @@ func runSoak(t *testing.T, cfg soakConfig) *soakStats {
 	s := store.OpenLocal(root)
 	if cfg.kill {
 		st.tmpLeft = len(tempFiles(root))
-		checkSoakStore(s, st, true) // before any mutation cleans up
+		// Before any mutation cleans up: where the last kill left a journal,
+		// its event may be in the history and its files not yet written,
+		// which the next mutation completes; the check after it is exact.
+		_, err := os.Stat(filepath.Join(s.Path(), "pending.json"))
+		checkSoakStore(s, st, errors.Is(err, fs.ErrNotExist))
 		st.fresh++
-		// A stale lock would hold a claim for the lock's 10 s timeout; 5 s
-		// tells that apart from a busy machine (CI runs every package at once).
-		runFresh(t, spawn, st, 5*time.Second)
+		// The lock has no deadline, and the kernel frees a dead holder's: a
+		// fresh claim must simply get it (a hang is what runFresh reports).
+		runFresh(t, spawn, st)
 		if left := tempFiles(root); len(left) > 0 {
 			st.violate("temp file kept", "temp files left by killed writers survive the next mutation: %s", strings.Join(left, ", "))
 		}
@@ -381,10 +377,9 @@ func runSoak(t *testing.T, cfg soakConfig) *soakStats {
 	return st
 }
 
-// runFresh starts a new process that must claim; alone (limit > 0), each
-// claim within limit. While the workers run, the lock is contended and only
-// the slowest claim is recorded.
-func runFresh(t *testing.T, spawn func(string, time.Time) *exec.Cmd, st *soakStats, limit time.Duration) {
+// runFresh starts a new process that must claim, and records its slowest
+// claim; one that never finishes is a lock nobody frees.
+func runFresh(t *testing.T, spawn func(string, time.Time) *exec.Cmd, st *soakStats) {
 	cmd := spawn("fresh", time.Now())
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -403,9 +398,6 @@ func runFresh(t *testing.T, spawn func(string, time.Time) *exec.Cmd, st *soakSta
 		ns, _ := strconv.ParseInt(strings.TrimSpace(out.String()), 10, 64)
 		took := time.Duration(ns)
 		st.freshMax = max(st.freshMax, took)
-		if limit > 0 && took > limit {
-			st.violate("fresh claim slow", "a fresh process alone took %s to claim after the kills (no stale lock may slow it)", took.Round(time.Millisecond))
-		}
 	case <-time.After(15 * time.Second):
 		cmd.Process.Kill()
 		<-done
@@ -634,9 +626,8 @@ func TestKilledClaim(t *testing.T) {
 		CreatedAt: t0.Add(time.Minute), ExpiresAt: t0.Add(time.Minute + time.Hour)}
 	killedAfterEvent(t, s, ev(store.OpClaim, killed.CreatedAt, killed), map[string][]byte{"leases/schema.yaml": store.FormatLease(killed)}, false)
 
-	if _, err := s.Claim([]store.Claim{req("schema", "scribe", t0.Add(2*time.Minute), time.Hour)}); err != nil {
-		var held *store.HeldError
-		if !errors.As(err, &held) {
+	if _, err := claim(t, s, req("schema", "scribe", t0.Add(2*time.Minute), time.Hour)); err != nil {
+		if _, code := refusal(err); code != policy.CodeHeldByOther {
 			t.Fatalf("claim after the killed one: %v", err)
 		}
 	}
@@ -653,9 +644,8 @@ func TestKilledRenew(t *testing.T) {
 	renewed.TTL, renewed.ExpiresAt = 3600, t0.Add(30*time.Second+time.Hour)
 	killedAfterEvent(t, s, ev(store.OpRenew, t0.Add(30*time.Second), renewed), map[string][]byte{"leases/schema.yaml": store.FormatLease(renewed)}, false)
 
-	if _, err := s.Claim([]store.Claim{req("schema", "scribe", t0.Add(2*time.Minute), time.Hour)}); err != nil {
-		var held *store.HeldError
-		if !errors.As(err, &held) {
+	if _, err := claim(t, s, req("schema", "scribe", t0.Add(2*time.Minute), time.Hour)); err != nil {
+		if _, code := refusal(err); code != policy.CodeHeldByOther {
 			t.Fatalf("claim after the killed renewal: %v", err)
 		}
 	}
@@ -698,7 +688,7 @@ func TestStaleTempsEveryFolder(t *testing.T) {
 	if st := current(t, s); len(st.Broken) != 0 || len(st.Capsules) != 0 || len(st.Signals) != 0 {
 		t.Errorf("Current with temp files = %+v, want them ignored", st)
 	}
-	if _, err := s.Assign(store.Assign{ID: "c-1", Owner: "ada@builder.example", Domain: "builder", By: "ada@builder.example", Now: t0}); err != nil {
+	if _, err := s.Act(testPolicy, policy.Act{Kind: policy.ActAssign, ID: "c-1", Owner: "ada@builder.example", Domain: "builder", By: "ada@builder.example"}, at(t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range stale {

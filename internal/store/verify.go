@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -100,6 +101,9 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	if err != nil {
 		return err
 	}
+	if len(commits) > MaxPushCommits {
+		return fmt.Errorf("the push carries %d state commits, more than the %d one push may: push fewer at once", len(commits), MaxPushCommits)
+	}
 	prev := map[string][]byte{}
 	if !gitcli.IsZeroID(old) {
 		if prev, err = v.Git.ReadTree(old); err != nil {
@@ -107,6 +111,9 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		}
 	}
 	parent := old
+	st := stateFiles(prev, func(p string) string { return p })
+	st.Index()
+	budget := MaxPushEvents
 	for _, c := range commits {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
 			return fmt.Errorf("state commit %s: the state ref's history must be a single line", c.ID[:12])
@@ -115,7 +122,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if err != nil {
 			return err
 		}
-		if err := v.verifyStep(prev, files); err != nil {
+		if st, err = v.verifyStep(prev, files, st, &budget); err != nil {
 			return fmt.Errorf("state commit %s: %w", c.ID[:12], err)
 		}
 		prev, parent = files, c.ID
@@ -123,124 +130,173 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	return nil
 }
 
-// verifyStep checks one state commit against its parent's files.
-func (v Verifier) verifyStep(before, after map[string][]byte) error {
+// Bounds on one push to the state ref: a client pushes one commit an act,
+// a few events each; far more is a flood, refused with the number before
+// any is replayed.
+const (
+	MaxPushCommits = 100
+	MaxPushEvents  = 10_000
+)
+
+// verifyStep checks one state commit against its parent's files, whose
+// records st holds already parsed; it returns the records after it. Each
+// event costs one decision and the records it writes: linear in the events.
+func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, budget *int) (policy.State, error) {
 	for path := range after {
 		if !stateFileName(path) {
-			return fmt.Errorf("%s has no place in the state", path)
+			return st, fmt.Errorf("%s has no place in the state", path)
 		}
 	}
 	old, added := before[eventsLog], after[eventsLog]
 	if !bytes.HasPrefix(added, old) {
-		return errors.New("events.jsonl was rewritten: the history may only grow")
+		return st, errors.New("events.jsonl was rewritten: the history may only grow")
 	}
-	events, err := ParseEvents(bytes.NewReader(added[len(old):]), eventsLog)
+	fresh := added[len(old):]
+	if n := bytes.Count(fresh, []byte("\n")); n > *budget {
+		return st, fmt.Errorf("the push carries more than %d events (this commit alone adds %d): push fewer at once", MaxPushEvents, n)
+	}
+	events, err := ParseEvents(bytes.NewReader(fresh), eventsLog)
 	if err != nil {
-		return err
+		return st, err
 	}
 	if len(events) == 0 || !bytes.HasSuffix(added, []byte("\n")) {
-		return errors.New("a state commit must add whole events to events.jsonl")
+		return st, errors.New("a state commit must add whole events to events.jsonl")
 	}
+	*budget -= len(events)
 	want := maps.Clone(before)
-	spent := map[string]time.Time{} // council calls spent in this commit: an act of several claims
-	for _, e := range events {
-		ch, err := v.replay(stateFiles(want, func(p string) string { return p }), e, spent)
+	for len(events) > 0 {
+		n := actLen(events)
+		chs, err := v.replay(st, events[:n])
 		if err != nil {
-			return fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
+			e := events[0]
+			return st, fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
 		}
-		for path, data := range ch.files {
-			if data == nil {
-				delete(want, path)
-			} else {
-				want[path] = data
+		for _, ch := range chs {
+			for path, data := range ch.files {
+				if data == nil {
+					delete(want, path)
+				} else {
+					want[path] = data
+				}
+				st = putRecord(st, path, data)
 			}
 		}
+		events = events[n:]
 	}
 	want[eventsLog] = added
 	if !maps.EqualFunc(want, after, bytes.Equal) {
-		return errors.New("the state files do not match what the events decide")
+		return st, errors.New("the state files do not match what the events decide")
 	}
-	return nil
+	return st, nil
 }
 
-// replay re-decides one event with the decisions a client makes and checks
-// that it records exactly what they decide. spent holds the council calls
-// earlier claims of this commit spent, with when.
-func (v Verifier) replay(st policy.State, e Event, spent map[string]time.Time) (change, error) {
+// actLen is how many of events make the first act: a claim of several
+// resources writes one event each, at one time, by one person.
+func actLen(events []Event) int {
+	first := events[0]
+	if first.Op != OpClaim && first.Op != OpTakeover {
+		return 1
+	}
+	n := 1
+	for n < len(events) {
+		e := events[n]
+		if e.Op != OpClaim && e.Op != OpTakeover || !e.At.Equal(first.At) || e.By != first.By || e.Lease.Domain != first.Lease.Domain ||
+			e.Lease.TTL != first.Lease.TTL || e.Lease.Reason != first.Lease.Reason || e.Lease.Capsule != first.Lease.Capsule {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// putRecord updates parsed state st, which the verifier owns, in place
+// with one written record (nil: removed).
+func putRecord(st policy.State, path string, data []byte) policy.State {
+	dir, file, _ := strings.Cut(path, "/")
+	id := strings.TrimSuffix(file, ".yaml")
+	switch dir {
+	case leasesDir:
+		st.Leases = slices.DeleteFunc(st.Leases, func(l policy.Lease) bool { return l.Resource == id })
+		if l, err := ParseLease(id, data); data != nil && err == nil {
+			st.Leases = append(st.Leases, l)
+		}
+	case capsulesDir:
+		if c, err := ParseCapsule(id, data); err == nil {
+			st.PutCapsule(c)
+		}
+	case signalsDir:
+		if s, err := ParseSignal(id, data); err == nil {
+			st.PutSignal(s)
+		}
+	}
+	return st
+}
+
+// replay re-decides one act from its events with the policy, as the
+// client did, and checks that the events record exactly that decision.
+// Where the host names who pushes, every event must be the pusher's own:
+// its "by", and so the owner of a lease, the sender of a signal and the
+// author of an acknowledgement, is whoever the client wrote.
+func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
+	e := events[0]
 	skew := v.Policy.Budgets.ClockSkew
 	if e.At.Before(v.Now.Add(-skew-time.Minute)) || e.At.After(v.Now.Add(skew)) {
-		return change{}, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
 	}
-	// Where the host names who pushes, every decision is made with the
-	// pusher's domains: the event's "by" is whatever the client wrote.
-	domains := v.Policy.DomainsOf(e.By)
-	if v.Pusher != "" {
-		domains = v.Policy.DomainsOf(v.Pusher)
-		if e.Op == OpDone && !strings.EqualFold(v.Pusher, e.Capsule.Owner) && !slices.Contains(domains, e.Capsule.Domain) {
-			return change{}, fmt.Errorf("pushed by %s, who neither owns capsule %s nor is a member of %s", v.Pusher, e.Capsule.ID, e.Capsule.Domain)
+	if v.Pusher != "" && !v.Policy.ActsFor(v.Pusher, e.By) {
+		return nil, fmt.Errorf("pushed by %s, but recorded as %s's: a state commit carries only the pusher's own acts", v.Pusher, e.By)
+	}
+	a := actOf(events)
+	d, err := v.Policy.Decide(a, st, e.At)
+	if err != nil {
+		return nil, err
+	}
+	chs := record(a, d)
+	if len(chs) != len(events) {
+		return nil, errors.New("the events do not record what the decision gives")
+	}
+	for i := range chs {
+		if !sameEvent(chs[i].event, events[i]) {
+			return nil, errors.New("the event does not record what the decision gives")
 		}
 	}
-	member := func(d string) error {
-		switch {
-		case slices.Contains(domains, d):
-			return nil
-		case v.Pusher != "":
-			return fmt.Errorf("pushed by %s, who is not a member of %s", v.Pusher, d)
-		}
-		return fmt.Errorf("%s is not a member of %s", e.By, d)
-	}
-	var ch change
-	var err error
-	b := v.Policy.Budgets
+	return chs, nil
+}
+
+// actOf is the act whose decision events record.
+func actOf(events []Event) policy.Act {
+	e := events[0]
+	a := policy.Act{By: e.By, Council: e.Council}
 	switch e.Op {
 	case OpClaim, OpTakeover:
-		if err = member(e.Lease.Domain); err == nil {
-			c := Claim{
-				Resource: e.Lease.Resource, Owner: e.By, Domain: e.Lease.Domain, TTL: time.Duration(e.Lease.TTL) * time.Second,
-				Reason: e.Lease.Reason, Capsule: e.Lease.Capsule, Budget: b.LeasesPerDomain, Council: e.Council, Now: e.At,
-			}
-			if at, ok := spent[e.Council]; ok && at.Equal(e.At) {
-				c.liftedBy = e.Council // the same act as the claim that spent it
-			}
-			_, ch, err = decideClaim(st, c)
-			if err == nil && ch.event.Council != "" && c.liftedBy == "" {
-				spent[e.Council] = e.At
-			}
+		a.Kind, a.Domain = policy.ActClaim, e.Lease.Domain
+		a.TTL, a.Reason, a.Capsule = time.Duration(e.Lease.TTL)*time.Second, e.Lease.Reason, e.Lease.Capsule
+		for _, c := range events {
+			a.Resources = append(a.Resources, c.Lease.Resource)
+			a.Council = cmp.Or(a.Council, c.Council)
 		}
 	case OpRenew:
-		_, ch, err = decideRenew(st, Renewal{Resource: e.Lease.Resource, By: e.By, Domains: domains, TTL: time.Duration(e.Lease.TTL) * time.Second, Now: e.At})
+		a.Kind, a.Resources, a.TTL = policy.ActRenew, []string{e.Lease.Resource}, time.Duration(e.Lease.TTL)*time.Second
 	case OpRelease:
-		_, ch, err = decideRelease(st, Release{Resource: e.Lease.Resource, By: e.By, Domains: domains, Force: e.Force, Council: e.Council, Now: e.At})
-	case OpAssign:
+		a.Kind, a.Resources, a.Force = policy.ActRelease, []string{e.Lease.Resource}, e.Force
+	case OpAssign, OpDone, OpAccept, OpWiden:
 		c := e.Capsule
-		if err = member(c.Domain); err == nil {
-			_, ch, err = decideAssign(st, Assign{ID: c.ID, Owner: c.Owner, Domain: c.Domain, Scope: c.Scope, Resources: c.Resources, By: e.By, Budget: b.InProgressPerDomain, Council: e.Council, Now: e.At})
+		a.Kind, a.ID = map[string]string{OpAssign: policy.ActAssign, OpDone: policy.ActDone, OpAccept: policy.ActAccept, OpWiden: policy.ActWiden}[e.Op], c.ID
+		if e.Op == OpAssign {
+			a.Domain, a.Owner, a.Scope, a.Resources = c.Domain, c.Owner, c.Scope, c.Resources
 		}
-	case OpDone:
-		_, ch, err = decideDone(st, Done{ID: e.Capsule.ID, By: e.By, Domains: domains, Now: e.At})
+		if e.Op == OpWiden {
+			a.Scope = c.Scope
+		}
 	case OpSignal:
 		s := e.Signal
-		if err = member(s.From); err == nil {
-			_, ch, err = decideSignal(st, SignalRequest{ID: s.ID, Kind: s.Kind, From: s.From, By: e.By, Subject: s.Subject, Capsule: s.Capsule, To: s.To, Files: s.Files, Now: e.At})
-		}
+		a.Kind, a.ID, a.Domain, a.Signal, a.To, a.Files, a.Subject, a.Capsule = policy.ActSignal, s.ID, s.From, s.Kind, s.To, s.Files, s.Subject, s.Capsule
 	case OpAck:
-		if len(e.Signal.Acks) == 0 {
-			return change{}, errors.New("an acknowledgement without an ack")
-		}
-		if v.Pusher != "" {
-			err = member(e.Signal.Acks[len(e.Signal.Acks)-1].Domain)
-		}
-		if err == nil {
-			_, ch, err = decideAck(st, AckRequest{ID: e.Signal.ID, By: e.By, Domains: domains, Now: e.At})
-		}
+		a.Kind, a.ID = policy.ActAck, e.Signal.ID
+	case OpDecline:
+		a.Kind, a.ID = policy.ActDecline, e.Signal.ID
 	}
-	if err != nil {
-		return change{}, err
-	}
-	if ch.empty() || !sameEvent(ch.event, e) {
-		return change{}, errors.New("the event does not record what the decision gives")
-	}
-	return ch, nil
+	return a
 }
 
 // sameEvent compares events as the history records them.

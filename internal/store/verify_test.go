@@ -90,40 +90,72 @@ func mustOK[T any](t *testing.T, what string) func(T, error) T {
 	}
 }
 
-// Clients decide at their own clock; the server checks at its own.
-func gclaim(resources []string, domain, council string) []store.Claim {
-	var cs []store.Claim
-	for _, r := range resources {
-		cs = append(cs, store.Claim{Resource: r, Owner: agentOf(domain), Domain: domain, TTL: time.Hour, Budget: 2, Council: council})
+// do acts through the git store at the client's clock (the server checks
+// at its own), failing the test on an error.
+func (g *gitState) do(t *testing.T, what string, a policy.Act) policy.Decision {
+	t.Helper()
+	d, err := g.store.Act(g.policy, a, time.Now)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
 	}
-	return cs
+	return d
 }
 
-func (g *gitState) grant(t *testing.T, id string) {
+func gclaim(resources []string, domain, council string) policy.Act {
+	return policy.Act{Kind: policy.ActClaim, Resources: resources, By: agentOf(domain), Domain: domain, TTL: time.Hour, Council: council}
+}
+
+func gassign(id, owner, council string) policy.Act {
+	return policy.Act{Kind: policy.ActAssign, ID: id, Owner: owner, Domain: "builder", By: agentOf("builder"), Council: council}
+}
+
+func gsignal(id, kind, to, file string) policy.Act {
+	a := policy.Act{Kind: policy.ActSignal, ID: id, Signal: kind, Domain: "builder", By: agentOf("builder"), Subject: "why", To: []string{to}}
+	if file != "" {
+		a.Files = []string{file}
+	}
+	return a
+}
+
+// grant raises council call id from builder to guardian and scribe (and
+// to the holder of a lease it must lift, when given), and has all ack it.
+func (g *gitState) grant(t *testing.T, id string, also ...string) {
 	t.Helper()
-	mustOK[policy.Signal](t, "council call")(g.store.Signal(store.SignalRequest{ID: id, Kind: policy.SignalCouncilCall, From: "builder", By: agentOf("builder"), Subject: "blocked", To: []string{"guardian", "scribe"}}))
-	for _, d := range []string{"guardian", "scribe"} {
-		mustOK[policy.Signal](t, "ack "+id)(g.store.Ack(store.AckRequest{ID: id, By: agentOf(d), Domains: []string{d}}))
+	to := append([]string{"guardian", "scribe"}, also...)
+	g.do(t, "council call", policy.Act{Kind: policy.ActSignal, ID: id, Signal: policy.SignalCouncilCall, Domain: "builder", By: agentOf("builder"), Subject: "blocked", To: to})
+	for _, d := range to {
+		g.do(t, "ack "+id, policy.Act{Kind: policy.ActAck, ID: id, By: agentOf(d)})
 	}
 }
 
 func TestVerifierAcceptsProtocolHistory(t *testing.T) {
 	g := newGitState(t)
-	s := g.store
-	mustOK[[]store.Claimed](t, "claim")(s.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
-	mustOK[[]store.Claimed](t, "guardian claim")(s.Claim(gclaim([]string{"identity"}, "guardian", "")))
-	mustOK[policy.Capsule](t, "assign")(s.Assign(store.Assign{ID: "T-1", Owner: agentOf("builder"), Domain: "builder", Scope: []string{"deploy/**"}, By: agentOf("builder"), Budget: 2}))
-	mustOK[policy.Capsule](t, "assign")(s.Assign(store.Assign{ID: "T-2", Owner: agentOf("builder"), Domain: "builder", By: agentOf("builder"), Budget: 2}))
-	mustOK[policy.Signal](t, "missive")(s.Signal(store.SignalRequest{ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: agentOf("builder"), Subject: "guide", To: []string{"scribe"}, Files: []string{"docs/guide.md"}, Capsule: "T-1"}))
-	mustOK[policy.Signal](t, "ack")(s.Ack(store.AckRequest{ID: "m-1", By: agentOf("scribe"), Domains: []string{"scribe"}}))
-	mustOK[policy.Signal](t, "second ack")(s.Ack(store.AckRequest{ID: "m-1", By: agentOf("scribe"), Domains: []string{"scribe"}}))
+	g.do(t, "claim", gclaim([]string{"schema", "storage"}, "builder", ""))
+	g.do(t, "guardian claim", gclaim([]string{"identity"}, "guardian", ""))
+	t1 := gassign("T-1", agentOf("builder"), "")
+	t1.Scope = []string{"deploy/**"}
+	g.do(t, "assign", t1)
+	g.do(t, "assign", gassign("T-2", agentOf("builder"), ""))
+	m1 := gsignal("m-1", policy.SignalMissive, "scribe", "docs/guide.md")
+	m1.Capsule = "T-1"
+	g.do(t, "missive", m1)
+	g.do(t, "ack", policy.Act{Kind: policy.ActAck, ID: "m-1", By: agentOf("scribe")})
+	g.do(t, "second ack", policy.Act{Kind: policy.ActAck, ID: "m-1", By: agentOf("scribe")})
 	g.grant(t, "cc-1")
-	mustOK[[]store.Claimed](t, "claim past the budget with a council call")(s.Claim(gclaim([]string{"index"}, "builder", "cc-1")))
+	g.do(t, "claim past the budget with a council call", gclaim([]string{"index"}, "builder", "cc-1"))
 	g.grant(t, "cc-2")
-	mustOK[policy.Capsule](t, "assign past the budget with a council call")(s.Assign(store.Assign{ID: "T-3", Owner: agentOf("builder"), Domain: "builder", By: agentOf("builder"), Budget: 2, Council: "cc-2"}))
-	mustOK[policy.Capsule](t, "done")(s.Done(store.Done{ID: "T-1", By: agentOf("builder"), Domains: []string{"builder"}}))
-	g.grant(t, "cc-3")
-	l := mustOK[*policy.Lease](t, "forced release")(s.Release(store.Release{Resource: "identity", By: agentOf("builder"), Domains: []string{"builder"}, Force: true, Council: "cc-3"}))
+	g.do(t, "assign past the budget with a council call", gassign("T-3", agentOf("builder"), "cc-2"))
+	g.do(t, "done", policy.Act{Kind: policy.ActDone, ID: "T-1", By: agentOf("builder")})
+	g.do(t, "done by a member of its domain", policy.Act{Kind: policy.ActDone, ID: "T-2", By: "bob@builder.example"})
+	t4 := gassign("T-4", "eve@guardian.example", "")
+	t4.Scope = []string{"access/**"}
+	g.do(t, "assign across domains", t4)
+	g.do(t, "accept", policy.Act{Kind: policy.ActAccept, ID: "T-4", By: "eve@guardian.example"})
+	g.do(t, "widen", policy.Act{Kind: policy.ActWiden, ID: "T-4", By: "eve@guardian.example", Scope: []string{"secrets/**"}})
+	g.do(t, "council call to decline", gsignal("cc-x", policy.SignalCouncilCall, "scribe", ""))
+	g.do(t, "decline", policy.Act{Kind: policy.ActDecline, ID: "cc-x", By: agentOf("scribe")})
+	g.grant(t, "cc-3", "guardian")
+	l := g.do(t, "forced release", policy.Act{Kind: policy.ActRelease, Resources: []string{"identity"}, By: agentOf("builder"), Force: true, Council: "cc-3"}).Lease
 	if l == nil || l.Domain != "guardian" {
 		t.Fatalf("forced release returned %+v", l)
 	}
@@ -137,10 +169,10 @@ func TestVerifierAcceptsProtocolHistory(t *testing.T) {
 // decided.
 func TestVerifierAcceptsMultiClaimCouncil(t *testing.T) {
 	g := newGitState(t)
-	mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+	g.do(t, "claim", gclaim([]string{"schema", "storage"}, "builder", ""))
 	g.grant(t, "cc-1")
 	old := g.tip(t)
-	mustOK[[]store.Claimed](t, "claim two past the budget with one call")(g.store.Claim(gclaim([]string{"index", "execution"}, "builder", "cc-1")))
+	g.do(t, "claim two past the budget with one call", gclaim([]string{"index", "execution"}, "builder", "cc-1"))
 	if err := g.verify(old, g.tip(t)); err != nil {
 		t.Fatalf("the server refuses a multi-resource claim lifted by one granted council call: %v", err)
 	}
@@ -150,9 +182,9 @@ func TestVerifierAcceptsMultiClaimCouncil(t *testing.T) {
 // the host names the pusher, the owner's own push of that must pass too.
 func TestVerifierAcceptsDoneByOwnerAsPusher(t *testing.T) {
 	g := newGitState(t)
-	mustOK[policy.Capsule](t, "assign")(g.store.Assign(store.Assign{ID: "T-1", Owner: "eve@guardian.example", Domain: "builder", By: agentOf("builder"), Budget: 2}))
+	g.do(t, "assign", gassign("T-1", "eve@guardian.example", ""))
 	old := g.tip(t)
-	mustOK[policy.Capsule](t, "done by the owner")(g.store.Done(store.Done{ID: "T-1", By: "eve@guardian.example", Domains: []string{"guardian"}}))
+	g.do(t, "done by the owner", policy.Act{Kind: policy.ActDone, ID: "T-1", By: "eve@guardian.example"})
 	v := store.Verifier{Git: g.remote, Policy: g.policy, Pusher: "eve@guardian.example", Now: time.Now()}
 	if err := v.VerifyUpdate(old, g.tip(t)); err != nil {
 		t.Fatalf("the server refuses the owner's own push closing their capsule: %v", err)
@@ -200,7 +232,7 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "an acknowledgement written by the sender's domain",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[policy.Signal](t, "missive")(g.store.Signal(store.SignalRequest{ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: agentOf("builder"), Subject: "guide", To: []string{"scribe"}, Files: []string{"docs/guide.md"}}))
+				g.do(t, "missive", gsignal("m-1", policy.SignalMissive, "scribe", "docs/guide.md"))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				s := signalAt(t, g, "m-1")
@@ -213,18 +245,18 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "a queue change: the clone's own history, never the shared state's",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema"}, "builder", "")))
+				g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				w := store.Waiter{ID: "1-a", Resource: "schema", Owner: agentOf("builder"), Domain: "builder", Since: now, Until: now.Add(time.Minute)}
 				return nil, nil, []store.Event{{Op: store.OpWait, By: agentOf("builder"), At: now, Waiter: &w}}
 			},
-			want: "the event does not record what the decision gives",
+			want: `unknown act ""`,
 		},
 		{
 			name: "a queue file in the state",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema"}, "builder", "")))
+				g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				l := leaseAt(t, g, "schema")
@@ -236,7 +268,7 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "an acknowledgement without its event",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[policy.Signal](t, "missive")(g.store.Signal(store.SignalRequest{ID: "m-1", Kind: policy.SignalMissive, From: "builder", By: agentOf("builder"), Subject: "guide", To: []string{"scribe"}, Files: []string{"docs/guide.md"}}))
+				g.do(t, "missive", gsignal("m-1", policy.SignalMissive, "scribe", "docs/guide.md"))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				s := signalAt(t, g, "m-1")
@@ -248,8 +280,8 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "a council call acknowledged by its sender's domain",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
-				mustOK[policy.Signal](t, "call")(g.store.Signal(store.SignalRequest{ID: "cc-1", Kind: policy.SignalCouncilCall, From: "builder", By: agentOf("builder"), Subject: "x", To: []string{"scribe"}}))
+				g.do(t, "claim", gclaim([]string{"schema", "storage"}, "builder", ""))
+				g.do(t, "call", gsignal("cc-1", policy.SignalCouncilCall, "scribe", ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				s := signalAt(t, g, "cc-1")
@@ -262,7 +294,7 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "a forced release citing no council call",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"index"}, "guardian", "")))
+				g.do(t, "claim", gclaim([]string{"index"}, "guardian", ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				l := leaseAt(t, g, "index")
@@ -274,9 +306,9 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "a claim past the budget citing a spent call",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+				g.do(t, "claim", gclaim([]string{"schema", "storage"}, "builder", ""))
 				g.grant(t, "cc-1")
-				mustOK[[]store.Claimed](t, "claim with the call")(g.store.Claim(gclaim([]string{"index"}, "builder", "cc-1")))
+				g.do(t, "claim with the call", gclaim([]string{"index"}, "builder", "cc-1"))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				l := policy.Lease{Resource: "execution", Owner: "ada@builder.example", Domain: "builder", TTL: 3600, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -291,7 +323,7 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 			// time cannot ride on the call an earlier one spent.
 			name: "a later claim riding on a call spent in the same commit",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[[]store.Claimed](t, "claim")(g.store.Claim(gclaim([]string{"schema", "storage"}, "builder", "")))
+				g.do(t, "claim", gclaim([]string{"schema", "storage"}, "builder", ""))
 				g.grant(t, "cc-1")
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
@@ -313,7 +345,7 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 		{
 			name: "a capsule closed by a member of another domain",
 			setup: func(t *testing.T, g *gitState) {
-				mustOK[policy.Capsule](t, "assign")(g.store.Assign(store.Assign{ID: "T-1", Owner: agentOf("builder"), Domain: "builder", By: agentOf("builder"), Budget: 2}))
+				g.do(t, "assign", gassign("T-1", agentOf("builder"), ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
 				var c policy.Capsule
@@ -365,4 +397,45 @@ func leaseAt(t *testing.T, g *gitState, resource string) policy.Lease {
 	}
 	t.Fatalf("no lease on %s", resource)
 	return policy.Lease{}
+}
+
+// TestVerifierBoundsAPush: a push of more state commits than the bound is
+// refused with the number, before any of them is replayed.
+func TestVerifierBoundsAPush(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	tip := old
+	for i := range store.MaxPushCommits + 1 {
+		id, err := g.remote.WriteCommit(g.gitDir, gitcli.StateCommit{Parent: tip, Put: map[string][]byte{"events.jsonl": []byte(strings.Repeat("x\n", i+1))}, Message: "flood", By: "forger@example", At: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tip = id
+	}
+	err := g.verify(old, tip)
+	if err == nil || !strings.Contains(err.Error(), "the push carries 101 state commits, more than the 100 one push may") {
+		t.Fatalf("a push of 101 state commits: %v", err)
+	}
+}
+
+// TestVerifierRefusesActsInAnothersName: where the host names the pusher,
+// an honest act of someone else is refused, whoever could have made it.
+func TestVerifierRefusesActsInAnothersName(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	g.do(t, "missive", gsignal("m-1", policy.SignalMissive, "scribe", "docs/guide.md"))
+	v := store.Verifier{Git: g.remote, Policy: g.policy, Pusher: agentOf("builder"), Now: time.Now()}
+	if err := v.VerifyUpdate(old, g.tip(t)); err != nil {
+		t.Fatalf("the sender's own push: %v", err)
+	}
+	v.Pusher = "bob@builder.example" // a member of the same domain, but not the author
+	if err := v.VerifyUpdate(old, g.tip(t)); err == nil || !strings.Contains(err.Error(), "pushed by bob@builder.example, but recorded as agent@builder.example's") {
+		t.Fatalf("agent's missive pushed by bob: %v", err)
+	}
+	v.Pusher = "eve" // a host's user name that is in no domain of the sender's
+	if err := v.VerifyUpdate(old, g.tip(t)); err == nil || !strings.Contains(err.Error(), "pushed by eve") {
+		t.Fatalf("agent's missive pushed by the user name eve: %v", err)
+	}
 }

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/oxygen-protocol/oxygen/internal/git"
+)
+
+// TestRefsReaching: each commit is named by the pushed refs whose tips
+// reach it through parents, at most maxRefsNamed of them.
+func TestRefsReaching(t *testing.T) {
+	//  a <- b <- c (refs/heads/c)
+	//        \<- d (refs/heads/d) <- m (refs/tags/m, merging c)
+	//  e <- f (refs/heads/f...f5: more refs than are named)
+	commits := []git.Commit{
+		{ID: "a"}, {ID: "b", Parents: []string{"a"}}, {ID: "c", Parents: []string{"b"}},
+		{ID: "d", Parents: []string{"b"}}, {ID: "m", Parents: []string{"d", "c"}},
+		{ID: "e"}, {ID: "f", Parents: []string{"e"}}, {ID: "f2", Parents: []string{"e"}},
+		{ID: "f3", Parents: []string{"e"}}, {ID: "f4", Parents: []string{"e"}},
+	}
+	tips := map[string]string{"c": "refs/heads/c", "d": "refs/heads/d", "m": "refs/tags/m",
+		"f": "refs/heads/f", "f2": "refs/heads/f2", "f3": "refs/heads/f3", "f4": "refs/heads/f4"}
+	got := refsReaching(commits, tips)
+	want := map[string][]string{
+		"a": {"refs/tags/m", "refs/heads/d", "refs/heads/c"},
+		"b": {"refs/tags/m", "refs/heads/d", "refs/heads/c"},
+		"c": {"refs/tags/m", "refs/heads/c"},
+		"d": {"refs/tags/m", "refs/heads/d"},
+		"m": {"refs/tags/m"},
+		"f": {"refs/heads/f"},
+	}
+	for id, refs := range want {
+		g := slices.Sorted(slices.Values(got[id]))
+		w := slices.Sorted(slices.Values(refs))
+		if !slices.Equal(g, w) {
+			t.Errorf("refs reaching %s = %q, want %q", id, got[id], refs)
+		}
+	}
+	if n := len(got["e"]); n != maxRefsNamed {
+		t.Errorf("refs reaching e: %q, want %d of the 4", got["e"], maxRefsNamed)
+	}
+}
