@@ -46,7 +46,7 @@ func TestScript(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		Setup:               isolateGit,
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"adopt": adopt},
+		Cmds:                scriptCmds,
 	})
 }
 

@@ -150,7 +150,7 @@ func (p *Policy) SignalStatus(st State, s Signal, t time.Time) string {
 // pushed history, calls it.
 func (p *Policy) Decide(a Act, st State, now time.Time) (Decision, error) {
 	now = now.UTC().Truncate(time.Millisecond)
-	if err := validText([]string{a.By, a.Reason, a.Capsule, a.Owner, a.Subject}, a.Resources, a.Scope, a.To, a.Files); err != nil {
+	if err := ValidText([]string{a.By, a.Reason, a.Capsule, a.Owner, a.Subject}, a.Resources, a.Scope, a.To, a.Files); err != nil {
 		return Decision{}, err
 	}
 	if a.By == "" {
@@ -188,7 +188,8 @@ const (
 	maxPaths = 256     // files of a signal, globs of a scope, resources of an act
 )
 
-func validText(texts []string, lists ...[]string) error {
+// ValidText bounds texts and lists of them as a record may carry them.
+func ValidText(texts []string, lists ...[]string) error {
 	for _, t := range texts {
 		if len(t) > maxText {
 			return fmt.Errorf("a text of %d bytes: at most %d", len(t), maxText)
@@ -198,7 +199,7 @@ func validText(texts []string, lists ...[]string) error {
 		if len(l) > maxPaths {
 			return fmt.Errorf("a list of %d: at most %d", len(l), maxPaths)
 		}
-		if err := validText(l); err != nil {
+		if err := ValidText(l); err != nil {
 			return err
 		}
 	}
@@ -269,13 +270,13 @@ func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error)
 		}
 		fix := &Fix{Argv: []string{"oxygen", "signals"}, Needs: "every addressed domain acknowledges the call"}
 		if code == CodeCouncilDeclined {
-			fix = p.councilFix(st.Signal(id).By, "a new call, granted")
+			fix = p.councilFix(st.Signal(id).By, "a new call for "+act, "a new call, granted")
 		}
 		return nil, &Refusal{Code: code, Exit: 1, Message: fmt.Sprintf("council call %s %s; see oxygen signals", id, why), Fix: fix}
 	}
 	if !s.UsedAt.IsZero() {
 		return nil, &Refusal{Code: CodeCouncilUsed, Exit: 1, Message: fmt.Sprintf("council call %s was used already, for %s at %s; see oxygen signals", id, s.UsedFor, s.UsedAt.Format(time.RFC3339)),
-			Fix: p.councilFix(s.By, "a new call, granted: a call lifts one act")}
+			Fix: p.councilFix(s.By, "a new call for "+act, "a new call, granted: a call lifts one act")}
 	}
 	used := *s
 	used.UsedAt, used.UsedFor = now, act
@@ -283,16 +284,22 @@ func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error)
 }
 
 // councilFix is the call that would lift a budget: to every other domain
-// of the council (the caller says why).
-func (p *Policy) councilFix(caller string, needs string) *Fix {
-	argv := []string{"oxygen", "signal", "council-call", "--to"}
+// of the council, with subject until the caller says better why.
+func (p *Policy) councilFix(caller, subject, needs string) *Fix {
+	var to []string
 	own := p.DomainsOf(caller)
 	for _, d := range p.Domains {
 		if !slices.Contains(own, d.Name) && p.seat(d.Name) {
-			argv = append(argv, d.Name)
+			to = append(to, d.Name)
 		}
 	}
-	return &Fix{Argv: argv, Choose: map[string]string{"--subject": "why the act must go past the budget"}, Needs: needs}
+	return callFix(to, subject, "why it must go past the budget", needs)
+}
+
+// callFix raises a council call to domains to, about subject.
+func callFix(to []string, subject, why, needs string) *Fix {
+	argv := append(append([]string{"oxygen", "signal", "council-call", "--to"}, to...), "--subject", subject)
+	return &Fix{Argv: argv, Choose: map[string]string{"--subject": why + ", in a line, for the council to read"}, Needs: needs}
 }
 
 func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
@@ -321,7 +328,7 @@ func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
 			return Decision{}, &Refusal{Code: CodeHeldByOther, Exit: 1, Holder: cur,
 				Message: fmt.Sprintf("%s is leased by %s (%s) until %s (%s left); ask %s to run `oxygen release %s`, or claim it after it ends",
 					res, cur.Domain, cur.Owner, cur.ExpiresAt.Format(time.RFC3339), left(cur.End(), now), cur.Owner, res),
-				Fix: &Fix{Argv: []string{"oxygen", "claim", res}, RetryAfter: cur.End(), Needs: cur.Owner + " releases it, or it ends"}}
+				Fix: &Fix{Argv: ClaimWaitArgv(a.Resources, a.Domain), RetryAfter: cur.End(), Needs: cur.Owner + " releases it, or it ends"}}
 		case cur != nil:
 			lapsed := *cur
 			c.TookOver = &lapsed
@@ -340,7 +347,9 @@ func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
 				return Decision{}, &Refusal{Code: CodeBudgetChange, Exit: 1,
 					Message: fmt.Sprintf("change budget spent: %s holds %d of %d leases (%s); release one first (oxygen release RESOURCE), or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and claim with --council ID once granted",
 						a.Domain, len(held), p.Budgets.LeasesPerDomain, strings.Join(resourcesOf(held), ", ")),
-					Fix: p.councilFix(a.By, "the council's acknowledgement; then claim again with --council ID")}
+					Fix: &Fix{Argv: []string{"oxygen", "release", held[0].Resource},
+						Choose: map[string]string{held[0].Resource: "which of " + strings.Join(resourcesOf(held), ", ") + " to release"},
+						Needs:  "to keep them all instead: a granted council call (oxygen signal council-call), cited with claim --council ID"}}
 			}
 			used, err := p.spend(st, a.Council, "claim "+res, now)
 			if err != nil {
@@ -392,14 +401,15 @@ func (p *Policy) decideRenew(a Act, st State, now time.Time) (Decision, error) {
 		return Decision{}, err
 	}
 	res := a.Resources[0]
-	claim := &Fix{Argv: []string{"oxygen", "claim", res}}
+	claim := &Fix{Argv: ClaimArgv(res, p.DomainsOf(a.By))}
 	switch {
 	case cur == nil:
 		return Decision{}, &Refusal{Code: CodeNotLeased, Exit: 1, Fix: claim, Message: fmt.Sprintf("not leased; claim it instead: oxygen claim %s", res)}
 	case !cur.HeldAt(now):
 		return Decision{}, &Refusal{Code: CodeLapsed, Exit: 1, Fix: claim, Message: fmt.Sprintf("the lease of %s (%s) ended at %s; claim it instead: oxygen claim %s", cur.Domain, cur.Owner, cur.ExpiresAt.Format(time.RFC3339), res)}
 	case !mine:
-		return Decision{}, notHolder(cur, "claim it instead: oxygen claim "+res)
+		return Decision{}, notHolder(cur, "claim it instead: oxygen claim "+res,
+			&Fix{Argv: append(ClaimArgv(res, p.DomainsOf(a.By)), "--wait"), RetryAfter: cur.End(), Needs: cur.Owner + " releases it, or it ends"})
 	}
 	l := *cur
 	l.TTL = int64(a.TTL / time.Second)
@@ -413,10 +423,15 @@ func (p *Policy) decideRenew(a Act, st State, now time.Time) (Decision, error) {
 	return Decision{Lease: &l}, nil
 }
 
-func notHolder(l *Lease, hint string) *Refusal {
-	return &Refusal{Code: CodeNotHolder, Exit: 1, Holder: l,
-		Message: fmt.Sprintf("leased by %s (%s) until %s, not by your domain; %s", l.Domain, l.Owner, l.ExpiresAt.Format(time.RFC3339), hint),
-		Fix:     &Fix{Argv: []string{"oxygen", "claim", l.Resource}, RetryAfter: l.End(), Needs: l.Owner + " releases it, or it ends"}}
+func notHolder(l *Lease, hint string, fix *Fix) *Refusal {
+	return &Refusal{Code: CodeNotHolder, Exit: 1, Holder: l, Fix: fix,
+		Message: fmt.Sprintf("leased by %s (%s) until %s, not by your domain; %s", l.Domain, l.Owner, l.ExpiresAt.Format(time.RFC3339), hint)}
+}
+
+// releaseCallFix asks the holder's domain for a council call that lets
+// another domain release l.
+func releaseCallFix(l *Lease, needs string) *Fix {
+	return callFix([]string{l.Domain}, "release "+l.Resource+", held by "+l.Owner, "why "+l.Resource+" must be released early", needs)
 }
 
 // decideRelease ends a live lease held by one of the asker's domains, or
@@ -432,13 +447,14 @@ func (p *Policy) decideRelease(a Act, st State, now time.Time) (Decision, error)
 	if d.Forced {
 		res := cur.Resource
 		if !a.Force || a.Council == "" {
-			return Decision{}, notHolder(cur, fmt.Sprintf("ask %s to release it, or raise a council call that %s acknowledges and release with --force --council ID", cur.Owner, cur.Domain))
+			return Decision{}, notHolder(cur, fmt.Sprintf("ask %s to release it, or raise a council call that %s acknowledges and release with --force --council ID", cur.Owner, cur.Domain),
+				releaseCallFix(cur, "the call granted (every addressed domain acknowledges it), then: oxygen release "+res+" --force --council ID; or "+cur.Owner+" releases it"))
 		}
 		call := st.Signal(a.Council)
 		if call != nil && !call.DeclinedBy(now) && !call.AckedBy(cur.Domain, now) {
 			return Decision{}, &Refusal{Code: CodeCouncilNeedsHolder, Exit: 1, Holder: cur,
 				Message: fmt.Sprintf("council call %s was not acknowledged by %s, whose live lease it would end: a forced release needs the holder's domain's consent", a.Council, cur.Domain),
-				Fix:     &Fix{Argv: []string{"oxygen", "signal", "council-call", "--to", cur.Domain}, Choose: map[string]string{"--subject": "why " + res + " must be released"}, Needs: "a member of " + cur.Domain + " acknowledges it"}}
+				Fix:     releaseCallFix(cur, "a member of "+cur.Domain+" acknowledges it")}
 		}
 		if d.Council, err = p.spend(st, a.Council, "release "+res, now); err != nil {
 			return Decision{}, err
@@ -484,7 +500,7 @@ func (p *Policy) decideAssign(a Act, st State, now time.Time) (Decision, error) 
 			}
 			return Decision{}, &Refusal{Code: CodeBudgetAttention, Exit: 1,
 				Message: fmt.Sprintf("attention budget spent: %s has %d of %d capsules in progress (%s)", a.Domain, len(busy), p.Budgets.InProgressPerDomain, strings.Join(ids, ", ")),
-				Fix:     p.councilFix(a.By, "the council's acknowledgement; then assign again with --council ID")}
+				Fix:     p.councilFix(a.By, "lift the attention budget of "+a.Domain+" for "+a.ID, "the council's acknowledgement; then assign again with --council ID")}
 		}
 		var err error
 		if d.Council, err = p.spend(st, a.Council, "assign "+a.ID, now); err != nil {
@@ -574,7 +590,7 @@ func (p *Policy) decideCapsule(a Act, st State, now time.Time) (Decision, error)
 		if len(scope) == len(c.Scope) {
 			return Decision{}, nil
 		}
-		if err := validText(nil, scope); err != nil {
+		if err := ValidText(nil, scope); err != nil {
 			return Decision{}, err
 		}
 		c.Scope = scope
@@ -645,7 +661,7 @@ func (p *Policy) decideSignal(a Act, st State, now time.Time) (Decision, error) 
 		if len(outside) < p.Council.Quorum {
 			return Decision{}, &Refusal{Code: CodeCouncilSelf, Exit: 1,
 				Message: fmt.Sprintf("a council call must reach %d council domain(s) other than your own (%s); it addresses %s", p.Council.Quorum, strings.Join(own, ", "), strings.Join(a.To, ", ")),
-				Fix:     p.councilFix(a.By, "")}
+				Fix:     p.councilFix(a.By, a.Subject, "")}
 		}
 	}
 	return Decision{Signal: &s}, nil

@@ -428,6 +428,10 @@ func TestDecideRefusals(t *testing.T) {
 					t.Errorf("refusal %+v with decision %+v: want one line, an exit code, no records", r, d)
 				}
 				if r.Fix != nil {
+					// The fix runs as written: a council call needs its subject.
+					if slices.Contains(r.Fix.Argv, "council-call") && !slices.Contains(r.Fix.Argv, "--subject") {
+						t.Errorf("fix %q: a council call without --subject does not run", r.Fix.Argv)
+					}
 					for _, w := range r.Fix.Argv {
 						if w == "" || strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_.") == "" { // ID, WHY, DOMAIN...
 							t.Errorf("fix %q has a placeholder %q: a value to choose goes in Choose", r.Fix.Argv, w)

@@ -27,6 +27,7 @@ func (p *Policy) JudgeBoundaries(next *Policy, cs ChangeSet, st State) []Violati
 		if len(domains) == 0 {
 			v.Reason = fmt.Sprintf("%s, and %s is a member of no domain that could ask %s for a handshake", what, orUnknown(cs.Committer), d)
 			v.Fix = fmt.Sprintf("commit as a member of %s, or of a domain that sends %s a missive naming %s", d, d, FileName)
+			v.Remedy = noDomainFix(cs.Committer)
 			out = append(out, v)
 			continue
 		}
@@ -36,10 +37,10 @@ func (p *Policy) JudgeBoundaries(next *Policy, cs ChangeSet, st State) []Violati
 			continue
 		case waiting != nil:
 			v.Reason = fmt.Sprintf("%s: missive %s waits for %s to acknowledge it", what, waiting.ID, d)
-			v.Fix = fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", d, waiting.ID)
+			v.Fix, v.Remedy = ackFix(d, waiting.ID)
 		default:
 			v.Reason = fmt.Sprintf("%s: changing them from %s needs %s's handshake", what, strings.Join(domains, " or "), d)
-			v.Fix = missiveFix(d, FileName)
+			v.Fix, v.Remedy = missiveFix(d, FileName)
 		}
 		out = append(out, v)
 	}

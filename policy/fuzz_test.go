@@ -75,6 +75,9 @@ func FuzzLoad(f *testing.F) {
 			if v.Rule == "" || v.Reason == "" || v.Fix == "" {
 				t.Fatalf("violation without a rule, reason or fix: %+v", v)
 			}
+			if err := runnable(v.Remedy); err != nil {
+				t.Fatalf("%+v: %v", v, err)
+			}
 		}
 	})
 }

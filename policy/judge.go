@@ -104,7 +104,8 @@ type Violation struct {
 	Glob     string `json:"glob,omitempty"` // the policy glob that matched
 	Rule     string `json:"rule"`
 	Reason   string `json:"reason"`
-	Fix      string `json:"fix"`
+	Fix      string `json:"fix_text"`         // the fix, for people
+	Remedy   *Fix   `json:"fix"`              // the fix, for programs: Remedy.Argv runs as written
 	Holder   *Lease `json:"holder,omitempty"` // the conflicting lease, if any
 }
 
@@ -148,6 +149,7 @@ func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 				Path: path, Domain: owners[0].Name, Glob: owners[0].Glob, Rule: RuleAmbiguousOwn,
 				Reason: "ambiguous ownership: in the core surface of " + describeOwners(owners),
 				Fix:    "edit the domains' core globs in resources.yaml so that one domain owns this path (the protocol's classes-and-lexicon step), and commit that first",
+				Remedy: &Fix{Argv: []string{"oxygen", "policy", "lint"}, Needs: "an edit of the domains' core globs in " + FileName + " so that one domain owns this path; lint checks it"},
 			})
 		case len(owners) == 1 && !contains(domains, owners[0].Name):
 			if v, bad := judgeSovereignty(cs, st, domains, path, owners[0]); bad {
@@ -158,10 +160,12 @@ func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 			out = append(out, v)
 		}
 		if IsStatePath(path) && !contains(cs.Deleted, path) {
+			dir, _, _ := strings.Cut(path, "/") // as spelt: .SUBSTRATE is the state folder where case is ignored
 			out = append(out, Violation{
 				Path: path, Rule: RuleTrackedState,
 				Reason: StateDir + "/ holds each clone's own coordination state: a commit that carries a file there overwrites the state of every clone that pulls it",
-				Fix:    "git rm -r --cached " + StateDir + " (the files stay on disk), then commit again",
+				Fix:    "git rm -r --cached " + ShellQuote(dir) + " (the files stay on disk), then commit again",
+				Remedy: &Fix{Argv: []string{"git", "rm", "-r", "--cached", dir}, Needs: "then commit again (the files stay on disk)"},
 			})
 		}
 	}
@@ -181,6 +185,7 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 	if len(domains) == 0 {
 		v.Reason = fmt.Sprintf("in the core surface of %s, and %s is a member of no domain that could send it a missive", owner.Name, orUnknown(cs.Committer))
 		v.Fix = fmt.Sprintf("commit as a member of a domain, or add %s to a domain's members in %s", orUnknown(cs.Committer), FileName)
+		v.Remedy = noDomainFix(cs.Committer)
 		return v, true
 	}
 	done, waiting := st.Handshake(domains, owner.Name, path, cs.At.Add(cs.Skew))
@@ -189,17 +194,28 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 		return v, false
 	case waiting != nil:
 		v.Reason = fmt.Sprintf("in the core surface of %s: missive %s waits for %s to acknowledge it", owner.Name, waiting.ID, owner.Name)
-		v.Fix = fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner.Name, waiting.ID)
+		v.Fix, v.Remedy = ackFix(owner.Name, waiting.ID)
 	default:
 		v.Reason = fmt.Sprintf("in the core surface of %s: changing it from %s needs a handshake", owner.Name, strings.Join(domains, " or "))
-		v.Fix = missiveFix(owner.Name, path)
+		v.Fix, v.Remedy = missiveFix(owner.Name, path)
 	}
 	return v, true
 }
 
-// missiveFix is the command that asks owner for a handshake on path.
-func missiveFix(owner, path string) string {
-	return fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner, ShellQuote(path), owner)
+// missiveFix asks owner for a handshake on path, for people and as a fix.
+func missiveFix(owner, path string) (string, *Fix) {
+	return fmt.Sprintf("oxygen signal missive --to %s --file %s --subject WHY, then ask %s to acknowledge it", owner, ShellQuote(path), owner),
+		&Fix{
+			Argv:   []string{"oxygen", "signal", "missive", "--to", owner, "--file", path, "--subject", "change " + path},
+			Choose: map[string]string{"--subject": "why the change is needed, for " + owner + " to read"},
+			Needs:  "an acknowledgement by a member of " + owner + " (oxygen signal ack ID)",
+		}
+}
+
+// ackFix: owner's acknowledgement of missive id is what the change waits for.
+func ackFix(owner, id string) (string, *Fix) {
+	return fmt.Sprintf("ask a member of %s to run: oxygen signal ack %s", owner, id),
+		&Fix{Argv: []string{"oxygen", "signal", "ack", id}, Needs: "a member of " + owner + " runs it"}
 }
 
 // judgeScope: while the committer owns in-progress capsules that name a
@@ -224,6 +240,7 @@ func judgeScope(capsules []Capsule, path string) (Violation, bool) {
 		Path: path, Rule: RuleOutOfScope,
 		Reason: fmt.Sprintf("outside the scope of your in-progress capsule %s (%s)", strings.Join(ids, ", "), strings.Join(globs, ", ")),
 		Fix:    fmt.Sprintf("leave it out of this commit, or close the capsule (oxygen done %s) and assign one whose --scope covers it", ids[0]),
+		Remedy: &Fix{Argv: []string{"oxygen", "done", ids[0]}, Needs: "then a capsule whose --scope covers " + path + " (oxygen assign), or leave the path out of this commit"},
 	}, true
 }
 
@@ -245,6 +262,8 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 		Path: shared[limit], Rule: RuleRiskBudget,
 		Reason: fmt.Sprintf("risk budget spent: this change touches %d shared-resource paths, and one change may touch %d", len(shared), limit),
 		Fix:    "split it into smaller commits, or raise a council call (oxygen signal council-call --to DOMAIN... --subject WHY) and, once granted, cite it with a `Council: ID` trailer (OXYGEN_COUNCIL=ID for the pre-commit hook)",
+		Remedy: p.councilFix(cs.Committer, fmt.Sprintf("lift the risk budget for one change of %d shared-resource paths", len(shared)),
+			"an acknowledgement by every addressed domain, then a `Council: ID` trailer on the commit (OXYGEN_COUNCIL=ID for the pre-commit hook)"),
 	}, true
 }
 
@@ -265,6 +284,7 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 			v.Rule = RuleBrokenLease
 			v.Reason = fmt.Sprintf("the lease file of %s cannot be read (%s: %s), so nobody holds %s", r.Name, b.File, b.Cause, r.Name)
 			v.Fix = fmt.Sprintf("look at %s, then remove it and run: oxygen claim %s", b.File, r.Name)
+			v.Remedy = &Fix{Argv: ClaimArgv(r.Name, domains), Needs: "look at " + b.File + ", then remove it"}
 			return v, true
 		}
 	}
@@ -299,24 +319,47 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 		v.Rule = RuleNoDomain
 		v.Reason = fmt.Sprintf("%s is a member of no domain, so it may not change the shared resource %s", orUnknown(cs.Committer), r.Name)
 		v.Fix = fmt.Sprintf("commit as a member of a domain (git config user.email ...), or add %s to a domain's members in %s", orUnknown(cs.Committer), FileName)
+		v.Remedy = noDomainFix(cs.Committer)
 	case other != nil:
 		v.Rule, v.Domain, v.Holder = RuleHeldByOther, domains[0], other
 		v.Reason = fmt.Sprintf("%s is leased by %s (%s) until %s", r.Name, other.Domain, other.Owner, other.End().UTC().Format(time.RFC3339))
 		v.Fix = fmt.Sprintf("ask %s to run `oxygen release %s`, or after %s run: %s", other.Owner, r.Name, other.End().UTC().Format(time.RFC3339), ClaimCommand(r.Name, domains))
+		v.Remedy = &Fix{Argv: append(ClaimArgv(r.Name, domains), "--wait"), RetryAfter: other.End().UTC(), Needs: other.Owner + " releases it, or it ends"}
 	default:
 		v.Rule, v.Domain = RuleShadowEdit, domains[0]
 		v.Reason = fmt.Sprintf("no live lease on %s for %s", r.Name, strings.Join(domains, " or "))
 		v.Fix = ClaimCommand(r.Name, domains)
+		v.Remedy = &Fix{Argv: ClaimArgv(r.Name, domains)}
 	}
 	return v, true
 }
 
 // ClaimCommand is the command that claims resource for a committer in domains.
 func ClaimCommand(resource string, domains []string) string {
+	return strings.Join(ClaimArgv(resource, domains), " ")
+}
+
+// ClaimArgv is ClaimCommand as an argv.
+func ClaimArgv(resource string, domains []string) []string {
 	if len(domains) > 1 {
-		return fmt.Sprintf("oxygen claim %s --domain %s", resource, domains[0])
+		return []string{"oxygen", "claim", resource, "--domain", domains[0]}
 	}
-	return "oxygen claim " + resource
+	return []string{"oxygen", "claim", resource}
+}
+
+// ClaimWaitArgv claims resources for domain, waiting in their queues
+// while another domain holds one.
+func ClaimWaitArgv(resources []string, domain string) []string {
+	return append(append([]string{"oxygen", "claim"}, resources...), "--domain", domain, "--wait")
+}
+
+// noDomainFix: only the policy's authors can make a committer a member.
+func noDomainFix(committer string) *Fix {
+	return &Fix{
+		Argv:   []string{"git", "config", "user.email"},
+		Choose: map[string]string{"user.email": "the e-mail of a member of a domain, as the value; or have " + orUnknown(committer) + " added to a domain's members in " + FileName},
+		Needs:  "an identity that is a member of a domain",
+	}
 }
 
 func describeOwners(owners []*Rule) string {

@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -332,6 +333,22 @@ func checkViolation(t *testing.T, v policy.Violation, w want) {
 	if v.Reason == "" || v.Fix == "" || strings.Contains(v.Reason+v.Fix, "\n") {
 		t.Errorf("%s: reason %q, fix %q: want one line of each", v.Path, v.Reason, v.Fix)
 	}
+	if err := runnable(v.Remedy); err != nil {
+		t.Errorf("%s [%s]: %v", v.Path, v.Rule, err)
+	}
+}
+
+// runnable says why a fix's argv could not run as written, if it could not.
+func runnable(f *policy.Fix) error {
+	if f == nil || len(f.Argv) == 0 {
+		return fmt.Errorf("fix %+v has no argv", f)
+	}
+	for _, w := range f.Argv {
+		if w == "" || strings.Trim(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" || strings.HasSuffix(w, "...") {
+			return fmt.Errorf("argv %q holds a placeholder %q", f.Argv, w)
+		}
+	}
+	return nil
 }
 
 func dump(vs []policy.Violation) string {
@@ -773,8 +790,10 @@ func TestJudgeTrackedState(t *testing.T) {
 				t.Errorf("%q: unexpected %s on %s", tt.paths, v.Rule, v.Path)
 				continue
 			}
-			if !strings.Contains(v.Fix, "git rm -r --cached .substrate") {
-				t.Errorf("%q: fix %q", tt.paths, v.Fix)
+			// The folder as the path spells it: git rm matches case and bytes.
+			dir, _, _ := strings.Cut(v.Path, "/")
+			if !strings.Contains(v.Fix, "git rm -r --cached "+policy.ShellQuote(dir)+" ") || strings.Join(v.Remedy.Argv, " ") != "git rm -r --cached "+dir {
+				t.Errorf("%q: fix %q, %q", tt.paths, v.Fix, v.Remedy.Argv)
 			}
 			got = append(got, v.Path)
 		}

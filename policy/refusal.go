@@ -6,9 +6,11 @@ import (
 )
 
 // Fix is the one command that mends a refusal, ready to run as written.
-// Argv never holds a placeholder: a value the caller must choose is named in
-// Choose instead (flag -> what to put there), and what the command cannot do
-// alone (another domain's acknowledgement) is said in Needs.
+// Argv never holds a placeholder: where the caller may choose better than
+// the value Argv carries, Choose names it (a flag, or the argument it would
+// replace -> what to put there); what the command cannot do alone (another
+// domain's acknowledgement) is said in Needs; RetryAfter is when it may
+// succeed without anybody's help (a lease in the way ends).
 type Fix struct {
 	Argv       []string          `json:"argv"`
 	Needs      string            `json:"needs,omitempty"`

@@ -52,6 +52,7 @@ recorded. --reap releases the lapsed leases (each release is recorded).`,
 			if asJSON {
 				return writeJSON(a.stdout, out)
 			}
+			a.sayFreshness(r)
 			if len(out) == 0 {
 				fmt.Fprintln(a.stdout, "nothing to report")
 			}

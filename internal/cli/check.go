@@ -148,11 +148,14 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 		return nil, err
 	}
 	cs := policy.ChangeSet{Committer: r.email, At: a.now(), Paths: paths, Deleted: deleted, Council: council}
-	vs := append(r.judging.Judge(cs, st), broken...)
-	if next != nil {
-		vs = append(vs, r.judging.JudgeBoundaries(next, cs, st)...)
+	judge := func(st policy.State) []policy.Violation {
+		vs := append(r.judging.Judge(cs, st), broken...)
+		if next != nil {
+			vs = append(vs, r.judging.JudgeBoundaries(next, cs, st)...)
+		}
+		return vs
 	}
-	return vs, nil
+	return a.rejudgeFresh(r, judge(st), judge)
 }
 
 // stagedStateDeletions returns the staged paths in the state folder that

@@ -75,6 +75,7 @@ command to run first if not. Paths are relative to the current directory.`,
 			if asJSON {
 				return writeJSON(a.stdout, out)
 			}
+			a.sayFreshness(r)
 			for i, e := range out {
 				if i > 0 {
 					fmt.Fprintln(a.stdout)

@@ -154,6 +154,8 @@ func brokenPolicy(commit, where string, err error) policy.Violation {
 		Commit: commit, Path: policy.FileName, Rule: policy.RuleBrokenPolicy,
 		Reason: fmt.Sprintf("%s does not load in %s: %v", policy.FileName, where, err),
 		Fix:    fmt.Sprintf("fix %s and commit the fix on top; the last policy that loads judges the fix, so first claim what covers %s there (oxygen explain %s)", policy.FileName, policy.FileName, policy.FileName),
+		Remedy: &policy.Fix{Argv: []string{"oxygen", "policy", "lint", policy.FileName},
+			Needs: fmt.Sprintf("an edit of %s that loads (lint says where it does not), committed on top; first claim what covers %s (oxygen explain %s)", policy.FileName, policy.FileName, policy.FileName)},
 	}
 }
 

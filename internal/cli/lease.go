@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,7 +28,7 @@ func ttlFlag(p *policy.Policy, s string, given bool) (time.Duration, error) {
 }
 
 func (a *app) claimCommand() *cobra.Command {
-	var ttl, reason, domain, capsule, council string
+	var o claimOptions
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "claim RESOURCE...",
@@ -39,8 +38,11 @@ so that your commits to their paths are allowed. Several resources are
 claimed together or not at all. Claiming what your domain already holds
 answers with the existing lease. Another domain's live lease refuses the
 claim (exit 1), as does a spent change budget, unless --council cites a
-granted council call, which it then uses up.`,
-		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'",
+granted council call, which it then uses up. With --wait, a claim that
+another domain's lease refuses queues instead (first come, first served per
+resource) and takes the lease as soon as it is free and its turn has come;
+oxygen leases shows the queue.`,
+		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'\n  oxygen claim storage --wait --timeout 10m",
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeResources,
 		RunE: func(c *cobra.Command, args []string) error {
@@ -48,31 +50,13 @@ granted council call, which it then uses up.`,
 			if err != nil {
 				return err
 			}
-			d, err := a.actingDomain(r, domain)
+			o.ttlGiven = c.Flags().Changed("ttl")
+			res, err := a.claim(c.Context(), r, args, o)
 			if err != nil {
 				return err
 			}
-			dur, err := ttlFlag(r.policy, ttl, c.Flags().Changed("ttl"))
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := r.resource(id); err != nil {
-					return err
-				}
-			}
-			what := strings.Join(args, " ")
-			dec, err := a.act(r, policy.Act{Kind: policy.ActClaim, Domain: d, Resources: args, TTL: dur, Reason: reason, Capsule: capsule, Council: council}, "claim "+what)
-			if err != nil {
-				return err
-			}
-			res := dec.Claims
 			if asJSON {
-				leases := make([]policy.Lease, len(res))
-				for i, cl := range res {
-					leases[i] = cl.Lease
-				}
-				return writeJSON(a.stdout, leases)
+				return a.writeAct(r.store, "claim", claimedLeases(res)...)
 			}
 			for _, cl := range res {
 				l := cl.Lease
@@ -83,17 +67,13 @@ granted council call, which it then uses up.`,
 				if cl.TookOver != nil {
 					fmt.Fprintf(a.stderr, "oxygen: took over the lapsed lease of %s (%s), which ended at %s\n", cl.TookOver.Domain, cl.TookOver.Owner, stamp(cl.TookOver.ExpiresAt))
 				}
-				fmt.Fprintf(a.stdout, "claimed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
+				fmt.Fprintf(a.stdout, "claimed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), time.Duration(l.TTL)*time.Second)
 			}
 			return nil
 		},
 	}
-	c.Flags().StringVar(&ttl, "ttl", "", "how long the lease lasts, as a Go duration (default: the policy's default_ttl)")
-	c.Flags().StringVar(&reason, "reason", "", "why you need it, shown to others")
-	c.Flags().StringVar(&domain, "domain", "", "the domain to claim for, if you are in several (or set OXYGEN_DOMAIN)")
-	c.Flags().StringVar(&capsule, "capsule", "", "the context capsule this work belongs to")
-	c.Flags().StringVar(&council, "council", "", "a granted council call that lifts the change budget")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the leases as a JSON list")
+	o.bind(c)
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return c
 }
 
@@ -171,14 +151,14 @@ func (a *app) renewCommand() *cobra.Command {
 			}
 			l := dec.Lease
 			if asJSON {
-				return writeJSON(a.stdout, l)
+				return a.writeAct(r.store, "renew", ActLease{Lease: *l, Outcome: outcomeRenewed})
 			}
 			fmt.Fprintf(a.stdout, "renewed %s for %s until %s (%s)\n", l.Resource, l.Domain, stamp(l.ExpiresAt), dur)
 			return nil
 		},
 	}
 	c.Flags().StringVar(&ttl, "ttl", "", "the new time left, as a Go duration (default: the policy's default_ttl)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the lease as JSON")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return c
 }
 
@@ -219,8 +199,11 @@ the lease's own domain acknowledged.`,
 				return err
 			}
 			l := dec.Lease
+			if asJSON && l == nil {
+				return a.writeAct(r.store, "release", ActLease{Lease: policy.Lease{Resource: args[0]}, Outcome: outcomeFree})
+			}
 			if asJSON {
-				return writeJSON(a.stdout, l)
+				return a.writeAct(r.store, "release", ActLease{Lease: *l, Outcome: outcomeReleased})
 			}
 			if l == nil {
 				fmt.Fprintf(a.stdout, "%s was not leased\n", args[0])
@@ -232,7 +215,7 @@ the lease's own domain acknowledged.`,
 	}
 	c.Flags().BoolVar(&force, "force", false, "release another domain's live lease (needs --council)")
 	c.Flags().StringVar(&council, "council", "", "the granted council call that allows --force")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the released lease as JSON (null if there was none)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as JSON")
 	return c
 }
 
@@ -241,8 +224,10 @@ func (a *app) leasesCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "leases",
 		Short: "List the live leases",
-		Long:  "List the live leases. --all adds lapsed leases nobody released and lease files that cannot be read.",
-		Args:  cobra.NoArgs,
+		Long: `List the live leases, and who waits for them (claim --wait). --all adds
+lapsed leases nobody released and lease files that cannot be read. --json
+prints the same object with or without --all.`,
+		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			r, err := a.openRepo(nil)
 			if err != nil {
@@ -259,15 +244,17 @@ func (a *app) leasesCommand() *cobra.Command {
 					shown = append(shown, l)
 				}
 			}
-			if asJSON {
-				if !all {
-					return writeJSON(a.stdout, shown)
-				}
-				return writeJSON(a.stdout, struct {
-					Leases []policy.Lease       `json:"leases"`
-					Broken []policy.BrokenLease `json:"broken"`
-				}{shown, append([]policy.BrokenLease{}, st.Broken...)})
+			queue, err := waiting(r.store, now)
+			if err != nil {
+				return err
 			}
+			if asJSON {
+				return writeJSON(a.stdout, LeasesOutput{
+					SchemaVersion: SchemaVersion, Leases: shown, Broken: append([]policy.BrokenLease{}, st.Broken...), Queue: queue,
+					StateAsOf: stateAsOf(r.store),
+				})
+			}
+			defer a.printQueue(queue)
 			if f := r.store.Freshness(now); f != "" {
 				fmt.Fprintln(a.stderr, "oxygen: "+f)
 			}

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,7 +37,13 @@ func MainAt(now func() time.Time) int {
 	return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, now)
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	return runContext(context.Background(), args, stdin, stdout, stderr, now)
+}
+
+// runContext is run under ctx: the MCP server runs each tool call as a
+// command this way.
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
 	defer func() {
 		// A bug must still fail closed with one line, never a stack trace.
 		if r := recover(); r != nil {
@@ -51,11 +58,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	cmd, err := root.ExecuteContextC(ctx)
 	code = exitCode(err)
 	var silent *silentError
 	if err != nil && !errors.As(err, &silent) {
 		fmt.Fprintf(stderr, "oxygen: %s\n", oneLine(err.Error()))
+		if wantsJSON(cmd, args, err) {
+			_ = writeJSONError(stdout, err)
+		}
 	}
 	return code
 }
@@ -118,7 +128,7 @@ configuration or internal error.`,
 		Version:       buildVersion(),
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%v (see oxygen %s --help)", err, c.Name())
+		return &usageError{fmt.Errorf("%v (see oxygen %s --help)", err, c.Name())}
 	})
 	root.AddCommand(
 		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
@@ -127,7 +137,9 @@ configuration or internal error.`,
 		a.statusCommand(), a.auditCommand(), a.lintCommand(), a.reportCommand(),
 		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
 		a.initCommand(),
+		a.runCommand(), a.eventsCommand(), a.mcpCommand(),
 	)
+	markUsage(root)
 	return root
 }
 

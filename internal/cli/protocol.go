@@ -172,7 +172,8 @@ func (a *app) sendCommand(kind string) *cobra.Command {
 			}
 			s := *dec.Signal
 			if asJSON {
-				return writeJSON(a.stdout, s)
+				// A new signal's status needs nothing of the state but itself.
+				return writeJSON(a.stdout, SignalOutput{s, r.policy.SignalStatus(policy.State{Signals: []policy.Signal{s}}, s, a.now())})
 			}
 			fmt.Fprintf(a.stdout, "%s %s sent from %s to %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, s.From, strings.Join(s.To, ", "))
 			fmt.Fprintf(a.stdout, "  next: a member of %s runs: oxygen signal ack %s\n", strings.Join(s.To, " and of "), s.ID)
@@ -240,10 +241,11 @@ func (a *app) answerCommand(kind string) *cobra.Command {
 			if s == nil {
 				return fmt.Errorf("%s %s: the signal is gone from the store", kind, args[0])
 			}
+			out := SignalOutput{*s, r.policy.SignalStatus(st, *s, a.now())}
 			if asJSON {
-				return writeJSON(a.stdout, s)
+				return writeJSON(a.stdout, out)
 			}
-			fmt.Fprintf(a.stdout, "%s %s: %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, r.policy.SignalStatus(st, *s, a.now()))
+			fmt.Fprintf(a.stdout, "%s %s: %s\n", strings.ReplaceAll(s.Kind, "_", " "), s.ID, out.Status)
 			return nil
 		},
 	}
@@ -267,17 +269,14 @@ func (a *app) signalsCommand() *cobra.Command {
 				return err
 			}
 			now := a.now()
-			type listed struct {
-				policy.Signal
-				Status string `json:"status"`
-			}
-			out := []listed{}
+			out := []SignalOutput{}
 			for _, s := range st.Signals {
-				out = append(out, listed{s, r.policy.SignalStatus(st, s, now)})
+				out = append(out, SignalOutput{s, r.policy.SignalStatus(st, s, now)})
 			}
 			if asJSON {
 				return writeJSON(a.stdout, out)
 			}
+			a.sayFreshness(r)
 			if len(out) == 0 {
 				fmt.Fprintln(a.stdout, "no signals")
 				return nil

@@ -10,9 +10,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Path is where the generated schema is kept, relative to the repository root.
@@ -83,9 +85,25 @@ func JSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	root["$schema"] = "http://json-schema.org/draft-07/schema#"
 	root["title"] = "oxygen policy (resources.yaml)"
 	root["description"] = "The Oxygen Protocol's policy: domains, shared resources and the paths that belong to them, budgets, the council and the store. oxygen reads it strictly; YAML anchors and aliases are refused."
+	return encode(root)
+}
+
+// Of returns the schema of what a Go type marshals to, titled, for the
+// JSON oxygen prints.
+func Of(t reflect.Type, title, description string) ([]byte, error) {
+	root, err := typeSchema(t)
+	if err != nil {
+		return nil, err
+	}
+	root["title"], root["description"] = title, description
+	return encode(root)
+}
+
+// encode writes a schema, indented, with a final newline.
+func encode(root map[string]any) ([]byte, error) {
+	root["$schema"] = "http://json-schema.org/draft-07/schema#"
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -96,15 +114,32 @@ func JSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// typeSchema is the schema of one Go type of the file's shape.
+// typeSchema is the schema of one Go type of the file's shape, or of
+// oxygen's JSON output: the json tags name the keys (embedded structs lend
+// theirs, "-" hides a field), times are RFC 3339 strings, and maps of
+// records are keyed by plain names.
 func typeSchema(t reflect.Type) (map[string]any, error) {
+	if t == reflect.TypeFor[time.Time]() {
+		return map[string]any{"type": "string", "format": "date-time"}, nil
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		props := map[string]any{}
 		var required []string
 		for i := range t.NumField() {
 			f := t.Field(i)
-			key := f.Tag.Get("json")
+			key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if key == "-" || !f.IsExported() {
+				continue
+			}
+			if f.Anonymous && key == "" {
+				inner, err := typeSchema(f.Type)
+				if err != nil {
+					return nil, err
+				}
+				maps.Copy(props, inner["properties"].(map[string]any))
+				continue
+			}
 			s, err := typeSchema(f.Type)
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
@@ -128,11 +163,19 @@ func typeSchema(t reflect.Type) (map[string]any, error) {
 		return s, nil
 	case reflect.Map:
 		items, err := typeSchema(t.Elem())
-		if err != nil {
-			return nil, err
+		if err != nil || t.Elem().Kind() != reflect.Struct {
+			return map[string]any{"type": "object", "additionalProperties": items}, err
 		}
 		names := map[string]any{"pattern": patterns["name"].pattern}
 		return map[string]any{"type": "object", "propertyNames": names, "additionalProperties": items}, nil
+	case reflect.Pointer:
+		return typeSchema(t.Elem())
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}, nil
+	case reflect.Int64:
+		return map[string]any{"type": "integer"}, nil
+	case reflect.Interface:
+		return map[string]any{}, nil // any JSON value
 	case reflect.Slice:
 		items, err := typeSchema(t.Elem())
 		if err != nil {

@@ -140,6 +140,8 @@ const (
 	OpDecline  = "decline" // or declined by one, which spends it
 	OpAccept   = "accept"  // a capsule's owner consented to it
 	OpWiden    = "widen"   // its owner widened its scope
+	OpWait     = "wait"    // a claimer joined a resource's queue (the clone's own history only)
+	OpUnwait   = "unwait"  // and left it
 )
 
 // Event is one line of the history.
@@ -154,6 +156,7 @@ type Event struct {
 	Signal   *policy.Signal  `json:"signal,omitempty"`   // the signal as the event left it
 	Council  string          `json:"council,omitempty"`  // the granted council call the act used
 	Force    bool            `json:"force,omitempty"`    // a release of another domain's lease
+	Waiter   *Waiter         `json:"waiter,omitempty"`   // the queue entry a wait or unwait changed
 }
 
 func encodeEvent(e Event) ([]byte, error) {
@@ -166,10 +169,14 @@ func encodeEvent(e Event) ([]byte, error) {
 
 // ParseEvents reads the history. A last line without its newline is a write
 // that a crash cut short: it was never acknowledged, so it is skipped.
-func ParseEvents(r io.Reader, name string) ([]Event, error) {
+func ParseEvents(r io.Reader, name string) ([]Event, error) { return parseEvents(r, name, 1) }
+
+// parseEvents is ParseEvents of a part of the history that starts at line
+// first.
+func parseEvents(r io.Reader, name string, first int) ([]Event, error) {
 	br := bufio.NewReader(r)
 	var events []Event
-	for n := 1; ; n++ {
+	for n := first; ; n++ {
 		line, err := br.ReadBytes('\n')
 		if errors.Is(err, io.EOF) {
 			return events, nil // a torn or absent last line
@@ -205,6 +212,10 @@ func (e Event) check() error {
 	case OpSignal, OpAck, OpDecline:
 		if e.Signal == nil || !policy.ValidRecordID(e.Signal.ID) {
 			return fmt.Errorf("%s without a valid signal", e.Op)
+		}
+	case OpWait, OpUnwait:
+		if e.Waiter == nil || !policy.ValidName(e.Waiter.Resource) {
+			return fmt.Errorf("%s without a valid waiter", e.Op)
 		}
 	default:
 		return fmt.Errorf("unknown operation %q", e.Op)

@@ -64,6 +64,8 @@ func FuzzParseEvents(f *testing.F) {
 	f.Add([]byte(strings.Replace(claim, `"v":1`, `"v":2`, 1)))
 	f.Add([]byte(strings.Replace(claim, `"resource":"schema"`, `"resource":"../x"`, 1)))
 	f.Add([]byte("\n"))
+	f.Add([]byte(`{"v":1,"op":"wait","by":"a@x","at":"2026-11-30T00:00:00Z","waiter":{"id":"1-a","resource":"schema","owner":"a@x","domain":"x"}}` + "\n"))
+	f.Add([]byte(`{"v":1,"op":"unwait","by":"a@x","at":"2026-11-30T00:00:00Z","waiter":{"resource":"../x"}}` + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		evs, err := store.ParseEvents(bytes.NewReader(data), "events.jsonl")
 		if err != nil {
@@ -84,6 +86,8 @@ func FuzzParseEvents(f *testing.F) {
 				ok = e.Capsule != nil && policy.ValidRecordID(e.Capsule.ID)
 			case store.OpSignal, store.OpAck:
 				ok = e.Signal != nil && policy.ValidRecordID(e.Signal.ID)
+			case store.OpWait, store.OpUnwait:
+				ok = e.Waiter != nil && policy.ValidName(e.Waiter.Resource)
 			}
 			if e.V != 1 || !ok {
 				t.Fatalf("accepted event %+v", e)

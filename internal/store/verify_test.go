@@ -243,6 +243,29 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 			want: "ada@builder.example may not acknowledge signal m-1",
 		},
 		{
+			name: "a queue change: the clone's own history, never the shared state's",
+			setup: func(t *testing.T, g *gitState) {
+				g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				w := store.Waiter{ID: "1-a", Resource: "schema", Owner: agentOf("builder"), Domain: "builder", Since: now, Until: now.Add(time.Minute)}
+				return nil, nil, []store.Event{{Op: store.OpWait, By: agentOf("builder"), At: now, Waiter: &w}}
+			},
+			want: `unknown act ""`,
+		},
+		{
+			name: "a queue file in the state",
+			setup: func(t *testing.T, g *gitState) {
+				g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+			},
+			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
+				l := leaseAt(t, g, "schema")
+				return map[string][]byte{"queue/schema/1-a.json": []byte(`{}`)}, nil,
+					[]store.Event{{Op: store.OpRenew, By: agentOf("builder"), At: now, Lease: l}}
+			},
+			want: "queue/schema/1-a.json has no place in the state",
+		},
+		{
 			name: "an acknowledgement without its event",
 			setup: func(t *testing.T, g *gitState) {
 				g.do(t, "missive", gsignal("m-1", policy.SignalMissive, "scribe", "docs/guide.md"))
