@@ -251,6 +251,9 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := v.selfGranted(a, d); err != nil {
+		return nil, err
+	}
 	chs := record(a, d)
 	if len(chs) != len(events) {
 		return nil, errors.New("the events do not record what the decision gives")
@@ -261,6 +264,22 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 		}
 	}
 	return chs, nil
+}
+
+// selfGranted refuses a council vote carried by a pusher who may also act
+// for the call's caller. A host that names pushers by user name lets one
+// listed in two domains stand for an address of each: the call raised as
+// the one and acknowledged as the other would be granted by its caller.
+func (v Verifier) selfGranted(a policy.Act, d policy.Decision) error {
+	call := d.Signal
+	if v.Pusher == "" || a.Kind != policy.ActAck || call == nil || call.Kind != policy.SignalCouncilCall || len(call.Acks) == 0 {
+		return nil
+	}
+	vote := call.Acks[len(call.Acks)-1]
+	if slices.Contains(v.Policy.DomainsOf(call.By), vote.Domain) || !v.Policy.ActsFor(v.Pusher, call.By) {
+		return nil // not a vote, or not the caller's
+	}
+	return fmt.Errorf("%s may act for %s, who raised council call %s: a call is granted by someone else; a member of %s other than the caller acknowledges it", v.Pusher, call.By, call.ID, vote.Domain)
 }
 
 // actOf is the act whose decision events record.
