@@ -259,9 +259,13 @@ func (st State) lease(resource string) (*Lease, error) {
 	return nil, nil
 }
 
-// spend uses granted council call id for one act, or says why it cannot.
-func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error) {
+// spend uses granted council call id for one act by by, or says why it
+// cannot.
+func (p *Policy) spend(st State, id, act, by string, now time.Time) (*Signal, error) {
 	s := p.Granted(st, id, now)
+	if err := p.notCaller(s, id, by); err != nil {
+		return nil, err
+	}
 	if s == nil {
 		code, why := CodeCouncilNotGranted, "is not a granted council call (every addressed domain must acknowledge it first)"
 		if c := st.Signal(id); c != nil && c.DeclinedBy(now) {
@@ -280,6 +284,18 @@ func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error)
 	used := *s
 	used.UsedAt, used.UsedFor = now, act
 	return &used, nil
+}
+
+// notCaller refuses a granted call s to someone outside the domain that
+// raised it: acknowledging another domain's call must not be a way to
+// grant oneself a budget.
+func (p *Policy) notCaller(s *Signal, id, by string) error {
+	if s == nil || p.Member(by, s.From) {
+		return nil
+	}
+	return &Refusal{Code: CodeCouncilNotCaller, Exit: 1,
+		Message: fmt.Sprintf("council call %s was raised by %s (%s): it lifts a budget for %s only", id, s.From, s.By, s.From),
+		Fix:     p.councilFix(by, "the council's acknowledgement; then cite your own call")}
 }
 
 // councilFix is the call that would lift a budget: to every other domain
@@ -342,7 +358,7 @@ func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
 						a.Domain, len(held), p.Budgets.LeasesPerDomain, strings.Join(resourcesOf(held), ", ")),
 					Fix: p.councilFix(a.By, "the council's acknowledgement; then claim again with --council ID")}
 			}
-			used, err := p.spend(st, a.Council, "claim "+res, now)
+			used, err := p.spend(st, a.Council, "claim "+res, a.By, now)
 			if err != nil {
 				return Decision{}, err
 			}
@@ -440,7 +456,7 @@ func (p *Policy) decideRelease(a Act, st State, now time.Time) (Decision, error)
 				Message: fmt.Sprintf("council call %s was not acknowledged by %s, whose live lease it would end: a forced release needs the holder's domain's consent", a.Council, cur.Domain),
 				Fix:     &Fix{Argv: []string{"oxygen", "signal", "council-call", "--to", cur.Domain}, Choose: map[string]string{"--subject": "why " + res + " must be released"}, Needs: "a member of " + cur.Domain + " acknowledges it"}}
 		}
-		if d.Council, err = p.spend(st, a.Council, "release "+res, now); err != nil {
+		if d.Council, err = p.spend(st, a.Council, "release "+res, a.By, now); err != nil {
 			return Decision{}, err
 		}
 	}
@@ -487,7 +503,7 @@ func (p *Policy) decideAssign(a Act, st State, now time.Time) (Decision, error) 
 				Fix:     p.councilFix(a.By, "the council's acknowledgement; then assign again with --council ID")}
 		}
 		var err error
-		if d.Council, err = p.spend(st, a.Council, "assign "+a.ID, now); err != nil {
+		if d.Council, err = p.spend(st, a.Council, "assign "+a.ID, a.By, now); err != nil {
 			return Decision{}, err
 		}
 	}

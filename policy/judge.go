@@ -232,7 +232,8 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 	for _, id := range cs.Council {
 		// A call spent on another act (a claim, an assignment) lifts nothing
 		// made after that; what it lifted before stays lifted.
-		if s := p.Granted(st, id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
+		// Only the domain that raised it: the committer may have granted it.
+		if s := p.Granted(st, id, cs.At.Add(cs.Skew)); s != nil && p.Member(cs.Committer, s.From) && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
 			return Violation{}, false
 		}
 	}
