@@ -265,15 +265,32 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 		}
 	}
 	var other *Lease
+	loose, held := false, false // an own lease covers only by the skew; another domain's without it
 	for i := range st.Leases {
 		l := &st.Leases[i]
 		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
 			continue
 		}
+		// git keeps whole seconds: the commit was made somewhere in the
+		// second after At. An own lease may cover any of it; another
+		// domain's holds it only if it holds all of it.
 		if contains(domains, l.Domain) {
-			return v, false
+			if l.CreatedAt.Before(cs.At.Add(time.Second)) && cs.At.Before(l.End()) {
+				return v, false
+			}
+			loose = true
+			continue
 		}
-		other = l
+		exact := !cs.At.Before(l.CreatedAt) && !cs.At.Add(time.Second).After(l.End())
+		if exact || !held {
+			other = l // the one named: a holder without the allowance first
+		}
+		held = held || exact
+	}
+	// The skew allowance loosens a lease's ends, but ends where another
+	// domain's lease begins: never two domains at once.
+	if loose && !held {
+		return v, false
 	}
 	switch {
 	case len(domains) == 0:

@@ -38,6 +38,11 @@ func lease(resource, domain string) policy.Lease {
 
 func released(l policy.Lease, at time.Time) policy.Lease { l.ReleasedAt = at; return l }
 
+func startAt(l policy.Lease, at time.Time) policy.Lease {
+	l.CreatedAt, l.ExpiresAt = at, at.Add(2*time.Hour)
+	return l
+}
+
 // want is one expected violation. Empty fields are not checked, "-" must be
 // empty; Holder must be nil when holder is "".
 type want struct {
@@ -141,6 +146,38 @@ func TestJudge(t *testing.T) {
 		{
 			name: "skew widens another's lease too", committer: builder, at: 2*time.Hour + 10*time.Second, skew: 30 * time.Second,
 			paths: []string{"store/x"}, leases: []policy.Lease{lease("storage", "scribe")},
+			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
+		},
+		{
+			// The skew allowance ends where another domain's lease begins.
+			name: "skew: released, then another domain's lease began", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				startAt(lease("storage", "scribe"), t0.Add(30*time.Minute+5*time.Second)),
+			},
+			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
+		},
+		{
+			name: "skew: released, another domain's lease not begun yet", committer: builder, at: 30*time.Minute + 10*time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(lease("storage", "builder"), t0.Add(30*time.Minute)),
+				startAt(lease("storage", "scribe"), t0.Add(30*time.Minute+20*time.Second)),
+			},
+		},
+		{
+			// git keeps whole seconds: released and claimed within the second a commit was made.
+			name: "skew: claimed in the commit's second, after another's release", committer: builder, at: 30 * time.Minute, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(startAt(lease("storage", "scribe"), t0), t0.Add(30*time.Minute+200*time.Millisecond)),
+				startAt(lease("storage", "builder"), t0.Add(30*time.Minute+700*time.Millisecond)),
+			},
+		},
+		{
+			name: "skew: before created_at, another domain's lease not ended", committer: builder, at: -10 * time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				lease("storage", "builder"),
+				released(startAt(lease("storage", "scribe"), t0.Add(-time.Hour)), t0.Add(-5*time.Second)),
+			},
 			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
 		},
 		{
