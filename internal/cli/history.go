@@ -376,6 +376,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	for _, up := range ups {
 		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
 		switch {
+		case up.Ref != r.policy.Store.Ref && strings.EqualFold(up.Ref, r.policy.Store.Ref):
+			// Where the server's file system ignores case, it is the state
+			// ref's own file, written or deleted past the verifier.
+			refusals = append(refusals, fmt.Errorf("%s: another spelling of the state ref %s, which a file system that ignores case takes for it: push to %s itself", up.Ref, r.policy.Store.Ref, r.policy.Store.Ref))
 		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case up.Ref == r.policy.Store.Ref:
@@ -403,9 +407,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 // anything but a commit (or an annotated tag of one) carries content that
 // no gate judges.
 func refuseTarget(ref string, obj, peeled git.Object) error {
+	const replace = "refs/replace/"
 	switch {
-	case strings.HasPrefix(ref, "refs/replace/"):
-		name := strings.TrimPrefix(ref, "refs/replace/")
+	case len(ref) > len(replace) && strings.EqualFold(ref[:len(replace)], replace): // a file system that ignores case reads refs/REPLACE/ as refs/replace/
+		name := ref[len(replace):]
 		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of %s, so the commits judged would not be the commits kept; leave it out of the push (git replace -d %s deletes it)", ref, name, name)
 	case peeled.Type != "commit":
 		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed; leave it out of the push, or point it at a commit", ref, obj.Type, shortID(obj.ID), peeled.Type)
