@@ -91,6 +91,7 @@ const (
 	RuleRiskBudget   = "risk-budget"
 	RuleCoreBoundary = "core-boundary"
 	RuleTrackedState = "tracked-state"
+	RuleFutureDate   = "future-date" // at pre-push and the server: a commit dated after the gate's clock
 )
 
 // Violation is one reason a change set is refused.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/git"
@@ -302,10 +303,35 @@ func (a *app) judgeNew(r *repo, tips map[string]string, exclude []string, as str
 	commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
 		return a.git.LogFrom(ids, exclude...)
 	}, as)
-	if err != nil || len(vs) == 0 {
-		return vs, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	vs = append(vs, futureDated(commits, a.now(), r.policy.Budgets.ClockSkew)...)
+	if len(vs) == 0 {
+		return nil, nil, nil
 	}
 	return vs, refsReaching(commits, tips), nil
+}
+
+// futureDated refuses, at a gate that sees commits arrive (pre-push, the
+// server), those dated later than its clock by more than skew. Such a
+// commit is judged at a time yet to come, against leases that may still
+// change: accepted under its author's lease, it would flip to refused in
+// CI after a release, inside another domain's lease.
+func futureDated(commits []git.Commit, now time.Time, skew time.Duration) []policy.Violation {
+	var out []policy.Violation
+	for _, c := range commits {
+		if len(c.Paths) == 0 || !c.Time.After(now.Add(skew)) {
+			continue
+		}
+		out = append(out, policy.Violation{
+			Commit: c.ID, Subject: c.Subject, Path: c.Paths[0], Rule: policy.RuleFutureDate,
+			Reason: fmt.Sprintf("committed at %s, more than clock_skew (%s) after this gate's clock (%s): it would be judged at a time yet to come, against leases that may still change",
+				c.Time.UTC().Format(time.RFC3339), skew, now.UTC().Format(time.RFC3339)),
+			Fix: "make it again at the real time (without GIT_COMMITTER_DATE): git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE (several)",
+		})
+	}
+	return out
 }
 
 // maxRefsNamed bounds the refs named for one refused commit: a push of
