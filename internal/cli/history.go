@@ -383,14 +383,14 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	who := pusher()
-	// Each new object, then what it peels to, asked once however many
-	// refs name it (a flood of refs may all name one commit).
+	// Each new object, what it peels to and its policy, asked once however
+	// many refs name it (a flood of refs may all name one commit).
 	at := map[string]int{}
 	var specs []string
 	for _, up := range ups {
 		if _, ok := at[up.New]; !ok {
 			at[up.New] = len(specs)
-			specs = append(specs, up.New, up.New+"^{}")
+			specs = append(specs, up.New, up.New+"^{}", up.New+":"+policy.FileName)
 		}
 	}
 	objs, err := a.git.Objects(specs)
@@ -398,9 +398,13 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	var refusals []error
-	tips := map[string]string{} // commit -> a ref pushed to it
+	tips := map[string]string{}     // commit -> a ref pushed to it
+	policies := map[string]string{} // a pushed branch -> its policy blob
 	for _, up := range ups {
 		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
+		if p := objs[at[up.New]+2]; p.Type == "blob" && strings.HasPrefix(up.Ref, "refs/heads/") {
+			policies[up.Ref] = p.ID
+		}
 		switch {
 		case up.Ref != r.policy.Store.Ref && strings.EqualFold(up.Ref, r.policy.Store.Ref):
 			// Where the server's file system ignores case, it is the state
@@ -423,8 +427,30 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			tips[peeled.ID] = up.Ref // a tag's commit
 		}
 	}
+	broken, err := a.unloadable(policies)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	refusals = append(refusals, broken...)
 	vs, refsOf, err := a.judgeNew(r, tips, []string{"--not", "--all"}, who)
 	return vs, refsOf, refusals, err
+}
+
+// unloadable refuses pushed branches (ref -> policy blob) whose policy does
+// not load: every gate and act on such a branch stops, and the next commit
+// would be judged by its own fix.
+func (a *app) unloadable(policies map[string]string) ([]error, error) {
+	content, err := a.blobsByID(slices.Compact(slices.Sorted(maps.Values(policies))))
+	if err != nil {
+		return nil, err
+	}
+	var out []error
+	for _, ref := range slices.Sorted(maps.Keys(policies)) {
+		if _, err := policy.Load(policy.FileName, content[policies[ref]].Data); err != nil {
+			out = append(out, fmt.Errorf("%s: %w: the push would leave this branch's policy unloadable, which stops every gate and act on it; push the fix of %s with it", ref, err, policy.FileName))
+		}
+	}
+	return out, nil
 }
 
 // refuseTarget says why a pushed ref may not point at obj (peeled: what it
