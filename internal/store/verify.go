@@ -163,6 +163,7 @@ func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, b
 		return st, errors.New("a state commit must add whole events to events.jsonl")
 	}
 	*budget -= len(events)
+	written := events
 	want := maps.Clone(before)
 	for len(events) > 0 {
 		n := actLen(events)
@@ -182,6 +183,15 @@ func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, b
 			}
 		}
 		events = events[n:]
+	}
+	// Byte for byte as oxygen writes them: decoding ignores unknown fields
+	// and takes the last of repeated keys, so anything else could pad the
+	// log every clone reads forever, or say one thing to another reader.
+	lines := bytes.SplitAfter(fresh, []byte("\n"))
+	for i, e := range written {
+		if b, err := encodeEvent(e); err != nil || !bytes.Equal(b, lines[i]) {
+			return st, fmt.Errorf("%s line %d is not written as oxygen writes events (no unknown fields, repeated keys or other spelling)", eventsLog, bytes.Count(old, []byte("\n"))+i+1)
+		}
 	}
 	want[eventsLog] = added
 	if !maps.EqualFunc(want, after, bytes.Equal) {
