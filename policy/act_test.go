@@ -368,10 +368,10 @@ func TestDecideRefusals(t *testing.T) {
 				if d.Changes() {
 					t.Errorf("a second acknowledgement changed %+v", d)
 				}
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(59*time.Minute)); done == nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(59*time.Minute), 0); done == nil {
 					t.Error("no handshake within the hour")
 				}
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(time.Hour)); done != nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(time.Hour), 0); done != nil {
 					t.Error("the handshake outlives handshake_ttl")
 				}
 			},
@@ -385,10 +385,10 @@ func TestDecideRefusals(t *testing.T) {
 			},
 			act: step{10 * time.Minute, answer(policy.ActDone, "T-1", ada)},
 			check: func(t *testing.T, d policy.Decision, st policy.State) {
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(9*time.Minute)); done == nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(9*time.Minute), 0); done == nil {
 					t.Error("no handshake while the capsule is in progress")
 				}
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(10*time.Minute)); done != nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(10*time.Minute), 0); done != nil {
 					t.Error("the handshake outlives its capsule")
 				}
 			},

@@ -112,7 +112,11 @@ type Violation struct {
 // path order as given. An empty result means the change is allowed.
 func (p *Policy) Judge(cs ChangeSet, st State) []Violation {
 	domains := p.DomainsOf(cs.Committer)
-	scopes := st.InProgress(cs.Committer, "", cs.At.Add(cs.Skew))
+	// A capsule bounds the changes made while it binds, at their own time
+	// (git keeps whole seconds: any instant of the commit's second): clock
+	// skew must not let one opened just after a change bound it, or a
+	// record made later would flip its verdict, and pre-commit's.
+	scopes := st.InProgress(cs.Committer, "", cs.At.Add(time.Second-1))
 	var out []Violation
 	var buf, owners []*Rule
 	var seen []string // resources already judged for this path
@@ -179,7 +183,7 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 		v.Fix = fmt.Sprintf("commit as a member of a domain, or add %s to a domain's members in %s", orUnknown(cs.Committer), FileName)
 		return v, true
 	}
-	done, waiting := st.Handshake(domains, owner.Name, path, cs.At.Add(cs.Skew))
+	done, waiting := st.Handshake(domains, owner.Name, path, cs.At, cs.Skew)
 	switch {
 	case done != nil:
 		return v, false
