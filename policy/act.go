@@ -260,9 +260,13 @@ func (st State) lease(resource string) (*Lease, error) {
 	return nil, nil
 }
 
-// spend uses granted council call id for one act, or says why it cannot.
-func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error) {
+// spend uses granted council call id for one act by by, or says why it
+// cannot.
+func (p *Policy) spend(st State, id, act, by string, now time.Time) (*Signal, error) {
 	s := p.Granted(st, id, now)
+	if err := p.notCaller(s, id, by); err != nil {
+		return nil, err
+	}
 	if s == nil {
 		code, why := CodeCouncilNotGranted, "is not a granted council call (every addressed domain must acknowledge it first)"
 		if c := st.Signal(id); c != nil && c.DeclinedBy(now) {
@@ -281,6 +285,18 @@ func (p *Policy) spend(st State, id, act string, now time.Time) (*Signal, error)
 	used := *s
 	used.UsedAt, used.UsedFor = now, act
 	return &used, nil
+}
+
+// notCaller refuses a granted call s to someone outside the domain that
+// raised it: acknowledging another domain's call must not be a way to
+// grant oneself a budget.
+func (p *Policy) notCaller(s *Signal, id, by string) error {
+	if s == nil || p.Member(by, s.From) {
+		return nil
+	}
+	return &Refusal{Code: CodeCouncilNotCaller, Exit: 1,
+		Message: fmt.Sprintf("council call %s was raised by %s (%s): it lifts a budget for %s only", id, s.From, s.By, s.From),
+		Fix:     p.councilFix(by, "a call of your own", "the council's acknowledgement; then cite your own call")}
 }
 
 // councilFix is the call that would lift a budget: to every other domain
@@ -351,7 +367,7 @@ func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
 						Choose: map[string]string{held[0].Resource: "which of " + strings.Join(resourcesOf(held), ", ") + " to release"},
 						Needs:  "to keep them all instead: a granted council call (oxygen signal council-call), cited with claim --council ID"}}
 			}
-			used, err := p.spend(st, a.Council, "claim "+res, now)
+			used, err := p.spend(st, a.Council, "claim "+res, a.By, now)
 			if err != nil {
 				return Decision{}, err
 			}
@@ -456,7 +472,7 @@ func (p *Policy) decideRelease(a Act, st State, now time.Time) (Decision, error)
 				Message: fmt.Sprintf("council call %s was not acknowledged by %s, whose live lease it would end: a forced release needs the holder's domain's consent", a.Council, cur.Domain),
 				Fix:     releaseCallFix(cur, "a member of "+cur.Domain+" acknowledges it")}
 		}
-		if d.Council, err = p.spend(st, a.Council, "release "+res, now); err != nil {
+		if d.Council, err = p.spend(st, a.Council, "release "+res, a.By, now); err != nil {
 			return Decision{}, err
 		}
 	}
@@ -503,7 +519,7 @@ func (p *Policy) decideAssign(a Act, st State, now time.Time) (Decision, error) 
 				Fix:     p.councilFix(a.By, "lift the attention budget of "+a.Domain+" for "+a.ID, "the council's acknowledgement; then assign again with --council ID")}
 		}
 		var err error
-		if d.Council, err = p.spend(st, a.Council, "assign "+a.ID, now); err != nil {
+		if d.Council, err = p.spend(st, a.Council, "assign "+a.ID, a.By, now); err != nil {
 			return Decision{}, err
 		}
 	}

@@ -368,10 +368,10 @@ func TestDecideRefusals(t *testing.T) {
 				if d.Changes() {
 					t.Errorf("a second acknowledgement changed %+v", d)
 				}
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(59*time.Minute)); done == nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(59*time.Minute), 0); done == nil {
 					t.Error("no handshake within the hour")
 				}
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(time.Hour)); done != nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(time.Hour), 0); done != nil {
 					t.Error("the handshake outlives handshake_ttl")
 				}
 			},
@@ -385,10 +385,10 @@ func TestDecideRefusals(t *testing.T) {
 			},
 			act: step{10 * time.Minute, answer(policy.ActDone, "T-1", ada)},
 			check: func(t *testing.T, d policy.Decision, st policy.State) {
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(9*time.Minute)); done == nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(9*time.Minute), 0); done == nil {
 					t.Error("no handshake while the capsule is in progress")
 				}
-				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(10*time.Minute)); done != nil {
+				if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", a0.Add(10*time.Minute), 0); done != nil {
 					t.Error("the handshake outlives its capsule")
 				}
 			},
@@ -484,5 +484,33 @@ func TestHeldAtAgreesWithLeases(t *testing.T) {
 	}
 	if ahead.HeldAt(a0.Add(time.Hour)) {
 		t.Error("a lease is held at its end")
+	}
+}
+
+// TestCouncilLiftsOnlyItsCaller: a granted call lifts a budget for the
+// domain that raised it, not for a domain that acknowledged it.
+func TestCouncilLiftsOnlyItsCaller(t *testing.T) {
+	src := strings.Replace(actPolicy, "leases_per_domain: 2", "leases_per_domain: 1", 1) + "  risk_paths_per_commit: 2\n"
+	p := loadAct(t, strings.Replace(src, "resources:\n", "resources:\n  index:\n    paths: [\"index/**\"]\n", 1))
+	st := run(t, p, []step{
+		{0, call("cc-1", ada, "builder", "guardian")},
+		{time.Second, answer(policy.ActAck, "cc-1", eve)},
+		{2 * time.Second, claimOf(eve, "guardian", time.Hour, "schema")},
+	})
+	over := claimOf(eve, "guardian", time.Hour, "index")
+	over.Council = "cc-1"
+	_, err := p.Decide(over, st, a0.Add(time.Minute))
+	if r, ok := err.(*policy.Refusal); !ok || r.Code != policy.CodeCouncilNotCaller {
+		t.Errorf("guardian spent builder's call: %v", err)
+	}
+	risky := func(committer string) bool {
+		cs := policy.ChangeSet{Committer: committer, At: a0.Add(time.Minute), Council: []string{"cc-1"}, Paths: []string{"schema/a", "schema/b", "schema/c"}}
+		return slices.ContainsFunc(p.Judge(cs, st), func(v policy.Violation) bool { return v.Rule == policy.RuleRiskBudget })
+	}
+	if !risky(eve) {
+		t.Error("builder's call lifted guardian's risk budget")
+	}
+	if risky(ada) {
+		t.Error("builder's call did not lift builder's risk budget")
 	}
 }

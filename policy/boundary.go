@@ -31,7 +31,7 @@ func (p *Policy) JudgeBoundaries(next *Policy, cs ChangeSet, st State) []Violati
 			out = append(out, v)
 			continue
 		}
-		done, waiting := st.Handshake(domains, d, FileName, cs.At.Add(cs.Skew))
+		done, waiting := st.Handshake(domains, d, FileName, cs.At, cs.Skew)
 		switch {
 		case done != nil:
 			continue

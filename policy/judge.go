@@ -92,6 +92,7 @@ const (
 	RuleCoreBoundary = "core-boundary"
 	RuleTrackedState = "tracked-state"
 	RuleBrokenPolicy = "broken-policy" // a change that leaves resources.yaml unloadable
+	RuleFutureDate   = "future-date" // at pre-push and the server: a commit dated after the gate's clock
 )
 
 // Violation is one reason a change set is refused.
@@ -188,7 +189,7 @@ func judgeSovereignty(cs ChangeSet, st State, domains []string, path string, own
 		v.Remedy = noDomainFix(cs.Committer)
 		return v, true
 	}
-	done, waiting := st.Handshake(domains, owner.Name, path, cs.At.Add(cs.Skew))
+	done, waiting := st.Handshake(domains, owner.Name, path, cs.At, cs.Skew)
 	switch {
 	case done != nil:
 		return v, false
@@ -254,7 +255,8 @@ func (p *Policy) judgeRisk(cs ChangeSet, st State, shared []string) (Violation, 
 	for _, id := range cs.Council {
 		// A call spent on another act (a claim, an assignment) lifts nothing
 		// made after that; what it lifted before stays lifted.
-		if s := p.Granted(st, id, cs.At.Add(cs.Skew)); s != nil && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
+		// Only the domain that raised it: the committer may have granted it.
+		if s := p.Granted(st, id, cs.At.Add(cs.Skew)); s != nil && p.Member(cs.Committer, s.From) && (s.UsedAt.IsZero() || cs.At.Before(s.UsedAt)) {
 			return Violation{}, false
 		}
 	}

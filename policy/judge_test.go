@@ -39,6 +39,11 @@ func lease(resource, domain string) policy.Lease {
 
 func released(l policy.Lease, at time.Time) policy.Lease { l.ReleasedAt = at; return l }
 
+func startAt(l policy.Lease, at time.Time) policy.Lease {
+	l.CreatedAt, l.ExpiresAt = at, at.Add(2*time.Hour)
+	return l
+}
+
 // want is one expected violation. Empty fields are not checked, "-" must be
 // empty; Holder must be nil when holder is "".
 type want struct {
@@ -177,6 +182,22 @@ func TestJudge(t *testing.T) {
 					return l
 				}(),
 			},
+		},
+		{
+			// git keeps whole seconds: released and claimed within the second a commit was made.
+			name: "skew: claimed in the commit's second, after another's release", committer: builder, at: 30 * time.Minute, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				released(startAt(lease("storage", "scribe"), t0), t0.Add(30*time.Minute+200*time.Millisecond)),
+				startAt(lease("storage", "builder"), t0.Add(30*time.Minute+700*time.Millisecond)),
+			},
+		},
+		{
+			name: "skew: before created_at, another domain's lease not ended", committer: builder, at: -10 * time.Second, skew: 30 * time.Second,
+			paths: []string{"store/x"}, leases: []policy.Lease{
+				lease("storage", "builder"),
+				released(startAt(lease("storage", "scribe"), t0.Add(-time.Hour)), t0.Add(-5*time.Second)),
+			},
+			want: []want{{path: "store/x", rule: policy.RuleHeldByOther, holder: "scribe"}},
 		},
 		{
 			name: "released lease covered before its release", committer: builder, at: 20 * time.Minute,
@@ -799,6 +820,49 @@ func TestJudgeTrackedState(t *testing.T) {
 		}
 		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
 			t.Errorf("%q deleting %q: refused %q, want %q", tt.paths, tt.deleted, got, tt.want)
+		}
+	}
+}
+
+// TestSkewNeverTightens: clock_skew widens a permission, never narrows
+// one, and never stretches a restriction: a capsule opened just after a
+// change does not bound it, and a handshake does not end early (so no
+// record made after a change flips its verdict).
+func TestSkewNeverTightens(t *testing.T) {
+	p := load(t, judgePolicy)
+	const builder = "bob@builder.example"
+	skew := 30 * time.Second
+	at := t0.Add(time.Hour)
+	capsule := policy.Capsule{ID: "C-1", Owner: builder, Domain: "builder", Status: policy.CapsuleInProgress, Scope: []string{"src/**"}, By: "lead@builder.example"}
+	for _, tt := range []struct {
+		name    string
+		created time.Duration // after the change
+		bounded bool
+	}{
+		{"opened 20s after the change", 20 * time.Second, false},
+		{"opened 20s before the change", -20 * time.Second, true},
+	} {
+		c := capsule
+		c.CreatedAt = at.Add(tt.created)
+		cs := policy.ChangeSet{Committer: builder, At: at, Skew: skew, Paths: []string{"README.md"}}
+		if got := len(p.Judge(cs, policy.State{Capsules: []policy.Capsule{c}})) > 0; got != tt.bounded {
+			t.Errorf("capsule %s: bounded %v, want %v", tt.name, got, tt.bounded)
+		}
+	}
+	const path = "docs/guide.md" // scribe's core
+	shake := missive("M-1", "builder", "scribe", 0, []string{path}, ack("scribe", time.Minute))
+	shake.ExpiresAt = at.Add(-10 * time.Second)
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+		ok   bool
+	}{
+		{"10s after its end", at, true},
+		{"40s after its end", at.Add(30 * time.Second), false},
+	} {
+		cs := policy.ChangeSet{Committer: builder, At: tt.at, Skew: skew, Paths: []string{path}}
+		if got := len(p.Judge(cs, policy.State{Signals: []policy.Signal{shake}})) == 0; got != tt.ok {
+			t.Errorf("handshake %s: allowed %v, want %v", tt.name, got, tt.ok)
 		}
 	}
 }

@@ -110,16 +110,19 @@ func (s Signal) HandshakeEnd() time.Time {
 }
 
 // Handshake finds a missive from one of domains to owner naming path,
-// acknowledged by owner by time t and not over (its TTL ended, its capsule
-// done, or declined); else the open one waiting for the ack.
-func (st State) Handshake(domains []string, owner, path string, t time.Time) (done, waiting *Signal) {
+// acknowledged by owner by time at and not over (its TTL ended, its capsule
+// done, or declined); else the open one waiting for the ack. Clock skew
+// loosens both ends, never tightens them: a handshake counts from at+skew
+// for its start and acknowledgement, and at-skew for its end.
+func (st State) Handshake(domains []string, owner, path string, at time.Time, skew time.Duration) (done, waiting *Signal) {
+	latest, earliest := at.Add(skew), at.Add(-skew)
 	for i := range st.Signals {
 		s := &st.Signals[i]
 		if s.Kind != SignalMissive || !slices.Contains(domains, s.From) || !slices.Contains(s.To, owner) || !slices.Contains(s.Files, path) ||
-			s.CreatedAt.After(t) || !t.Before(s.HandshakeEnd()) || s.DeclinedBy(t) || st.closedBy(s.Capsule, t) {
+			s.CreatedAt.After(latest) || !earliest.Before(s.HandshakeEnd()) || s.DeclinedBy(earliest) || st.closedBy(s.Capsule, earliest) {
 			continue
 		}
-		if s.AckedBy(owner, t) {
+		if s.AckedBy(owner, latest) {
 			return s, nil
 		}
 		waiting = s

@@ -46,6 +46,7 @@ const (
 	CodeCouncilDeclined    = "council-declined"     // an addressed domain declined the call
 	CodeCouncilSelf        = "council-self"         // a call nobody outside the caller's domains could grant
 	CodeCouncilNeedsHolder = "council-needs-holder" // a forced release the lease's domain did not acknowledge
+	CodeCouncilNotCaller   = "council-not-caller"   // a call raised by a domain the act's author is not in
 	CodeSignalDeclined     = "signal-declined"      // answering a declined signal
 	CodeMissiveOutsideCore = "missive-outside-core" // a missive naming files the addressee does not own
 	CodeExists             = "exists"               // a capsule or signal with that id exists (or is closed)

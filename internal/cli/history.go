@@ -103,6 +103,9 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 				}
 			}
 		}
+		if len(policies[i]) > 0 {
+			vs = append(vs, futureDated(c, a.now(), policies[i][0].Budgets.ClockSkew)...)
+		}
 		out = append(out, vs...)
 	}
 	return commits, out, nil
@@ -615,10 +618,33 @@ func (a *app) judgeNew(r *repo, tips map[string]string, olds []string, def strin
 	commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
 		return a.git.LogFrom(ids, exclude...)
 	}, as, func() ([]fallback, error) { return a.fallbacks(olds, def) }, tips)
-	if err != nil || len(vs) == 0 {
-		return vs, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(vs) == 0 {
+		return nil, nil, nil
 	}
 	return vs, refsReaching(commits, tips), nil
+}
+
+// futureDated refuses a commit dated later than the gate's clock by more
+// than skew. Judged at a time yet to come, against leases that may still
+// change, it could pass under its author's lease now and flip after a
+// release, inside another domain's lease. Every history gate (pre-push,
+// check, the server) applies it at its own time, so gates that judge a
+// commit together agree.
+func futureDated(c git.Commit, now time.Time, skew time.Duration) []policy.Violation {
+	if len(c.Paths) == 0 || !c.Time.After(now.Add(skew)) {
+		return nil
+	}
+	return []policy.Violation{{
+		Commit: c.ID, Subject: c.Subject, Path: c.Paths[0], Rule: policy.RuleFutureDate,
+		Reason: fmt.Sprintf("committed at %s, more than clock_skew (%s) after this gate's clock (%s): it would be judged at a time yet to come, against leases that may still change",
+			c.Time.UTC().Format(time.RFC3339), skew, now.UTC().Format(time.RFC3339)),
+		Fix: "make it again at the real time (without GIT_COMMITTER_DATE): git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE (several)",
+		Remedy: &policy.Fix{Argv: []string{"git", "commit", "--amend", "--no-edit"},
+			Needs: "GIT_COMMITTER_DATE unset; for an older commit: git rebase --force-rebase BASE"},
+	}}
 }
 
 // maxRefsNamed bounds the refs named for one refused commit: a push of
@@ -670,8 +696,8 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		return nil, nil, nil, err
 	}
 	who := pusher()
-	// Each new object, then what it peels to, asked once however many
-	// refs name it (a flood of refs may all name one commit).
+	// Each new object and what it peels to, asked once however many refs
+	// name it (a flood of refs may all name one commit).
 	at := map[string]int{}
 	var specs []string
 	for _, up := range ups {
@@ -693,6 +719,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		}
 		obj, peeled := objs[at[up.New]], objs[at[up.New]+1]
 		switch {
+		case up.Ref != r.policy.Store.Ref && strings.EqualFold(up.Ref, r.policy.Store.Ref):
+			// Where the server's file system ignores case, it is the state
+			// ref's own file, written or deleted past the verifier.
+			refusals = append(refusals, fmt.Errorf("%s: another spelling of the state ref %s, which a file system that ignores case takes for it: push to %s itself", up.Ref, r.policy.Store.Ref, r.policy.Store.Ref))
 		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case up.Ref == r.policy.Store.Ref:
@@ -727,9 +757,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 // anything but a commit (or an annotated tag of one) carries content that
 // no gate judges.
 func refuseTarget(ref string, obj, peeled git.Object) error {
+	const replace = "refs/replace/"
 	switch {
-	case strings.HasPrefix(ref, "refs/replace/"):
-		name := strings.TrimPrefix(ref, "refs/replace/")
+	case len(ref) > len(replace) && strings.EqualFold(ref[:len(replace)], replace): // a file system that ignores case reads refs/REPLACE/ as refs/replace/
+		name := ref[len(replace):]
 		return fmt.Errorf("%s: replace refs are refused: git would show another object in place of %s, so the commits judged would not be the commits kept; leave it out of the push (git replace -d %s deletes it)", ref, name, name)
 	case peeled.Type != "commit":
 		return fmt.Errorf("%s: %s %s is a %s, not a commit (or an annotated tag of one): only commits are judged, so only commits may be pushed; leave it out of the push, or point it at a commit", ref, obj.Type, shortID(obj.ID), peeled.Type)

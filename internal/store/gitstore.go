@@ -202,7 +202,7 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC()}
 	events := bytes.Clone(files[eventsLog])
 	var added []byte // the new history lines, also the commit message's body
-	var summary []string
+	var written []Event
 	for _, ch := range chs {
 		ch.event.V = formatVersion
 		line, err := encodeEvent(ch.event)
@@ -220,14 +220,24 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 			files[path], c.Put[path] = data, data
 			c.Delete = slices.DeleteFunc(c.Delete, func(p string) bool { return p == path })
 		}
-		summary = append(summary, ch.event.Op+" "+ch.event.subject())
+		written = append(written, ch.event)
 	}
-	if len(summary) == 0 {
+	if len(written) == 0 {
 		return "", nil
 	}
 	files[eventsLog], c.Put[eventsLog] = events, events
-	c.Message = fmt.Sprintf("oxygen: %s by %s\n\n%s", strings.Join(summary, ", "), by, added)
+	c.Message = stateSubject(written) + "\n\n" + string(added)
 	return g.git.WriteCommit(g.gitDir, c)
+}
+
+// stateSubject is a state commit's subject: what its events do, by whom
+// (one act's events are one person's).
+func stateSubject(events []Event) string {
+	summary := make([]string, len(events))
+	for i, e := range events {
+		summary[i] = e.Op + " " + e.subject()
+	}
+	return fmt.Sprintf("oxygen: %s by %s", strings.Join(summary, ", "), events[0].By)
 }
 
 func (g *Git) fileName(path string) string { return g.ref + ":" + path }

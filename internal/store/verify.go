@@ -122,8 +122,14 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if err != nil {
 			return err
 		}
-		if st, err = v.verifyStep(prev, files, st, &budget); err != nil {
+		var events []Event
+		if st, events, err = v.verifyStep(prev, files, st, &budget); err != nil {
 			return fmt.Errorf("state commit %s: %w", c.ID[:12], err)
+		}
+		// Its subject is the audit log's line in git log: it says what the
+		// events do, not what the pusher would like read.
+		if want := stateSubject(events); c.Subject != want {
+			return fmt.Errorf("state commit %s: its subject is %q, but its events say %q", c.ID[:12], c.Subject, want)
 		}
 		prev, parent = files, c.ID
 	}
@@ -141,35 +147,36 @@ const (
 // verifyStep checks one state commit against its parent's files, whose
 // records st holds already parsed; it returns the records after it. Each
 // event costs one decision and the records it writes: linear in the events.
-func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, budget *int) (policy.State, error) {
+func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, budget *int) (policy.State, []Event, error) {
 	for path := range after {
 		if !stateFileName(path) {
-			return st, fmt.Errorf("%s has no place in the state", path)
+			return st, nil, fmt.Errorf("%s has no place in the state", path)
 		}
 	}
 	old, added := before[eventsLog], after[eventsLog]
 	if !bytes.HasPrefix(added, old) {
-		return st, errors.New("events.jsonl was rewritten: the history may only grow")
+		return st, nil, errors.New("events.jsonl was rewritten: the history may only grow")
 	}
 	fresh := added[len(old):]
 	if n := bytes.Count(fresh, []byte("\n")); n > *budget {
-		return st, fmt.Errorf("the push carries more than %d events (this commit alone adds %d): push fewer at once", MaxPushEvents, n)
+		return st, nil, fmt.Errorf("the push carries more than %d events (this commit alone adds %d): push fewer at once", MaxPushEvents, n)
 	}
 	events, err := ParseEvents(bytes.NewReader(fresh), eventsLog)
 	if err != nil {
-		return st, err
+		return st, nil, err
 	}
 	if len(events) == 0 || !bytes.HasSuffix(added, []byte("\n")) {
-		return st, errors.New("a state commit must add whole events to events.jsonl")
+		return st, nil, errors.New("a state commit must add whole events to events.jsonl")
 	}
 	*budget -= len(events)
+	written := events
 	want := maps.Clone(before)
 	for len(events) > 0 {
 		n := actLen(events)
 		chs, err := v.replay(st, events[:n])
 		if err != nil {
 			e := events[0]
-			return st, fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
+			return st, nil, fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
 		}
 		for _, ch := range chs {
 			for path, data := range ch.files {
@@ -183,11 +190,20 @@ func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, b
 		}
 		events = events[n:]
 	}
+	// Byte for byte as oxygen writes them: decoding ignores unknown fields
+	// and takes the last of repeated keys, so anything else could pad the
+	// log every clone reads forever, or say one thing to another reader.
+	lines := bytes.SplitAfter(fresh, []byte("\n"))
+	for i, e := range written {
+		if b, err := encodeEvent(e); err != nil || !bytes.Equal(b, lines[i]) {
+			return st, nil, fmt.Errorf("%s line %d is not written as oxygen writes events (no unknown fields, repeated keys or other spelling)", eventsLog, bytes.Count(old, []byte("\n"))+i+1)
+		}
+	}
 	want[eventsLog] = added
 	if !maps.EqualFunc(want, after, bytes.Equal) {
-		return st, errors.New("the state files do not match what the events decide")
+		return st, nil, errors.New("the state files do not match what the events decide")
 	}
-	return st, nil
+	return st, written, nil
 }
 
 // actLen is how many of events make the first act: a claim of several
@@ -251,6 +267,9 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := v.selfGranted(a, d); err != nil {
+		return nil, err
+	}
 	chs := record(a, d)
 	if len(chs) != len(events) {
 		return nil, errors.New("the events do not record what the decision gives")
@@ -261,6 +280,22 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 		}
 	}
 	return chs, nil
+}
+
+// selfGranted refuses a council vote carried by a pusher who may also act
+// for the call's caller. A host that names pushers by user name lets one
+// listed in two domains stand for an address of each: the call raised as
+// the one and acknowledged as the other would be granted by its caller.
+func (v Verifier) selfGranted(a policy.Act, d policy.Decision) error {
+	call := d.Signal
+	if v.Pusher == "" || a.Kind != policy.ActAck || call == nil || call.Kind != policy.SignalCouncilCall || len(call.Acks) == 0 {
+		return nil
+	}
+	vote := call.Acks[len(call.Acks)-1]
+	if slices.Contains(v.Policy.DomainsOf(call.By), vote.Domain) || !v.Policy.ActsFor(v.Pusher, call.By) {
+		return nil // not a vote, or not the caller's
+	}
+	return fmt.Errorf("%s may act for %s, who raised council call %s: a call is granted by someone else; a member of %s other than the caller acknowledges it", v.Pusher, call.By, call.ID, vote.Domain)
 }
 
 // actOf is the act whose decision events record.

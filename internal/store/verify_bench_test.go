@@ -59,7 +59,7 @@ func BenchmarkVerifyStep(b *testing.B) {
 				var st policy.State
 				st.Index()
 				budget := MaxPushEvents
-				if _, err := v.verifyStep(before, after, st, &budget); err != nil {
+				if _, _, err := v.verifyStep(before, after, st, &budget); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -95,7 +95,7 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 		st := stateFiles(state, func(p string) string { return p }) // as VerifyUpdate reads the old state
 		st.Index()
 		budget := MaxPushEvents
-		if _, err := v.verifyStep(state, after, st, &budget); err != nil {
+		if _, _, err := v.verifyStep(state, after, st, &budget); err != nil {
 			b.Fatal(err)
 		}
 	}
