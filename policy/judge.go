@@ -92,7 +92,7 @@ const (
 	RuleCoreBoundary = "core-boundary"
 	RuleTrackedState = "tracked-state"
 	RuleBrokenPolicy = "broken-policy" // a change that leaves resources.yaml unloadable
-	RuleFutureDate   = "future-date"   // at pre-push and the server: a commit dated after the gate's clock
+	RuleFutureDate   = "future-date"   // a commit dated after the judging gate's clock, past clock_skew
 )
 
 // Violation is one reason a change set is refused.
