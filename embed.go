@@ -1,9 +1,9 @@
-// Package oxygen holds the files that ship inside the binary: the reference
-// policy (used where a repository has no resources.yaml) and the hook shims
-// that `oxygen install` writes.
+// Package oxygen holds the file that ships inside the binary: the reference
+// policy (written by oxygen init --reference, and used by commands in a
+// repository that has no resources.yaml).
 package oxygen
 
-import "embed"
+import _ "embed" // the reference policy
 
 // ReferencePolicy is the protocol's reference policy for the seed's layout,
 // examples/reference/resources.yaml. (oxygen's own resources.yaml, at the
@@ -11,8 +11,3 @@ import "embed"
 //
 //go:embed examples/reference/resources.yaml
 var ReferencePolicy []byte
-
-// Hooks holds the shell shims, one file per git hook, under "hooks/".
-//
-//go:embed hooks
-var Hooks embed.FS

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	oxygen "github.com/oxygen-protocol/oxygen"
+	"github.com/oxygen-protocol/oxygen/internal/cli"
 )
 
 // TestGitolite runs the server gate on a real git host: Debian's gitolite3
@@ -59,10 +59,7 @@ func TestGitolite(t *testing.T) {
 	s.ok("usermod", "-p", "*", user) // no password, but not locked: sshd refuses locked accounts
 	host := s.in(home)
 	copyFile(t, self, filepath.Join(home, "bin", "oxygen"), 0o755)
-	shim, err := oxygen.Hooks.ReadFile("hooks/pre-receive")
-	if err != nil {
-		t.Fatal(err)
-	}
+	shim, _ := cli.Shim("pre-receive")
 	host.write("local/hooks/repo-specific/oxygen", string(shim))
 	if err := os.Chmod(filepath.Join(home, "local/hooks/repo-specific/oxygen"), 0o755); err != nil {
 		t.Fatal(err)

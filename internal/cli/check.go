@@ -294,39 +294,34 @@ oxygen's (kept as NAME.oxygen-chained) runs first.
 Set OXYGEN=0 to skip oxygen's hooks in a clone for one command; the server's
 pre-receive gate has no such switch.`,
 		Args:      cobra.MinimumNArgs(1),
-		ValidArgs: append(hookNames(false), hookNames(true)...),
+		ValidArgs: allHookNames(),
 		RunE: func(c *cobra.Command, args []string) error {
-			name, args := args[0], args[1:]
-			skip := map[string]string{
-				"pre-commit":       " (skip once with git commit --no-verify)",
-				"pre-merge-commit": " (skip once with git merge --no-verify)",
-				"pre-push":         " (skip once with git push --no-verify)",
-				"pre-receive":      "",
-			}
-			hint, known := skip[name]
+			h, known := hookNamed(args[0])
 			if !known {
-				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", name, strings.Join(append(hookNames(false), hookNames(true)...), ", "))
+				return fmt.Errorf("unknown hook %q (oxygen runs as %s)", args[0], strings.Join(allHookNames(), ", "))
+			}
+			in := hookInput{hook: h, args: args[1:]}
+			hint := ""
+			if h.skip != "" {
+				hint = " (skip once with " + h.skip + ")"
 			}
 			// A hook manager may run oxygen itself: the skip switch holds here
 			// too, and a hook that oxygen chained and that calls oxygen again
 			// finds the judging already under way. Neither holds on the
 			// server, whose gate a pusher's environment can reach.
-			if name != "pre-receive" && (os.Getenv(git.SkipEnv) == "0" || os.Getenv(chainedEnv) == name) {
+			if !h.bare && (os.Getenv(git.SkipEnv) == "0" || os.Getenv(chainedEnv) == h.name) {
 				return nil
 			}
-			reads := name == "pre-push" || name == "pre-receive"
-			var stdin []byte
-			var paths []string
 			r, err := a.openRepo(func() (err error) {
-				if reads {
-					stdin, err = readAll(a.stdin)
+				if h.refs {
+					in.stdin, err = readAll(a.stdin)
 				} else {
-					paths, err = a.git.StagedPaths("")
+					in.paths, err = a.git.StagedPaths("")
 				}
 				return err
 			})
 			if err == nil {
-				err = a.runChained(r.dirs, name, args, bytes.NewReader(stdin))
+				err = a.runChained(r.dirs, h.name, in.args, bytes.NewReader(in.stdin))
 			}
 			var chained *chainedHookError
 			if errors.As(err, &chained) {
@@ -334,23 +329,16 @@ pre-receive gate has no such switch.`,
 			}
 			var res hookResult
 			if err == nil {
-				switch name {
-				case "pre-push":
-					res, err = a.prePushHook(r, args, stdin)
-				case "pre-receive":
-					res, err = a.preReceiveHook(r, stdin)
-				default:
-					res, err = a.commitHook(r, name, paths)
-				}
+				res, err = h.judge(a, r, in)
 			}
 			if err != nil {
-				return fmt.Errorf("%s hook: %w; refused until this is fixed%s", name, err, hint)
+				return fmt.Errorf("%s hook: %w; refused until this is fixed%s", h.name, err, hint)
 			}
 			for _, e := range res.refusals {
 				fmt.Fprintf(a.stderr, "oxygen: refused: %v\n", e)
 			}
 			if len(res.violations)+len(res.refusals) > 0 {
-				a.recordDeadEnd(r, name, res)
+				a.recordDeadEnd(r, h.name, res)
 			}
 			err = a.report(res.violations, "text", res.footer, res.refsOf)
 			if err == nil && len(res.refusals) > 0 {
@@ -386,40 +374,6 @@ func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 	if err := store.OpenLocal(storeRoot(r.dirs)).RecordDeadEnd(d); err != nil {
 		fmt.Fprintf(a.stderr, "oxygen: warning: could not record the dead end: %v\n", err)
 	}
-}
-
-// commitHook judges the staged change as the next commit.
-func (a *app) commitHook(r *repo, name string, paths []string) (hookResult, error) {
-	vs, err := a.judgeStaged(r, paths, name)
-	skip := "git commit --no-verify"
-	if name == "pre-merge-commit" {
-		skip = "git merge --no-verify"
-	}
-	footer := "To skip this check once: " + skip + " (pre-push, CI and the server still judge the commit)."
-	if f := r.store.Freshness(a.now()); f != "" {
-		footer = "Judged with the " + f + ".\n" + footer
-	}
-	return hookResult{violations: vs, footer: footer}, err
-}
-
-// prePushHook judges what a push would send.
-func (a *app) prePushHook(r *repo, args []string, stdin []byte) (hookResult, error) {
-	if len(args) != 2 {
-		return hookResult{}, errors.New("want the remote's name and URL, as git passes them")
-	}
-	vs, refsOf, refusals, err := a.prePush(r, args[0], args[1], stdin)
-	footer := recommitAdvice + "\nTo skip this check once: git push --no-verify (CI and the server still judge the commits)."
-	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
-}
-
-// preReceiveHook is the server's gate.
-func (a *app) preReceiveHook(r *repo, stdin []byte) (hookResult, error) {
-	vs, refsOf, refusals, err := a.preReceive(r, stdin)
-	footer := recommitAdvice
-	if who := pusher(); who != "" {
-		footer = "New commits were judged as " + who + ", who pushes them (as the host says).\n" + footer
-	}
-	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
 }
 
 // chainedEnv is set for a chained hook: if it runs `oxygen hook` for the
@@ -470,12 +424,4 @@ func (a *app) runChained(dirs git.Dirs, name string, args []string, stdin io.Rea
 		return fmt.Errorf("run %s: %w", file, err)
 	}
 	return nil
-}
-
-// hookNames lists the hooks oxygen installs.
-func hookNames(bare bool) []string {
-	if bare {
-		return []string{"pre-receive"}
-	}
-	return []string{"pre-commit", "pre-merge-commit", "pre-push"}
 }

@@ -3,10 +3,8 @@ package cli
 import (
 	"fmt"
 	"os/exec"
-	"path"
 	"strings"
 
-	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/install"
 	"github.com/spf13/cobra"
@@ -67,9 +65,7 @@ to add to their configuration.`,
 			}
 			shims := map[string][]byte{}
 			for _, n := range names {
-				if shims[n], err = oxygen.Hooks.ReadFile(path.Join("hooks", n)); err != nil {
-					return err
-				}
+				shims[n], _ = Shim(n)
 			}
 			acts, err := install.Install(d.Hooks, shims, names)
 			if err == nil || len(acts) > 0 {
