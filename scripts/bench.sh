@@ -6,7 +6,7 @@ set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-Usage: scripts/bench.sh [--files N] [--commits N] [--history N] [--runs N]
+Usage: scripts/bench.sh [--files N] [--commits N] [--events N] [--mix KIND] [--runs N]
                         [--warmup N] [--checkout] [--keep] [--no-hyperfine]
 
 Builds oxygen and a synthetic repository (git fast-import: N files in a deep
@@ -24,9 +24,12 @@ prints, side by side in one run, the median wall time of:
 Options:
   --files N       files in the repository (default 100000)
   --commits N     commits after the initial one (default 1000)
-  --history N     lease events already in the store's log before the bench's
-                  own claims (default 0): claims and releases by every domain,
-                  all ended weeks before the commits, as a long-lived clone has
+  --events N      events already in the store before the bench's own claims
+                  (default 0): a fleet's work over the month before the
+                  commits, as a long-lived clone has (--history N: the same)
+  --mix KIND      what those events are: leases (claims and releases) or
+                  mixed (also capsules assigned and done, missives sent and
+                  acknowledged: 6 / 2 / 2 in 10; default leases)
   --runs N        timed runs per command (default 30)
   --warmup N      untimed runs first (default 3)
   --checkout      also write the work tree (neither side of any measurement
@@ -40,15 +43,17 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 on error.
 EOF
 }
 
-files=100000 commits=1000 history=0 runs=30 warmup=3 keep=0 use_hyperfine=1 checkout=0
+files=100000 commits=1000 events=0 mix=leases runs=30 warmup=3 keep=0 use_hyperfine=1 checkout=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--files) files=${2:?--files needs a number}; shift 2 ;;
 	--files=*) files=${1#*=}; shift ;;
 	--commits) commits=${2:?--commits needs a number}; shift 2 ;;
 	--commits=*) commits=${1#*=}; shift ;;
-	--history) history=${2:?--history needs a number}; shift 2 ;;
-	--history=*) history=${1#*=}; shift ;;
+	--events | --history) events=${2:?$1 needs a number}; shift 2 ;;
+	--events=* | --history=*) events=${1#*=}; shift ;;
+	--mix) mix=${2:?--mix needs leases or mixed}; shift 2 ;;
+	--mix=*) mix=${1#*=}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
 	--warmup) warmup=${2:?--warmup needs a number}; shift 2 ;;
@@ -60,9 +65,10 @@ while [ $# -gt 0 ]; do
 	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
-for v in files commits history runs warmup; do
+for v in files commits events runs warmup; do
 	case ${!v} in '' | *[!0-9]*) echo "bench.sh: --$v wants a whole number, got '${!v}'" >&2; exit 2 ;; esac
 done
+case $mix in leases | mixed) ;; *) echo "bench.sh: --mix wants leases or mixed, got '$mix'" >&2; exit 2 ;; esac
 if [ "$files" -lt 1000 ] || [ "$commits" -lt 1 ] || [ "$runs" -lt 1 ]; then
 	echo "bench.sh: want --files >= 1000, --commits >= 1, --runs >= 1" >&2
 	exit 2
@@ -219,29 +225,14 @@ say "generating $files files"
 gen_root | git fast-import --quiet
 phase "initial commit (fast-import)"
 
-# 3. Leases. First, if asked, an old history: claim/release pairs over every
-# resource and domain, one event a minute, all over a month before now (the
-# JSON lines the local store writes, see internal/store/format.go).
-if [ "$history" -gt 0 ]; then
-	mkdir -p .substrate/state
-	resources=(schema storage index execution deployment identity policy coordination)
-	domains=(watcher builder guardian scribe gems)
-	gen_history() {
-		local k at res dom who lease end rel
-		for ((k = 0; k < history; k++)); do
-			at=$((t_root - 40 * 86400 + k * 60))
-			if ((k % 2 == 0)); then
-				res=${resources[k / 2 % 8]} dom=${domains[k / 2 % 5]} who="agent$((k / 2 % 13))@${domains[k / 2 % 5]}.example"
-				printf -v lease '"resource":"%s","owner":"%s","domain":"%s","ttl":7200,"created_at":"%(%Y-%m-%dT%H:%M:%SZ)T","expires_at":"%(%Y-%m-%dT%H:%M:%SZ)T"' \
-					"$res" "$who" "$dom" "$at" $((at + 7200))
-				printf '{"v":1,"op":"claim","by":"%s","at":"%(%Y-%m-%dT%H:%M:%SZ)T","lease":{%s,"reason":"old work"}}\n' "$who" "$at" "$lease"
-			else
-				printf '{"v":1,"op":"release","by":"%s","at":"%(%Y-%m-%dT%H:%M:%SZ)T","lease":{%s,"released_at":"%(%Y-%m-%dT%H:%M:%SZ)T","reason":"old work"}}\n' "$who" "$at" "$lease" "$at"
-			fi
-		done
-	}
-	gen_history >.substrate/state/events.jsonl
-	phase "old lease history ($history events)"
+# 3. Leases. First, if asked, an aged store: N events of a fleet's work,
+# decided and recorded through the store's own code in one process
+# (internal/benchgen), all over a day before the commits.
+if [ "$events" -gt 0 ]; then
+	(cd "$root" && go build -o "$tmp/benchgen" ./internal/benchgen)
+	printf '%s' "$policy_text" >"$tmp/policy.yaml"
+	"$tmp/benchgen" -root "$repo" -policy "$tmp/policy.yaml" -events "$events" -mix "$mix" -end $((t_root - 86400)) >&2 || die "benchgen failed"
+	phase "aged store ($events $mix events)"
 fi
 
 # Then the builder domain claims every resource the commits touch, for
@@ -331,9 +322,9 @@ rng="HEAD~$commits..HEAD"
 out=$("$oxy" check --range "$rng") || die "oxygen check --range $rng found violations"
 say "  $out"
 tracked=$(git ls-files | wc -l)
-events=0
-[ -f .substrate/state/events.jsonl ] && events=$(wc -l <.substrate/state/events.jsonl)
-say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git, index $(($(wc -c <.git/index) / 1024)) KiB, $events lease events; staged: ${stage[*]}"
+logged=0
+[ -f .substrate/state/events.jsonl ] && logged=$(wc -l <.substrate/state/events.jsonl)
+say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git, index $(($(wc -c <.git/index) / 1024)) KiB, $logged store events ($mix); staged: ${stage[*]}"
 
 # 6. Timing. median_ms NAME COMMAND... records the median of runs in ms.
 declare -A median
@@ -422,6 +413,8 @@ bench claim --prepare "$(quote "$oxy" release "$free_resource")" -- \
 	"oxygen claim $free_resource" "$(quote "$oxy" claim "$free_resource" --ttl 1h)"
 bench release --prepare "$(quote "$oxy" claim "$free_resource" --ttl 1h)" -- \
 	"oxygen release $free_resource" "$(quote "$oxy" release "$free_resource")"
+bench leases -- "oxygen leases" "$(quote "$oxy" leases)"
+bench status -- "oxygen status" "$(quote "$oxy" status)"
 bench lint --any-exit -- "oxygen policy lint" "$(quote "$oxy" policy lint)" \
 	"git ls-files" "git ls-files"
 
@@ -449,12 +442,14 @@ row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs)
 echo
 load=?
 [ -r /proc/loadavg ] && read -r load _ </proc/loadavg
-echo "oxygen bench: $tracked files, $commits commits, $events lease events; $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, load $load; $timer"
+echo "oxygen bench: $tracked files, $commits commits, $logged store events ($mix); $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, load $load; $timer"
 printf '%-60s %10s %9s %7s  %-14s %s\n' "oxygen  /  git (same repository, same run)" "oxygen ms" "git ms" "ratio" "target" "result"
 row "check --staged  /  git diff --cached --name-only" staged ratio 150
 row "check --range $rng  /  git log --name-only" range ratio 200
 row "claim $free_resource (local store)" claim abs 10
 row "release $free_resource (local store)" release abs 10
+row "leases (local store)" leases abs 10
+row "status (local store)" status abs 10
 row "policy lint  /  git ls-files" lint ratio 300
 echo "medians of wall time in ms; 5 staged paths (3 shared); the range is judged with no violations"
 exit "$missed"
