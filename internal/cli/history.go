@@ -36,15 +36,9 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 	}
 	loaded := make(chan state, 1)
 	go func() {
-		history, err := r.store.History()
-		var st policy.State
-		if err == nil {
-			// Capsules and signals keep their times and are never deleted:
-			// the current records answer for the past too.
-			st, err = r.store.Current()
-		}
-		st.Leases = history
-		st.Broken = nil // a record broken today says nothing of the past: the history judges it
+		// The history, not the live records: those drop what finished
+		// long ago, which still answers for the commits made before.
+		st, err := r.store.HistoryState()
 		loaded <- state{st, err}
 	}()
 	commits, err := list()

@@ -59,6 +59,14 @@ func (g *Git) History() ([]policy.Lease, error) {
 	return g.local.History()
 }
 
+// HistoryState fetches the remote's state and replays its history.
+func (g *Git) HistoryState() (policy.State, error) {
+	if err := g.Sync(); err != nil {
+		return policy.State{}, err
+	}
+	return g.local.HistoryState()
+}
+
 // synced is the materialised copy's record of what it copies.
 type synced struct {
 	V        int       `json:"v"`

@@ -21,7 +21,7 @@ func (o ops) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (d poli
 		if derr != nil {
 			return nil, derr
 		}
-		return record(a, d), nil
+		return record(a, d, st), nil
 	})
 	return d, err
 }

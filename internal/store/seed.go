@@ -41,7 +41,7 @@ func (s *Local) Seed(p *policy.Policy, acts iter.Seq2[policy.Act, time.Time]) (r
 			refused++
 			continue
 		}
-		for _, ch := range record(a, d) {
+		for _, ch := range record(a, d, st) {
 			ch.event.V = formatVersion
 			line, err := encodeEvent(ch.event)
 			if err != nil {

@@ -47,12 +47,22 @@ func (s *Ref) Current() (policy.State, error) {
 
 // History replays the state ref's history.
 func (s *Ref) History() ([]policy.Lease, error) {
+	events, err := s.events()
+	return Replay(events), err
+}
+
+// HistoryState replays the state ref's history into the state of the past.
+func (s *Ref) HistoryState() (policy.State, error) {
+	events, err := s.events()
+	return historyState(events), err
+}
+
+func (s *Ref) events() ([]Event, error) {
 	files, err := s.files()
 	if err != nil {
 		return nil, err
 	}
-	events, err := ParseEvents(bytes.NewReader(files[eventsLog]), s.ref+":"+eventsLog)
-	return Replay(events), err
+	return ParseEvents(bytes.NewReader(files[eventsLog]), s.ref+":"+eventsLog)
 }
 
 func (s *Ref) fileName(path string) string { return s.ref + ":" + path }
@@ -221,11 +231,17 @@ func putRecord(st policy.State, path string, data []byte) policy.State {
 			st.Leases = append(st.Leases, l)
 		}
 	case capsulesDir:
-		if c, err := ParseCapsule(id, data); err == nil {
+		if data == nil {
+			st.Capsules = slices.DeleteFunc(st.Capsules, func(c policy.Capsule) bool { return c.ID == id })
+			st.Index() // positions moved; a removal is rare: once in a record's life
+		} else if c, err := ParseCapsule(id, data); err == nil {
 			st.PutCapsule(c)
 		}
 	case signalsDir:
-		if s, err := ParseSignal(id, data); err == nil {
+		if data == nil {
+			st.Signals = slices.DeleteFunc(st.Signals, func(s policy.Signal) bool { return s.ID == id })
+			st.Index()
+		} else if s, err := ParseSignal(id, data); err == nil {
 			st.PutSignal(s)
 		}
 	}
@@ -251,7 +267,7 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 	if err != nil {
 		return nil, err
 	}
-	chs := record(a, d)
+	chs := record(a, d, st)
 	if len(chs) != len(events) {
 		return nil, errors.New("the events do not record what the decision gives")
 	}

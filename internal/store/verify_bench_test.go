@@ -26,7 +26,7 @@ func floodStep(tb testing.TB, p *policy.Policy, n int, now time.Time) (before, a
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for _, ch := range record(a, d) {
+		for _, ch := range record(a, d, cur) {
 			ch.event.V = formatVersion
 			line, err := encodeEvent(ch.event)
 			if err != nil {
@@ -84,7 +84,7 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 		b.Fatal(err)
 	}
 	after := maps.Clone(state)
-	for _, ch := range record(a, d) {
+	for _, ch := range record(a, d, st) {
 		ch.event.V = formatVersion
 		line, _ := encodeEvent(ch.event)
 		after[eventsLog] = append(slices.Clone(after[eventsLog]), line...)

@@ -1,0 +1,77 @@
+package store
+
+import (
+	"slices"
+	"time"
+
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+// Retention is how long a finished capsule or signal stays among the live
+// records after it finished: long enough for status, audit and a late
+// commit judged near its time to see it, short enough that the records the
+// hooks read stay as few as the fleet's live work. After that it lives on
+// in the history only (HistoryState), and its id may be used again.
+const Retention = 7 * 24 * time.Hour
+
+// finished says when a record stopped mattering to any act or to any
+// commit made from then on (false: it still does). A capsule is finished
+// when done; a missive when its handshake ended, it was declined or its
+// capsule was done; a council call when it was used or declined. An open
+// call or capsule is never finished.
+func finishedCapsule(c policy.Capsule) (time.Time, bool) {
+	return c.ClosedAt, c.Status == policy.CapsuleDone && !c.ClosedAt.IsZero()
+}
+
+func finishedSignal(st policy.State, s policy.Signal) (time.Time, bool) {
+	var ends []time.Time
+	if s.Declined != nil {
+		ends = append(ends, s.Declined.At)
+	}
+	switch s.Kind {
+	case policy.SignalMissive:
+		ends = append(ends, s.HandshakeEnd())
+		if c := st.Capsule(s.Capsule); s.Capsule != "" && c != nil {
+			if at, ok := finishedCapsule(*c); ok {
+				ends = append(ends, at)
+			}
+		}
+	case policy.SignalCouncilCall:
+		if !s.UsedAt.IsZero() {
+			ends = append(ends, s.UsedAt)
+		}
+	}
+	if len(ends) == 0 {
+		return time.Time{}, false
+	}
+	return slices.MinFunc(ends, time.Time.Compare), true
+}
+
+// prune adds to the first of chs the removal of every record of st that
+// finished Retention or more before at (the act's time). It is part of
+// what an act records, so the server's replay derives the same removals.
+// A capsule a kept signal names stays, so that the signal still sees it
+// done.
+func prune(st policy.State, at time.Time, chs []change) {
+	if len(chs) == 0 {
+		return
+	}
+	files := chs[0].files
+	named := map[string]bool{}
+	for _, s := range st.Signals {
+		if end, ok := finishedSignal(st, s); ok && !at.Before(end.Add(Retention)) {
+			if _, written := files[signalPath(s.ID)]; !written {
+				files[signalPath(s.ID)] = nil
+			}
+			continue
+		}
+		named[s.Capsule] = true
+	}
+	for _, c := range st.Capsules {
+		if end, ok := finishedCapsule(c); ok && !named[c.ID] && !at.Before(end.Add(Retention)) {
+			if _, written := files[capsulePath(c.ID)]; !written {
+				files[capsulePath(c.ID)] = nil
+			}
+		}
+	}
+}
