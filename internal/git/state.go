@@ -97,6 +97,17 @@ func (r Runner) PushCAS(remote, ref, old, commit string) error {
 	return fmt.Errorf("cannot push %s to %s: %s", ref, remote, firstLine(gerr.Stderr))
 }
 
+// PackAuto lets git pack the loose objects that state commits and fetches
+// leave, once there are a few hundred of them (git gc --auto, in the
+// background unless the user turned gc.autoDetach off): each act writes a
+// handful, and a clone must not hoard them by the ten thousand. It runs
+// whatever the user's gc.auto says, oxygen's objects being oxygen's
+// business; gc.auto's default of 6,700 would let them grow past 100 MB.
+func (r Runner) PackAuto() error {
+	_, err := r.Run(nil, "-c", "gc.auto=256", "gc", "--auto", "--quiet")
+	return err
+}
+
 // UpdateRef points a local ref at commit.
 func (r Runner) UpdateRef(ref, commit string) error {
 	_, err := r.Run(nil, "update-ref", "-m", "oxygen", "--end-of-options", ref, commit)

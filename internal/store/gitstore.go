@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
@@ -30,8 +31,22 @@ type Git struct {
 	local    *Local
 }
 
-// maxAttempts bounds how often a mutation that lost a race is retried.
-const maxAttempts = 8
+// A mutation that lost the race for the ref starts over from the new
+// state, after a pause drawn at random up to a ceiling that doubles each
+// time (from backoffFirst to backoffMax), for as long as raceBudget: a
+// fleet of clones on one remote spreads out instead of colliding in step,
+// and a claim fails only when the ref stays contended that long.
+const (
+	backoffFirst = 20 * time.Millisecond
+	backoffMax   = 640 * time.Millisecond
+	raceBudget   = 30 * time.Second
+)
+
+// backoff is the pause before the attempt after attempt (1, 2, ...).
+func backoff(attempt int) time.Duration {
+	ceiling := min(backoffFirst<<min(attempt-1, 10), backoffMax)
+	return ceiling/2 + rand.N(ceiling/2+1)
+}
 
 const syncedFile = "synced.json"
 
@@ -130,7 +145,9 @@ func (g *Git) fetch() (string, map[string][]byte, error) {
 }
 
 // materialise makes the local copy hold exactly the state of commit tip.
-// The caller holds the local lock.
+// The caller holds the local lock. It writes only what differs, and the
+// history by appending what is new, so an act costs a few writes however
+// old the store is.
 func (g *Git) materialise(tip string, files map[string][]byte) error {
 	for _, d := range recordDirs {
 		dir := filepath.Join(g.local.dir, d)
@@ -141,7 +158,11 @@ func (g *Git) materialise(tip string, files map[string][]byte) error {
 				continue // never a path outside the record folders
 			}
 			keep[name] = true
-			if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+			file := filepath.Join(dir, name)
+			if old, err := readRecord(file); err == nil && bytes.Equal(old, data) {
+				continue
+			}
+			if err := writeAtomic(file, data); err != nil {
 				return err
 			}
 		}
@@ -157,11 +178,45 @@ func (g *Git) materialise(tip string, files map[string][]byte) error {
 			}
 		}
 	}
-	if err := writeAtomic(filepath.Join(g.local.dir, eventsLog), files[eventsLog]); err != nil {
+	if err := g.materialiseLog(files[eventsLog]); err != nil {
 		return err
 	}
 	marker, _ := json.Marshal(synced{V: formatVersion, Remote: g.remote, Ref: g.ref, Commit: tip, SyncedAt: time.Now().UTC()})
 	return writeAtomic(filepath.Join(g.local.dir, syncedFile), marker)
+}
+
+// materialiseLog makes the local history hold log: the new lines are
+// appended where the local copy is a prefix of it (the ref's history only
+// grows), else it is replaced whole.
+func (g *Git) materialiseLog(log []byte) error {
+	file := filepath.Join(g.local.dir, eventsLog)
+	old, err := readFile(file, int64(len(log)))
+	switch {
+	case err == nil && bytes.Equal(old, log):
+		return nil
+	case err == nil && bytes.HasPrefix(log, old) && (len(old) == 0 || old[len(old)-1] == '\n'):
+		return appendFile(file, log[len(old):])
+	}
+	return writeAtomic(file, log)
+}
+
+// appendFile appends data to file (created if need be) and syncs it.
+func appendFile(file string, data []byte) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return nil
 }
 
 // mutate runs one decision against the remote's current state and pushes
@@ -173,6 +228,7 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		return err
 	}
 	defer unlock()
+	deadline := time.Now().Add(raceBudget)
 	for attempt := 1; ; attempt++ {
 		tip, files, err := g.fetch()
 		if err != nil {
@@ -187,12 +243,13 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 			return errors.Join(err, g.materialise(tip, files))
 		}
 		err = g.git.PushCAS(g.remote, g.ref, tip, commit)
-		if errors.Is(err, gitcli.ErrLostRace) && attempt < maxAttempts {
-			time.Sleep(time.Duration(attempt*(10+rand.IntN(40))) * time.Millisecond)
-			continue
-		}
 		if errors.Is(err, gitcli.ErrLostRace) {
-			return fmt.Errorf("%s %s kept moving: lost the race %d times, nothing changed; try again (last: %v)", g.remote, g.ref, attempt, err)
+			pause := backoff(attempt)
+			if time.Now().Add(pause).After(deadline) {
+				return fmt.Errorf("%s %s kept moving: lost the race %d times in %s, nothing changed; try again (last: %v)", g.remote, g.ref, attempt, raceBudget, err)
+			}
+			time.Sleep(pause)
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("%w; nothing changed", err)
@@ -200,7 +257,13 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		if err := g.git.UpdateRef(g.tracking, commit); err != nil {
 			return err
 		}
-		return g.materialise(commit, files)
+		if err := g.materialise(commit, files); err != nil {
+			return err
+		}
+		// The act is done; packing is housekeeping, and its failure no
+		// reason to report one.
+		_ = g.git.PackAuto()
+		return nil
 	}
 }
 

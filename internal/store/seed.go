@@ -8,7 +8,6 @@ import (
 	"maps"
 	"os"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -55,16 +54,8 @@ func (s *Local) Seed(p *policy.Policy, acts iter.Seq2[policy.Act, time.Time]) (r
 			}
 		}
 	}
-	f, err := os.OpenFile(s.fileName(eventsLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
-	if err != nil {
+	if err := appendFile(s.fileName(eventsLog), log); err != nil {
 		return recorded, refused, err
-	}
-	_, err = f.Write(log)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return recorded, refused, fmt.Errorf("record the seed: %w", err)
 	}
 	for _, path := range slices.Sorted(maps.Keys(files)) {
 		file := s.fileName(path)
