@@ -8,11 +8,13 @@ import (
 )
 
 // Retention is how long a finished capsule or signal stays among the live
-// records after it finished: long enough for status, audit and a late
-// commit judged near its time to see it, short enough that the records the
-// hooks read stay as few as the fleet's live work. After that it lives on
-// in the history only (HistoryState), and its id may be used again.
-const Retention = 7 * 24 * time.Hour
+// records after it finished. Nothing judged at the present needs it (a
+// commit is judged within clock_skew of now, and the past is judged from
+// the history, HistoryState), so it is short: status and signals still
+// show what just ended, and the live records stay as few as an hour of a
+// fleet's work however old the store. After that the record lives on in
+// the history only, and its id may be used again.
+const Retention = time.Hour
 
 // finished says when a record stopped mattering to any act or to any
 // commit made from then on (false: it still does). A capsule is finished
