@@ -27,29 +27,24 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 // policy's clock_skew), under the policy of its first parent, against the
 // whole lease history: a lease released after a commit still covers it.
 func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string) ([]git.Commit, []policy.Violation, error) {
-	// The state (the lease history: for the git store, a fetch) is read
-	// while git lists the commits: in a long-lived repository it costs as
-	// much as the listing.
-	type state struct {
-		st  policy.State
-		err error
-	}
-	loaded := make(chan state, 1)
-	go func() {
-		// The history, not the live records: those drop what finished
-		// long ago, which still answers for the commits made before.
-		st, err := r.store.HistoryState()
-		loaded <- state{st, err}
-	}()
 	commits, err := list()
-	ls := <-loaded
 	if err != nil || len(commits) == 0 {
 		return commits, nil, err
 	}
-	if ls.err != nil {
-		return nil, nil, ls.err
+	// The history, not the live records: those drop what finished long
+	// ago, which still answers for the commits made before. It is read
+	// from the newest checkpoint before the oldest commit, so a range costs
+	// the events of its time span, not the store's age.
+	oldest := commits[0].Time
+	for _, c := range commits {
+		if c.Time.Before(oldest) {
+			oldest = c.Time
+		}
 	}
-	st := ls.st
+	st, err := r.store.HistoryState(oldest)
+	if err != nil {
+		return nil, nil, err
+	}
 	shallow, err := git.ShallowCommits(r.dirs)
 	if err != nil {
 		return nil, nil, err

@@ -60,7 +60,8 @@ func (a *app) reportRun(opts reportOptions) error {
 	if err != nil {
 		return err
 	}
-	past, err := r.store.HistoryState()
+	now := a.now()
+	past, err := r.store.HistoryState(now.Add(-opts.window))
 	if err != nil {
 		return err
 	}
@@ -68,7 +69,6 @@ func (a *app) reportRun(opts reportOptions) error {
 	if err != nil {
 		return err
 	}
-	now := a.now()
 	in := reportInput{
 		Title: filepath.Base(strings.TrimSuffix(storeRoot(r.dirs), ".git")), Now: now, Window: opts.window,
 		Policy: r.policy, PolicySrc: r.policySrc, Freshness: r.store.Freshness(now),

@@ -74,7 +74,7 @@ func threeDomains(t *testing.T) reportInput {
 	if in.State, err = s.Current(); err != nil {
 		t.Fatal(err)
 	}
-	if in.Past, err = s.HistoryState(); err != nil {
+	if in.Past, err = s.HistoryState(time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	in.History = in.Past.Leases

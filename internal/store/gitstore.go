@@ -75,11 +75,11 @@ func (g *Git) History() ([]policy.Lease, error) {
 }
 
 // HistoryState fetches the remote's state and replays its history.
-func (g *Git) HistoryState() (policy.State, error) {
+func (g *Git) HistoryState(since time.Time) (policy.State, error) {
 	if err := g.Sync(); err != nil {
 		return policy.State{}, err
 	}
-	return g.local.HistoryState()
+	return g.local.HistoryState(since)
 }
 
 // synced is the materialised copy's record of what it copies.

@@ -383,12 +383,6 @@ func (s *Local) History() ([]policy.Lease, error) {
 	return Replay(events), err
 }
 
-// HistoryState replays the event log into the state of the past.
-func (s *Local) HistoryState() (policy.State, error) {
-	events, err := s.events()
-	return historyState(events), err
-}
-
 // events reads the whole event log.
 func (s *Local) events() ([]Event, error) {
 	if err := s.checkDirs(false); err != nil {

@@ -25,11 +25,13 @@ type Store interface {
 	// History is every lease ever recorded, with when each was released.
 	// The git kind fetches the remote's state first.
 	History() ([]policy.Lease, error)
-	// HistoryState is what judging past commits needs: History's leases,
-	// and every capsule and signal as the history left it, including those
-	// the live records no longer hold (see Retention). The git kind
-	// fetches the remote's state first.
-	HistoryState() (policy.State, error)
+	// HistoryState is what judging commits made at or after since needs:
+	// History's leases, and every capsule and signal as the history left
+	// it, including those the live records no longer hold (see Retention).
+	// Records that ended long before since may be left out (checkpoints);
+	// a zero since gives the whole history. The git kind fetches the
+	// remote's state first.
+	HistoryState(since time.Time) (policy.State, error)
 	// Sync refreshes the materialised copy from the authority, if any.
 	Sync() error
 	// Freshness says how current Current is, for people ("" when it is the
