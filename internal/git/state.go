@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -129,34 +130,55 @@ func (r Runner) IsAncestor(a, b string) (bool, error) {
 
 // ReadTree returns every file of commit's tree, by path.
 func (r Runner) ReadTree(commit string) (map[string][]byte, error) {
-	out, err := r.Run(nil, "ls-tree", "-r", "-z", "--full-tree", commit)
+	files, _, err := r.ReadTreeSkip(commit, nil)
+	return files, err
+}
+
+// TreeEntry is a file of a tree: its blob and size.
+type TreeEntry struct {
+	OID  string
+	Size int64
+}
+
+// ReadTreeSkip returns the files of commit's tree, by path, but for those
+// skip names, which it does not read; and every file's entry.
+func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[string][]byte, map[string]TreeEntry, error) {
+	out, err := r.Run(nil, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var paths, specs []string
+	entries := map[string]TreeEntry{}
 	for _, rec := range SplitNUL(out) {
 		meta, path, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
-		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+		if !ok || len(f) != 4 {
+			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
 		}
 		if f[1] != "blob" || !IsObjectID(f[2]) {
-			return nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
+			return nil, nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
 		}
-		paths, specs = append(paths, path), append(specs, f[2])
+		size, err := strconv.ParseInt(f[3], 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+		}
+		entries[path] = TreeEntry{OID: f[2], Size: size}
+		if skip == nil || !skip(path) {
+			paths, specs = append(paths, path), append(specs, f[2])
+		}
 	}
 	files := make(map[string][]byte, len(paths))
 	if len(specs) == 0 {
-		return files, nil
+		return files, entries, nil
 	}
 	blobs, err := r.ReadBlobs(specs...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, b := range blobs {
 		files[paths[i]] = b.Data
 	}
-	return files, nil
+	return files, entries, nil
 }
 
 // StateCommit is a commit to write on the state ref.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -108,47 +109,52 @@ func (g *Git) Sync() error {
 		return err
 	}
 	defer unlock()
-	tip, files, err := g.fetch()
+	tip, files, sealed, err := g.fetch()
 	if err != nil {
 		return err
 	}
-	return g.materialise(tip, files)
+	return g.materialise(tip, files, sealed)
 }
 
 // fetch brings the remote's state ref into the tracking ref, refusing a
-// rewritten history, and reads its files.
-func (g *Git) fetch() (string, map[string][]byte, error) {
+// rewritten history, and reads its files, but for the history's segments,
+// of which it gives the sizes, in order.
+func (g *Git) fetch() (string, map[string][]byte, []int64, error) {
 	seen, err := g.git.RefID(g.tracking)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	err = g.git.FetchRef(g.remote, g.ref, g.tracking)
 	switch {
 	case errors.Is(err, gitcli.ErrRefMissing) && seen != "":
-		return "", nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+		return "", nil, nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
 	case errors.Is(err, gitcli.ErrRefMissing):
-		return "", map[string][]byte{}, nil // no state yet: the first claim creates it
+		return "", map[string][]byte{}, nil, nil // no state yet: the first claim creates it
 	case errors.Is(err, gitcli.ErrRewritten):
-		return "", nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+		return "", nil, nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
 	case err != nil:
-		return "", nil, fmt.Errorf("%w; nothing changed", err)
+		return "", nil, nil, fmt.Errorf("%w; nothing changed", err)
 	}
 	tip, err := g.git.RefID(g.tracking)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	files, err := g.git.ReadTree(tip)
+	files, entries, err := g.git.ReadTreeSkip(tip, isSegment)
 	if err != nil {
-		return "", nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
+		return "", nil, nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
 	}
-	return tip, files, nil
+	var sealed []int64
+	for _, seg := range segments(entries) {
+		sealed = append(sealed, entries[seg].Size)
+	}
+	return tip, files, sealed, nil
 }
 
 // materialise makes the local copy hold exactly the state of commit tip.
 // The caller holds the local lock. It writes only what differs, and the
 // history by appending what is new, so an act costs a few writes however
 // old the store is.
-func (g *Git) materialise(tip string, files map[string][]byte) error {
+func (g *Git) materialise(tip string, files map[string][]byte, sealed []int64) error {
 	for _, d := range recordDirs {
 		dir := filepath.Join(g.local.dir, d)
 		keep := map[string]bool{}
@@ -178,26 +184,55 @@ func (g *Git) materialise(tip string, files map[string][]byte) error {
 			}
 		}
 	}
-	if err := g.materialiseLog(files[eventsLog]); err != nil {
+	if err := g.materialiseLog(tip, files[eventsLog], sealed); err != nil {
 		return err
 	}
 	marker, _ := json.Marshal(synced{V: formatVersion, Remote: g.remote, Ref: g.ref, Commit: tip, SyncedAt: time.Now().UTC()})
 	return writeAtomic(filepath.Join(g.local.dir, syncedFile), marker)
 }
 
-// materialiseLog makes the local history hold log: the new lines are
-// appended where the local copy is a prefix of it (the ref's history only
-// grows), else it is replaced whole.
-func (g *Git) materialiseLog(log []byte) error {
+// materialiseLog makes the local history hold the ref's: the segments of
+// the sizes sealed, then cur (events.jsonl). Where the local copy holds the
+// segments and a start of cur, the rest is appended (the ref's history only
+// grows); else it is rebuilt from the segments, read from commit tip.
+func (g *Git) materialiseLog(tip string, cur []byte, sealed []int64) error {
 	file := filepath.Join(g.local.dir, eventsLog)
-	old, err := readFile(file, int64(len(log)))
-	switch {
-	case err == nil && bytes.Equal(old, log):
-		return nil
-	case err == nil && bytes.HasPrefix(log, old) && (len(old) == 0 || old[len(old)-1] == '\n'):
-		return appendFile(file, log[len(old):])
+	var base int64
+	for _, n := range sealed {
+		base += n
+	}
+	if fi, err := os.Lstat(file); err == nil && fi.Mode().IsRegular() && fi.Size() >= base && fi.Size() <= base+int64(len(cur)) {
+		have, err := readTail(file, base, fi.Size()-base)
+		if err == nil && bytes.Equal(have, cur[:len(have)]) {
+			if len(have) == len(cur) {
+				return nil
+			}
+			return appendFile(file, cur[len(have):])
+		}
+	}
+	log := cur
+	if len(sealed) > 0 {
+		files, err := g.git.ReadTree(tip)
+		if err != nil {
+			return err
+		}
+		log = fullLog(files)
 	}
 	return writeAtomic(file, log)
+}
+
+// readTail reads n bytes of file from offset.
+func readTail(file string, offset, n int64) ([]byte, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, offset); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf, nil
 }
 
 // appendFile appends data to file (created if need be) and syncs it.
@@ -230,17 +265,17 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 	defer unlock()
 	deadline := time.Now().Add(raceBudget)
 	for attempt := 1; ; attempt++ {
-		tip, files, err := g.fetch()
+		tip, files, sealed, err := g.fetch()
 		if err != nil {
 			return err
 		}
 		chs, err := decide(stateFiles(files, g.fileName))
 		if err != nil {
-			return errors.Join(err, g.materialise(tip, files))
+			return errors.Join(err, g.materialise(tip, files, sealed))
 		}
-		commit, err := g.write(tip, files, by, chs)
+		commit, err := g.write(tip, files, &sealed, by, chs)
 		if err != nil || commit == "" {
-			return errors.Join(err, g.materialise(tip, files))
+			return errors.Join(err, g.materialise(tip, files, sealed))
 		}
 		err = g.git.PushCAS(g.remote, g.ref, tip, commit)
 		if errors.Is(err, gitcli.ErrLostRace) {
@@ -257,7 +292,7 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		if err := g.git.UpdateRef(g.tracking, commit); err != nil {
 			return err
 		}
-		if err := g.materialise(commit, files); err != nil {
+		if err := g.materialise(commit, files, sealed); err != nil {
 			return err
 		}
 		// The act is done; packing is housekeeping, and its failure no
@@ -271,10 +306,10 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 }
 
 // write applies the changes to files (in place) and writes them as one
-// commit on top of tip. No changes: no commit.
-func (g *Git) write(tip string, files map[string][]byte, by string, chs []change) (string, error) {
+// commit on top of tip, first moving events.jsonl to the next of the
+// sealed segments when it is due. No changes: no commit.
+func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by string, chs []change) (string, error) {
 	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC()}
-	events := bytes.Clone(files[eventsLog])
 	var added []byte // the new history lines, also the commit message's body
 	var summary []string
 	for _, ch := range chs {
@@ -283,7 +318,7 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 		if err != nil {
 			return "", err
 		}
-		events, added = append(events, line...), append(added, line...)
+		added = append(added, line...)
 		for path, data := range ch.files {
 			if data == nil {
 				delete(files, path)
@@ -298,6 +333,12 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 	}
 	if len(summary) == 0 {
 		return "", nil
+	}
+	events := append(bytes.Clone(files[eventsLog]), added...)
+	if old := files[eventsLog]; sealDue(old) {
+		c.Put[segmentPath(len(*sealed)+1)] = old
+		*sealed = append(*sealed, int64(len(old)))
+		events = added
 	}
 	files[eventsLog], c.Put[eventsLog] = events, events
 	c.Message = fmt.Sprintf("oxygen: %s by %s\n\n%s", strings.Join(summary, ", "), by, added)

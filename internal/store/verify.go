@@ -31,17 +31,22 @@ func OpenRef(r gitcli.Runner, ref string) *Ref {
 // ErrServerSide refuses a mutation on the server's own repository.
 var ErrServerSide = errors.New("this is a bare repository: claim, renew and release from a clone, whose pushes update the state here")
 
-func (s *Ref) files() (map[string][]byte, error) {
+// files reads the state ref's files; with history, its segments too.
+func (s *Ref) files(history bool) (map[string][]byte, error) {
 	tip, err := s.git.RefID(s.ref)
 	if err != nil || tip == "" {
 		return map[string][]byte{}, err
 	}
-	return s.git.ReadTree(tip)
+	if history {
+		return s.git.ReadTree(tip)
+	}
+	files, _, err := s.git.ReadTreeSkip(tip, isSegment)
+	return files, err
 }
 
 // Current reads the state ref's leases.
 func (s *Ref) Current() (policy.State, error) {
-	files, err := s.files()
+	files, err := s.files(false)
 	return stateFiles(files, s.fileName), err
 }
 
@@ -59,11 +64,11 @@ func (s *Ref) HistoryState(time.Time) (policy.State, error) {
 }
 
 func (s *Ref) events() ([]Event, error) {
-	files, err := s.files()
+	files, err := s.files(true)
 	if err != nil {
 		return nil, err
 	}
-	return ParseEvents(bytes.NewReader(files[eventsLog]), s.ref+":"+eventsLog)
+	return ParseEvents(bytes.NewReader(fullLog(files)), s.ref+":"+historyDir+"/*+"+eventsLog)
 }
 
 func (s *Ref) fileName(path string) string { return s.ref + ":" + path }
@@ -115,9 +120,9 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	if len(commits) > MaxPushCommits {
 		return fmt.Errorf("the push carries %d state commits, more than the %d one push may: push fewer at once", len(commits), MaxPushCommits)
 	}
-	prev := map[string][]byte{}
+	prev, prevEntries := map[string][]byte{}, map[string]gitcli.TreeEntry{}
 	if !gitcli.IsZeroID(old) {
-		if prev, err = v.Git.ReadTree(old); err != nil {
+		if prev, prevEntries, err = v.Git.ReadTreeSkip(old, isSegment); err != nil {
 			return err
 		}
 	}
@@ -129,14 +134,14 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
 			return fmt.Errorf("state commit %s: the state ref's history must be a single line", c.ID[:12])
 		}
-		files, err := v.Git.ReadTree(c.ID)
+		files, entries, err := v.Git.ReadTreeSkip(c.ID, isSegment)
 		if err != nil {
 			return err
 		}
-		if st, err = v.verifyStep(prev, files, st, &budget); err != nil {
+		if st, err = v.verifyStep(prev, files, prevEntries, entries, st, &budget); err != nil {
 			return fmt.Errorf("state commit %s: %w", c.ID[:12], err)
 		}
-		prev, parent = files, c.ID
+		prev, prevEntries, parent = files, entries, c.ID
 	}
 	return nil
 }
@@ -152,13 +157,18 @@ const (
 // verifyStep checks one state commit against its parent's files, whose
 // records st holds already parsed; it returns the records after it. Each
 // event costs one decision and the records it writes: linear in the events.
-func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, budget *int) (policy.State, error) {
-	for path := range after {
-		if !stateFileName(path) {
+// History segments are compared by blob, never read.
+func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, afterEntries map[string]gitcli.TreeEntry, st policy.State, budget *int) (policy.State, error) {
+	for path := range afterEntries {
+		if !stateFileName(path) && !isSegment(path) {
 			return st, fmt.Errorf("%s has no place in the state", path)
 		}
 	}
-	old, added := before[eventsLog], after[eventsLog]
+	old, err := checkSegments(before, beforeEntries, afterEntries)
+	if err != nil {
+		return st, err
+	}
+	added := after[eventsLog]
 	if !bytes.HasPrefix(added, old) {
 		return st, errors.New("events.jsonl was rewritten: the history may only grow")
 	}

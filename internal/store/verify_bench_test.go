@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
 	"maps"
 	"slices"
 	"testing"
@@ -59,7 +60,7 @@ func BenchmarkVerifyStep(b *testing.B) {
 				var st policy.State
 				st.Index()
 				budget := MaxPushEvents
-				if _, err := v.verifyStep(before, after, st, &budget); err != nil {
+				if _, err := v.verifyStep(before, after, entriesOf(before), entriesOf(after), st, &budget); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -95,8 +96,18 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 		st := stateFiles(state, func(p string) string { return p }) // as VerifyUpdate reads the old state
 		st.Index()
 		budget := MaxPushEvents
-		if _, err := v.verifyStep(state, after, st, &budget); err != nil {
+		if _, err := v.verifyStep(state, after, entriesOf(state), entriesOf(after), st, &budget); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// entriesOf lists files as a tree read with them would (no blob ids: no
+// segment is compared).
+func entriesOf(files map[string][]byte) map[string]gitcli.TreeEntry {
+	out := map[string]gitcli.TreeEntry{}
+	for path, data := range files {
+		out[path] = gitcli.TreeEntry{Size: int64(len(data))}
+	}
+	return out
 }
