@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -53,10 +54,12 @@ func finishedSignal(st policy.State, s policy.Signal) (time.Time, bool) {
 // finished Retention or more before at (the act's time). It is part of
 // what an act records, so the server's replay derives the same removals.
 // A capsule a kept signal names stays, so that the signal still sees it
-// done.
-func prune(st policy.State, at time.Time, chs []change) {
+// done. It returns the earliest time at which a record it keeps may go
+// (zero: none may, as they stand), before which pruning again finds
+// nothing.
+func prune(st policy.State, at time.Time, chs []change) (next time.Time) {
 	if len(chs) == 0 {
-		return
+		return time.Time{}
 	}
 	files := chs[0].files
 	named := map[string]bool{}
@@ -66,6 +69,8 @@ func prune(st policy.State, at time.Time, chs []change) {
 				files[signalPath(s.ID)] = nil
 			}
 			continue
+		} else if ok {
+			next = earliest(next, end.Add(Retention))
 		}
 		named[s.Capsule] = true
 	}
@@ -74,6 +79,41 @@ func prune(st policy.State, at time.Time, chs []change) {
 			if _, written := files[capsulePath(c.ID)]; !written {
 				files[capsulePath(c.ID)] = nil
 			}
+		} else if ok && !named[c.ID] {
+			next = earliest(next, end.Add(Retention))
 		}
 	}
+	return next
+}
+
+// earliest of a and b, zero being none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// prunableFrom is the earliest time from which the record at path, as st
+// holds it after an act wrote it, may let it or another record be pruned:
+// a done capsule also ends the missives that name it (zero: never, as it
+// stands).
+func prunableFrom(st policy.State, path string) time.Time {
+	dir, file, _ := strings.Cut(path, "/")
+	id := strings.TrimSuffix(file, ".yaml")
+	switch dir {
+	case capsulesDir:
+		if c := st.Capsule(id); c != nil {
+			if end, ok := finishedCapsule(*c); ok {
+				return end.Add(Retention)
+			}
+		}
+	case signalsDir:
+		if s := st.Signal(id); s != nil {
+			if end, ok := finishedSignal(st, *s); ok {
+				return end.Add(Retention)
+			}
+		}
+	}
+	return time.Time{}
 }

@@ -23,10 +23,10 @@ func leasePath(resource string) string { return leasesDir + "/" + resource + ".y
 func capsulePath(id string) string     { return capsulesDir + "/" + id + ".yaml" }
 func signalPath(id string) string      { return signalsDir + "/" + id + ".yaml" }
 
-// record turns a decision on act a, taken against st, into the changes
-// that write it: one event a record, the spent council call and the
-// removal of what finished long ago (prune) written with the first.
-func record(a policy.Act, d policy.Decision, st policy.State) []change {
+// record turns a decision on act a into the changes that write it: one
+// event a record, the spent council call written with the first. The
+// caller adds what the act prunes (prune).
+func record(a policy.Act, d policy.Decision) []change {
 	var chs []change
 	add := func(e Event, path string, data []byte) {
 		e.By, e.At = a.By, d.At
@@ -68,7 +68,6 @@ func record(a policy.Act, d policy.Decision, st policy.State) []change {
 	if d.Council != nil && len(chs) > 0 {
 		chs[0].files[signalPath(d.Council.ID)] = FormatSignal(*d.Council)
 	}
-	prune(st, d.At, chs)
 	return chs
 }
 

@@ -40,7 +40,9 @@ func (s *Local) Seed(p *policy.Policy, acts iter.Seq2[policy.Act, time.Time]) (r
 			refused++
 			continue
 		}
-		for _, ch := range record(a, d, st) {
+		chs := record(a, d)
+		prune(st, d.At, chs)
+		for _, ch := range chs {
 			ch.event.V = formatVersion
 			line, err := encodeEvent(ch.event)
 			if err != nil {

@@ -129,7 +129,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	parent := old
 	st := stateFiles(prev, func(p string) string { return p })
 	st.Index()
-	budget := MaxPushEvents
+	rs := replayState{budget: MaxPushEvents}
 	for _, c := range commits {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
 			return fmt.Errorf("state commit %s: the state ref's history must be a single line", c.ID[:12])
@@ -138,7 +138,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if err != nil {
 			return err
 		}
-		if st, err = v.verifyStep(prev, files, prevEntries, entries, st, &budget); err != nil {
+		if st, err = v.verifyStep(prev, files, prevEntries, entries, st, &rs); err != nil {
 			return fmt.Errorf("state commit %s: %w", c.ID[:12], err)
 		}
 		prev, prevEntries, parent = files, entries, c.ID
@@ -154,11 +154,22 @@ const (
 	MaxPushEvents  = 10_000
 )
 
+// replayState is what the replay of one push carries from act to act: the
+// events it may still replay, and when pruning may next remove a record
+// (pruneAt; zero: never, as the records stand), before which the scan of
+// every record is skipped, so that a push of many events costs the events,
+// not their product with the records.
+type replayState struct {
+	budget  int
+	pruneAt time.Time
+	scanned bool // pruneAt is known
+}
+
 // verifyStep checks one state commit against its parent's files, whose
 // records st holds already parsed; it returns the records after it. Each
 // event costs one decision and the records it writes: linear in the events.
 // History segments are compared by blob, never read.
-func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, afterEntries map[string]gitcli.TreeEntry, st policy.State, budget *int) (policy.State, error) {
+func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, afterEntries map[string]gitcli.TreeEntry, st policy.State, rs *replayState) (policy.State, error) {
 	for path := range afterEntries {
 		if !stateFileName(path) && !isSegment(path) {
 			return st, fmt.Errorf("%s has no place in the state", path)
@@ -173,7 +184,7 @@ func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, aft
 		return st, errors.New("events.jsonl was rewritten: the history may only grow")
 	}
 	fresh := added[len(old):]
-	if n := bytes.Count(fresh, []byte("\n")); n > *budget {
+	if n := bytes.Count(fresh, []byte("\n")); n > rs.budget {
 		return st, fmt.Errorf("the push carries more than %d events (this commit alone adds %d): push fewer at once", MaxPushEvents, n)
 	}
 	events, err := ParseEvents(bytes.NewReader(fresh), eventsLog)
@@ -183,7 +194,7 @@ func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, aft
 	if len(events) == 0 || !bytes.HasSuffix(added, []byte("\n")) {
 		return st, errors.New("a state commit must add whole events to events.jsonl")
 	}
-	*budget -= len(events)
+	rs.budget -= len(events)
 	want := maps.Clone(before)
 	for len(events) > 0 {
 		n := actLen(events)
@@ -191,6 +202,9 @@ func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, aft
 		if err != nil {
 			e := events[0]
 			return st, fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
+		}
+		if at := events[0].At; !rs.scanned || !rs.pruneAt.IsZero() && !at.Before(rs.pruneAt) {
+			rs.pruneAt, rs.scanned = prune(st, at, chs), true
 		}
 		for _, ch := range chs {
 			for path, data := range ch.files {
@@ -200,6 +214,15 @@ func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, aft
 					want[path] = data
 				}
 				st = putRecord(st, path, data)
+			}
+		}
+		for _, ch := range chs {
+			for path, data := range ch.files {
+				if data != nil {
+					if t := prunableFrom(st, path); !t.IsZero() {
+						rs.pruneAt = earliest(rs.pruneAt, t)
+					}
+				}
 			}
 		}
 		events = events[n:]
@@ -278,7 +301,7 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 	if err != nil {
 		return nil, err
 	}
-	chs := record(a, d, st)
+	chs := record(a, d)
 	if len(chs) != len(events) {
 		return nil, errors.New("the events do not record what the decision gives")
 	}

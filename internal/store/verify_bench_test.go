@@ -27,7 +27,7 @@ func floodStep(tb testing.TB, p *policy.Policy, n int, now time.Time) (before, a
 		if err != nil {
 			tb.Fatal(err)
 		}
-		for _, ch := range record(a, d, cur) {
+		for _, ch := range record(a, d) {
 			ch.event.V = formatVersion
 			line, err := encodeEvent(ch.event)
 			if err != nil {
@@ -59,8 +59,8 @@ func BenchmarkVerifyStep(b *testing.B) {
 			for b.Loop() {
 				var st policy.State
 				st.Index()
-				budget := MaxPushEvents
-				if _, err := v.verifyStep(before, after, entriesOf(before), entriesOf(after), st, &budget); err != nil {
+				rs := replayState{budget: MaxPushEvents}
+				if _, err := v.verifyStep(before, after, entriesOf(before), entriesOf(after), st, &rs); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -84,8 +84,12 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The claim seals the flood's 1,600 events into the first segment.
 	after := maps.Clone(state)
-	for _, ch := range record(a, d, st) {
+	after[eventsLog] = nil
+	afterEntries := entriesOf(after)
+	afterEntries[segmentPath(1)] = gitcli.TreeEntry{Size: int64(len(state[eventsLog]))}
+	for _, ch := range record(a, d) {
 		ch.event.V = formatVersion
 		line, _ := encodeEvent(ch.event)
 		after[eventsLog] = append(slices.Clone(after[eventsLog]), line...)
@@ -95,8 +99,8 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 	for b.Loop() {
 		st := stateFiles(state, func(p string) string { return p }) // as VerifyUpdate reads the old state
 		st.Index()
-		budget := MaxPushEvents
-		if _, err := v.verifyStep(state, after, entriesOf(state), entriesOf(after), st, &budget); err != nil {
+		rs := replayState{budget: MaxPushEvents}
+		if _, err := v.verifyStep(state, after, entriesOf(state), afterEntries, st, &rs); err != nil {
 			b.Fatal(err)
 		}
 	}
