@@ -132,13 +132,16 @@ func (s *Local) checkpointAt(f *os.File, since time.Time) *checkpoint {
 		if !ok || oerr != nil || aerr != nil || off > fi.Size() || time.UnixMilli(at).After(since) {
 			continue
 		}
-		data, err := readFile(filepath.Join(s.dir, checkpointsDir, e.Name()), maxCheckpoint)
+		file := filepath.Join(s.dir, checkpointsDir, e.Name())
+		data, err := readFile(file, maxCheckpoint)
 		var cp checkpoint
 		if err != nil || json.Unmarshal(data, &cp) != nil || cp.V != formatVersion || cp.Offset != off || cp.At.After(since) {
+			os.Remove(file) // not one of ours: the next reader writes it again
 			continue
 		}
 		if sum, err := prefixSum(f, off); err != nil || sum != cp.Prefix {
-			continue // another log's: the git store's copy was replaced
+			os.Remove(file) // another log's: the git store's copy was replaced
+			continue
 		}
 		return &cp
 	}

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,4 +127,43 @@ func BenchmarkHistoryState(b *testing.B) {
 			})
 		}
 	}
+}
+
+// FuzzCheckpointFile: whatever a checkpoint file holds, reading the history
+// from it neither fails nor panics, and a file that is not a checkpoint of
+// this log changes nothing.
+func FuzzCheckpointFile(f *testing.F) {
+	end := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	s := agedStore(f, 1200, end)
+	full, err := s.HistoryState(time.Time{}) // writes the checkpoint at 1000
+	if err != nil {
+		f.Fatal(err)
+	}
+	entries, err := os.ReadDir(filepath.Join(s.dir, checkpointsDir))
+	if err != nil || len(entries) != 1 {
+		f.Fatalf("checkpoints: %v, %v", entries, err)
+	}
+	file := filepath.Join(s.dir, checkpointsDir, entries[0].Name())
+	good, err := os.ReadFile(file)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(`{"v":1,"offset":0,"events":0,"at":"2026-01-01T00:00:00Z","prefix":"","state":{}}`))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.HistoryState(end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data, good) && len(st.Leases) < len(matters(full, end).Leases) {
+			var cp checkpoint
+			if json.Unmarshal(data, &cp) != nil || cp.Prefix == "" {
+				t.Errorf("a file that is no checkpoint of this log lost leases: %d of %d", len(st.Leases), len(matters(full, end).Leases))
+			}
+		}
+	})
 }
