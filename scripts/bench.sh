@@ -376,7 +376,7 @@ quote() {
 }
 
 # bench KEY [--prepare CMD] [--any-exit] -- NAME CMD [NAME CMD]
-# CMD is a quoted command line. The first command's median (microseconds)
+# CMD is a quoted command line; NAME has no comma (hyperfine's CSV). The first command's median (microseconds)
 # lands in median[KEY/oxygen], the second's in median[KEY/git]. --any-exit:
 # the exit code does not matter (policy lint exits 1 with findings).
 bench() {
@@ -560,8 +560,8 @@ if [ "$prior" -gt 0 ]; then
 	phase "remotes"
 	clone_of young "$tmp/c-young" agent@d1.example
 	clone_of aged "$tmp/c-aged" agent@d1.example
-	bench gitstore -- "claim + release, $prior prior" "$(quote sh "$tmp/pair.sh" "$tmp/c-aged")" \
-		"claim + release, 10 prior" "$(quote sh "$tmp/pair.sh" "$tmp/c-young")"
+	bench gitstore -- "claim + release after $prior prior" "$(quote sh "$tmp/pair.sh" "$tmp/c-aged")" \
+		"claim + release after 10 prior" "$(quote sh "$tmp/pair.sh" "$tmp/c-young")"
 	gitrows+=("claim + release (local remote): $prior prior  /  10 prior|gitstore|ratio|120")
 	port=$((20000 + RANDOM % 20000))
 	git daemon --reuseaddr --base-path="$remotes" --export-all --enable=receive-pack \
@@ -571,8 +571,8 @@ if [ "$prior" -gt 0 ]; then
 	sleep 0.5 # the daemon's socket
 	clone_of young "$tmp/d-young" agent@d1.example "git://127.0.0.1:$port/young.git"
 	clone_of aged "$tmp/d-aged" agent@d1.example "git://127.0.0.1:$port/aged.git"
-	bench daemon -- "claim + release (git daemon), $prior prior" "$(quote sh "$tmp/pair.sh" "$tmp/d-aged")" \
-		"claim + release (git daemon), 10 prior" "$(quote sh "$tmp/pair.sh" "$tmp/d-young")"
+	bench daemon -- "claim + release (git daemon) after $prior prior" "$(quote sh "$tmp/pair.sh" "$tmp/d-aged")" \
+		"claim + release (git daemon) after 10 prior" "$(quote sh "$tmp/pair.sh" "$tmp/d-young")"
 	gitrows+=("claim + release (git daemon): $prior prior  /  10 prior|daemon|ratio|120")
 fi
 
