@@ -339,7 +339,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		case up.Ref != r.policy.Store.Ref && !git.IsZeroID(up.New) && present[i] == "":
 			return nil, nil, nil, fmt.Errorf("%s: bad object %s (git has no such object here)", up.Ref, up.New)
 		case up.Ref == r.policy.Store.Ref:
-			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
+			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Ref: up.Ref}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}

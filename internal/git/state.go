@@ -26,6 +26,10 @@ var ErrRewritten = errors.New("rewritten")
 // ErrLostRace means a compare-and-swap push found the ref moved.
 var ErrLostRace = errors.New("the ref moved since it was read")
 
+// MovedMeanwhile is how oxygen's pre-receive refuses a state update whose
+// ref moved since the pusher read it: the pusher takes it for a lost race.
+const MovedMeanwhile = "the state ref moved while this push was on its way: another clone's act landed first"
+
 // RefID returns what a local ref points at, or "" if it does not exist.
 func (r Runner) RefID(ref string) (string, error) {
 	out, err := r.Run(nil, "rev-parse", "--verify", "--quiet", "--end-of-options", ref+"^{commit}")
@@ -88,8 +92,8 @@ func (r Runner) PushCAS(remote, ref, old, commit string) error {
 		}
 		// The ref moved: seen by the client (stale info), or by the server
 		// in its ref transaction when two pushes land together.
-		for _, race := range []string{"stale info", "fetch first", "non-fast-forward", "already exists", "failed to update ref"} {
-			if strings.Contains(line, race) {
+		for _, race := range []string{"stale info", "fetch first", "non-fast-forward", "already exists", "failed to update ref", "pre-receive hook declined"} {
+			if strings.Contains(line, race) && (race != "pre-receive hook declined" || strings.Contains(gerr.Stderr, MovedMeanwhile)) {
 				return fmt.Errorf("%w (%s)", ErrLostRace, strings.TrimSpace(line[strings.LastIndexByte(line, '\t')+1:]))
 			}
 		}

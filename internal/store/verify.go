@@ -92,11 +92,24 @@ type Verifier struct {
 	Policy *policy.Policy
 	Pusher string    // who the host says pushes ("" if it does not say)
 	Now    time.Time // the server's clock
+	Ref    string    // the state ref, if the update is checked before git applies it
 }
 
 // VerifyUpdate checks the update of the state ref from old to new (ids;
 // all-zero for none).
 func (v Verifier) VerifyUpdate(old, new string) error {
+	if v.Ref != "" {
+		// Another clone's push landed first: git would refuse this update
+		// anyway, so it is refused before its replay, at once, in words
+		// the pushing clone takes for a lost race (gitcli.ErrLostRace).
+		cur, err := v.Git.RefID(v.Ref)
+		if err != nil {
+			return err
+		}
+		if cur != old && !(cur == "" && gitcli.IsZeroID(old)) {
+			return errors.New(gitcli.MovedMeanwhile)
+		}
+	}
 	switch {
 	case gitcli.IsZeroID(new):
 		return errors.New("the state ref may not be deleted: its history is the audit log")
