@@ -112,12 +112,3 @@ func (p *past) since(cutoff time.Time) policy.State {
 	}
 	return st
 }
-
-// historyState replays the whole history into the state of the past.
-func historyState(events []Event) policy.State {
-	p := newPast(policy.State{})
-	for _, e := range events {
-		p.add(e)
-	}
-	return p.state()
-}

@@ -79,7 +79,11 @@ func TestHistoryState(t *testing.T) {
 		{Op: OpDone, At: t0.Add(time.Hour), Capsule: &c1done},
 		{Op: OpAssign, At: c2.CreatedAt, Capsule: &c2},
 	}
-	st := historyState(events)
+	p := newPast(policy.State{})
+	for _, e := range events {
+		p.add(e)
+	}
+	st := p.state()
 	if len(st.Leases) != 2 {
 		t.Errorf("leases: %v", st.Leases)
 	}

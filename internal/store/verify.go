@@ -56,13 +56,6 @@ func (s *Ref) History() ([]policy.Lease, error) {
 	return Replay(events), err
 }
 
-// HistoryState replays the state ref's whole history into the state of
-// the past (the server keeps no checkpoints).
-func (s *Ref) HistoryState(time.Time) (policy.State, error) {
-	events, err := s.events()
-	return historyState(events), err
-}
-
 func (s *Ref) events() ([]Event, error) {
 	files, err := s.files(true)
 	if err != nil {
