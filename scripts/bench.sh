@@ -6,7 +6,8 @@ set -euo pipefail
 
 usage() {
 	cat <<'EOF'
-Usage: scripts/bench.sh [--files N] [--commits N] [--history N] [--runs N]
+Usage: scripts/bench.sh [--files N] [--commits N] [--events N] [--mix KIND] [--runs N]
+                        [--prior N] [--clones N] [--rounds N] [--acts N]
                         [--warmup N] [--checkout] [--keep] [--no-hyperfine]
 
 Builds oxygen and a synthetic repository (git fast-import: N files in a deep
@@ -24,14 +25,30 @@ prints, side by side in one run, the median wall time of:
 Options:
   --files N       files in the repository (default 100000)
   --commits N     commits after the initial one (default 1000)
-  --history N     lease events already in the store's log before the bench's
-                  own claims (default 0): claims and releases by every domain,
-                  all ended weeks before the commits, as a long-lived clone has
+  --events N      events already in the store before the bench's own claims
+                  (default 0): a fleet's work over the month before the
+                  commits, as a long-lived clone has (--history N: the same)
+  --mix KIND      what those events are: leases (claims and releases) or
+                  mixed (also capsules assigned and done, missives sent and
+                  acknowledged: 6 / 2 / 2 in 10; default leases)
   --runs N        timed runs per command (default 30)
   --warmup N      untimed runs first (default 3)
   --checkout      also write the work tree (neither side of any measurement
                   reads it; by default only the index is filled, which on a
                   slow disk saves from seconds to minutes at 100,000 files)
+  --prior N       also time claim + release through the git store (a local
+                  bare remote with oxygen's pre-receive, and the same behind
+                  git daemon on 127.0.0.1) after 10 and after N prior state
+                  commits, the last holding N mixed events (target <= 1.2x)
+  --clones N      also run a fleet: N clones of one such remote, each
+                  claiming its own resource at once, then releasing it, for
+                  --rounds rounds (default 10); then all N claim one
+                  resource at once (exactly one must win). Prints failures,
+                  latency p50/p90/max, acts per second and how many pushes
+                  each act took (target: 0 failures, p90 < 300 ms)
+  --acts N        also run N acts (claim, release) one after another in one
+                  clone of the git store and report its .git size after
+                  (target < 50 MB for 10,000)
   --keep          keep the temporary directory (its path is printed)
   --no-hyperfine  time with the built-in loop even if hyperfine is installed
   -h, --help      this text
@@ -40,15 +57,25 @@ Exit status: 0 when every target is met, 1 when one is missed, 2 on error.
 EOF
 }
 
-files=100000 commits=1000 history=0 runs=30 warmup=3 keep=0 use_hyperfine=1 checkout=0
+files=100000 commits=1000 events=0 mix=leases prior=0 clones=0 rounds=10 acts=0 runs=30 warmup=3 keep=0 use_hyperfine=1 checkout=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--files) files=${2:?--files needs a number}; shift 2 ;;
 	--files=*) files=${1#*=}; shift ;;
 	--commits) commits=${2:?--commits needs a number}; shift 2 ;;
 	--commits=*) commits=${1#*=}; shift ;;
-	--history) history=${2:?--history needs a number}; shift 2 ;;
-	--history=*) history=${1#*=}; shift ;;
+	--events | --history) events=${2:?$1 needs a number}; shift 2 ;;
+	--events=* | --history=*) events=${1#*=}; shift ;;
+	--prior) prior=${2:?--prior needs a number}; shift 2 ;;
+	--prior=*) prior=${1#*=}; shift ;;
+	--clones) clones=${2:?--clones needs a number}; shift 2 ;;
+	--clones=*) clones=${1#*=}; shift ;;
+	--rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+	--rounds=*) rounds=${1#*=}; shift ;;
+	--acts) acts=${2:?--acts needs a number}; shift 2 ;;
+	--acts=*) acts=${1#*=}; shift ;;
+	--mix) mix=${2:?--mix needs leases or mixed}; shift 2 ;;
+	--mix=*) mix=${1#*=}; shift ;;
 	--runs) runs=${2:?--runs needs a number}; shift 2 ;;
 	--runs=*) runs=${1#*=}; shift ;;
 	--warmup) warmup=${2:?--warmup needs a number}; shift 2 ;;
@@ -60,9 +87,10 @@ while [ $# -gt 0 ]; do
 	*) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 done
-for v in files commits history runs warmup; do
+for v in files commits events runs warmup prior clones rounds acts; do
 	case ${!v} in '' | *[!0-9]*) echo "bench.sh: --$v wants a whole number, got '${!v}'" >&2; exit 2 ;; esac
 done
+case $mix in leases | mixed) ;; *) echo "bench.sh: --mix wants leases or mixed, got '$mix'" >&2; exit 2 ;; esac
 if [ "$files" -lt 1000 ] || [ "$commits" -lt 1 ] || [ "$runs" -lt 1 ]; then
 	echo "bench.sh: want --files >= 1000, --commits >= 1, --runs >= 1" >&2
 	exit 2
@@ -219,29 +247,14 @@ say "generating $files files"
 gen_root | git fast-import --quiet
 phase "initial commit (fast-import)"
 
-# 3. Leases. First, if asked, an old history: claim/release pairs over every
-# resource and domain, one event a minute, all over a month before now (the
-# JSON lines the local store writes, see internal/store/format.go).
-if [ "$history" -gt 0 ]; then
-	mkdir -p .substrate/state
-	resources=(schema storage index execution deployment identity policy coordination)
-	domains=(watcher builder guardian scribe gems)
-	gen_history() {
-		local k at res dom who lease end rel
-		for ((k = 0; k < history; k++)); do
-			at=$((t_root - 40 * 86400 + k * 60))
-			if ((k % 2 == 0)); then
-				res=${resources[k / 2 % 8]} dom=${domains[k / 2 % 5]} who="agent$((k / 2 % 13))@${domains[k / 2 % 5]}.example"
-				printf -v lease '"resource":"%s","owner":"%s","domain":"%s","ttl":7200,"created_at":"%(%Y-%m-%dT%H:%M:%SZ)T","expires_at":"%(%Y-%m-%dT%H:%M:%SZ)T"' \
-					"$res" "$who" "$dom" "$at" $((at + 7200))
-				printf '{"v":1,"op":"claim","by":"%s","at":"%(%Y-%m-%dT%H:%M:%SZ)T","lease":{%s,"reason":"old work"}}\n' "$who" "$at" "$lease"
-			else
-				printf '{"v":1,"op":"release","by":"%s","at":"%(%Y-%m-%dT%H:%M:%SZ)T","lease":{%s,"released_at":"%(%Y-%m-%dT%H:%M:%SZ)T","reason":"old work"}}\n' "$who" "$at" "$lease" "$at"
-			fi
-		done
-	}
-	gen_history >.substrate/state/events.jsonl
-	phase "old lease history ($history events)"
+# 3. Leases. First, if asked, an aged store: N events of a fleet's work,
+# decided and recorded through the store's own code in one process
+# (internal/benchgen), all over a day before the commits.
+if [ "$events" -gt 0 ]; then
+	(cd "$root" && go build -o "$tmp/benchgen" ./internal/benchgen)
+	printf '%s' "$policy_text" >"$tmp/policy.yaml"
+	"$tmp/benchgen" -root "$repo" -policy "$tmp/policy.yaml" -events "$events" -mix "$mix" -end $((t_root - 86400)) >&2 || die "benchgen failed"
+	phase "aged store ($events $mix events)"
 fi
 
 # Then the builder domain claims every resource the commits touch, for
@@ -331,9 +344,9 @@ rng="HEAD~$commits..HEAD"
 out=$("$oxy" check --range "$rng") || die "oxygen check --range $rng found violations"
 say "  $out"
 tracked=$(git ls-files | wc -l)
-events=0
-[ -f .substrate/state/events.jsonl ] && events=$(wc -l <.substrate/state/events.jsonl)
-say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git, index $(($(wc -c <.git/index) / 1024)) KiB, $events lease events; staged: ${stage[*]}"
+logged=0
+[ -f .substrate/state/events.jsonl ] && logged=$(wc -l <.substrate/state/events.jsonl)
+say "repository: $tracked files, $(git rev-list --count HEAD) commits, $(du -sk .git | cut -f1) KiB in .git, index $(($(wc -c <.git/index) / 1024)) KiB, $logged store events ($mix); staged: ${stage[*]}"
 
 # 6. Timing. median_ms NAME COMMAND... records the median of runs in ms.
 declare -A median
@@ -363,7 +376,7 @@ quote() {
 }
 
 # bench KEY [--prepare CMD] [--any-exit] -- NAME CMD [NAME CMD]
-# CMD is a quoted command line. The first command's median (microseconds)
+# CMD is a quoted command line; NAME has no comma (hyperfine's CSV). The first command's median (microseconds)
 # lands in median[KEY/oxygen], the second's in median[KEY/git]. --any-exit:
 # the exit code does not matter (policy lint exits 1 with findings).
 bench() {
@@ -422,20 +435,22 @@ bench claim --prepare "$(quote "$oxy" release "$free_resource")" -- \
 	"oxygen claim $free_resource" "$(quote "$oxy" claim "$free_resource" --ttl 1h)"
 bench release --prepare "$(quote "$oxy" claim "$free_resource" --ttl 1h)" -- \
 	"oxygen release $free_resource" "$(quote "$oxy" release "$free_resource")"
+bench leases -- "oxygen leases" "$(quote "$oxy" leases)"
+bench status -- "oxygen status" "$(quote "$oxy" status)"
 bench lint --any-exit -- "oxygen policy lint" "$(quote "$oxy" policy lint)" \
 	"git ls-files" "git ls-files"
 
 # 7. The table.
 missed=0
-row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs)
-	local what=$1 key=$2 kind=$3 limit=$4 o g r ratio=- gms=- verdict target
+row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs) [AGAINST]
+	local what=$1 key=$2 kind=$3 limit=$4 against=${5:-git} o g r ratio=- gms=- verdict target
 	o=${median[$key/oxygen]}
 	if [ "$kind" = ratio ]; then
 		g=${median[$key/git]}
 		r=$(((o * 100 + g / 2) / g))
 		ratio="$((r / 100)).$(printf '%02d' $((r % 100)))x"
 		gms=$(ms "$g")
-		target="<= $((limit / 100)).$((limit % 100 / 10))x git"
+		target="<= $((limit / 100)).$((limit % 100 / 10))x $against"
 		verdict=PASS
 		((o * 100 > limit * g)) && verdict=MISS
 	else
@@ -449,12 +464,196 @@ row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs)
 echo
 load=?
 [ -r /proc/loadavg ] && read -r load _ </proc/loadavg
-echo "oxygen bench: $tracked files, $commits commits, $events lease events; $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, load $load; $timer"
+echo "oxygen bench: $tracked files, $commits commits, $logged store events ($mix); $(git --version), $(nproc 2>/dev/null || echo '?') CPUs, load $load; $timer"
 printf '%-60s %10s %9s %7s  %-14s %s\n' "oxygen  /  git (same repository, same run)" "oxygen ms" "git ms" "ratio" "target" "result"
 row "check --staged  /  git diff --cached --name-only" staged ratio 150
 row "check --range $rng  /  git log --name-only" range ratio 200
 row "claim $free_resource (local store)" claim abs 10
 row "release $free_resource (local store)" release abs 10
+row "leases (local store)" leases abs 10
+row "status (local store)" status abs 10
 row "policy lint  /  git ls-files" lint ratio 300
 echo "medians of wall time in ms; 5 staged paths (3 shared); the range is judged with no violations"
+
+# 8. The git store, if asked: remotes with oxygen's pre-receive, clones of
+# them, and the policy above with a domain and a resource for each clone of
+# a fleet (d1 claims r1, and so on) and the git store.
+[ "$prior" -gt 0 ] || [ "$clones" -gt 0 ] || [ "$acts" -gt 0 ] || exit "$missed"
+export PATH="$tmp:$PATH" # the servers' pre-receive runs the oxygen built above
+fleet=$((clones > 0 ? clones : 1))
+fleet_policy() {
+	local line i
+	while IFS= read -r line; do
+		case $line in
+		domains:)
+			printf '%s\n' "$line"
+			for ((i = 1; i <= fleet; i++)); do printf '  d%d:\n    members: ["*@d%d.example"]\n    core: ["fleet/d%d/**"]\n' $i $i $i; done
+			;;
+		resources:)
+			printf '%s\n' "$line"
+			for ((i = 1; i <= fleet; i++)); do printf '  r%d:\n    paths: ["fleet/r%d/**"]\n' $i $i; done
+			;;
+		*"kind: local"*) printf '  kind: git\n' ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <<<"$policy_text"
+}
+fleet_policy >"$tmp/fleet-policy.yaml"
+grep -q 'kind: git' "$tmp/fleet-policy.yaml" || die "could not make the git store's policy"
+remotes=$tmp/remotes
+mkdir -p "$remotes"
+
+# make_remote NAME: a bare remote with oxygen's pre-receive and the policy
+# on main, adopted as the pre-receive wants (under a lease on coordination).
+make_remote() {
+	local bare=$remotes/$1.git seed=$tmp/seed-$1
+	git init -q --bare "$bare"
+	"$oxy" install --repo "$bare" >/dev/null || die "oxygen install --repo $bare failed"
+	git clone -q "$bare" "$seed" 2>/dev/null
+	cp "$tmp/fleet-policy.yaml" "$seed/resources.yaml"
+	(cd "$seed" && git add resources.yaml && "$oxy" claim coordination >/dev/null &&
+		git commit -q -m 'adopt oxygen' && git push -q origin main && "$oxy" release coordination >/dev/null) ||
+		die "could not adopt oxygen on $bare"
+}
+
+# age_remote NAME N: N more state commits, as a long-lived remote has: N-1
+# small ones, then one holding N mixed events and the records they leave
+# (internal/benchgen). Only the last one's content is read by anything
+# that follows (a fetch reads the tip; the server verifies new commits).
+age_remote() {
+	local bare=$remotes/$1.git n=$2 st=$tmp/aged-$1 k path
+	mkdir -p "$st"
+	(cd "$root" && go build -o "$tmp/benchgen" ./internal/benchgen)
+	"$tmp/benchgen" -root "$st" -policy "$tmp/fleet-policy.yaml" -events "$n" -mix mixed -end $(($(date +%s) - 86400)) >&2 ||
+		die "benchgen failed"
+	{
+		printf 'commit refs/oxygen/state\ncommitter oxygen <bench@builder.example> %d +0000\ndata 6\nfiller\nfrom refs/oxygen/state^0\n' "$t_root"
+		printf 'M 100644 inline events.jsonl\ndata 2\n0\n\n'
+		for ((k = 1; k < n - 1; k++)); do
+			printf 'commit refs/oxygen/state\ncommitter oxygen <bench@builder.example> %d +0000\ndata 6\nfiller\n' $((t_root + k))
+			printf 'M 100644 inline events.jsonl\ndata %d\n%s\n\n' $((${#k} + 1)) "$k"
+		done
+		printf 'commit refs/oxygen/state\ncommitter oxygen <bench@builder.example> %d +0000\ndata 4\naged\ndeleteall\n' $((t_root + n))
+		for path in events.jsonl $(cd "$st/.substrate/state" && ls leases/* capsules/* signals/* 2>/dev/null); do
+			printf 'M 100644 inline %s\ndata %d\n' "$path" "$(wc -c <"$st/.substrate/state/$path")"
+			cat "$st/.substrate/state/$path"
+			printf '\n'
+		done
+	} | git -C "$bare" fast-import --quiet || die "could not age $bare"
+}
+
+# clone_of NAME DIR EMAIL [URL]: a clone that claims as EMAIL, synced.
+clone_of() {
+	git clone -q "${4:-$remotes/$1.git}" "$2" 2>/dev/null || die "git clone ${4:-$remotes/$1.git} failed"
+	git -C "$2" config user.email "$3"
+	(cd "$2" && "$oxy" sync >/dev/null) || die "oxygen sync in $2 failed"
+}
+printf 'cd "$1" && %q claim r1 --ttl 1h >/dev/null && %q release r1 >/dev/null\n' "$oxy" "$oxy" >"$tmp/pair.sh"
+
+gitrows=()
+if [ "$prior" -gt 0 ]; then
+	say "git store: remotes with 10 and $prior prior state commits"
+	make_remote young
+	make_remote aged
+	for k in 1 2 3 4; do sh "$tmp/pair.sh" "$tmp/seed-young" || die "claim in seed-young failed"; done
+	age_remote aged "$prior"
+	phase "remotes"
+	clone_of young "$tmp/c-young" agent@d1.example
+	clone_of aged "$tmp/c-aged" agent@d1.example
+	bench gitstore -- "claim + release after $prior prior" "$(quote sh "$tmp/pair.sh" "$tmp/c-aged")" \
+		"claim + release after 10 prior" "$(quote sh "$tmp/pair.sh" "$tmp/c-young")"
+	gitrows+=("claim + release (local remote): $prior prior  /  10 prior|gitstore|ratio|120")
+	port=$((20000 + RANDOM % 20000))
+	git daemon --reuseaddr --base-path="$remotes" --export-all --enable=receive-pack \
+		--listen=127.0.0.1 --port="$port" --detach --pid-file="$tmp/daemon.pid" "$remotes" ||
+		die "git daemon failed"
+	trap 'kill "$(cat "$tmp/daemon.pid")" 2>/dev/null; cleanup' EXIT
+	sleep 0.5 # the daemon's socket
+	clone_of young "$tmp/d-young" agent@d1.example "git://127.0.0.1:$port/young.git"
+	clone_of aged "$tmp/d-aged" agent@d1.example "git://127.0.0.1:$port/aged.git"
+	bench daemon -- "claim + release (git daemon) after $prior prior" "$(quote sh "$tmp/pair.sh" "$tmp/d-aged")" \
+		"claim + release (git daemon) after 10 prior" "$(quote sh "$tmp/pair.sh" "$tmp/d-young")"
+	gitrows+=("claim + release (git daemon): $prior prior  /  10 prior|daemon|ratio|120")
+fi
+
+# fleet_act I VERB RESOURCE: clone I acts; appends "ms exit pushes" to
+# $tmp/fleet-VERB.txt. GIT_TRACE counts the pushes, so the tries.
+fleet_act() {
+	local t0 rc=0
+	stamp
+	t0=$now
+	(cd "$tmp/f$1" && GIT_TRACE="$tmp/trace.$1" "$oxy" "$2" "$3" >/dev/null 2>&1) || rc=$?
+	stamp
+	echo "$(((now - t0) / 1000)) $rc $(grep -c 'built-in: git push' "$tmp/trace.$1")" >>"$tmp/fleet-$2.txt"
+	rm -f "$tmp/trace.$1"
+}
+# summary FILE: failures, p50, p90, max and the tries distribution.
+summary() {
+	local lat fails tries
+	mapfile -t lat < <(awk '{print $1}' "$1" | sort -n)
+	fails=$(awk '$2 != 0' "$1" | wc -l)
+	tries=$(awk '{n[$3]++} END {for (k in n) printf "%s:%d\n", k, n[k]}' "$1" | sort -n | tr '\n' ' ')
+	printf '%d acts, %d failed, p50 %d ms, p90 %d ms, max %d ms; pushes per act (pushes:acts) %s' \
+		"${#lat[@]}" "$fails" "${lat[${#lat[@]} / 2]}" "${lat[${#lat[@]} * 9 / 10]}" "${lat[${#lat[@]} - 1]}" "$tries"
+}
+fleet_out=()
+if [ "$clones" -gt 0 ]; then
+	say "fleet: $clones clones, $rounds rounds"
+	make_remote fleet
+	for ((i = 1; i <= clones; i++)); do clone_of fleet "$tmp/f$i" "agent@d$i.example"; done
+	rm -f "$tmp/fleet-claim.txt" "$tmp/fleet-release.txt"
+	stamp
+	t_fleet=$now
+	for ((r = 0; r < rounds; r++)); do
+		for ((i = 1; i <= clones; i++)); do fleet_act "$i" claim "r$i" & done
+		wait
+		for ((i = 1; i <= clones; i++)); do fleet_act "$i" release "r$i" & done
+		wait
+	done
+	stamp
+	fleet_ms=$(((now - t_fleet) / 1000))
+	cat "$tmp/fleet-claim.txt" "$tmp/fleet-release.txt" >"$tmp/fleet-all.txt"
+	ok=$(awk '$2 == 0' "$tmp/fleet-all.txt" | wc -l)
+	fails=$(awk '$2 != 0' "$tmp/fleet-all.txt" | wc -l)
+	p90=$(awk '{print $1}' "$tmp/fleet-claim.txt" | sort -n | awk '{a[NR] = $1} END {print a[int(NR * 9 / 10) + 1]}')
+	verdict=PASS
+	if [ "$fails" -gt 0 ] || [ "$p90" -ge 300 ]; then verdict=MISS missed=1; fi
+	fleet_out+=("fleet of $clones clones x $rounds rounds, each its own resource (target: 0 failures, claim p90 < 300 ms): $verdict")
+	fleet_out+=("  claims:   $(summary "$tmp/fleet-claim.txt")")
+	fleet_out+=("  releases: $(summary "$tmp/fleet-release.txt")")
+	fleet_out+=("  throughput: $ok acts in $fleet_ms ms = $((ok * 1000 / (fleet_ms > 0 ? fleet_ms : 1))) acts/s")
+	rm -f "$tmp/fleet-claim.txt"
+	for ((i = 1; i <= clones; i++)); do fleet_act "$i" claim r1 & done
+	wait
+	winners=$(awk '$2 == 0' "$tmp/fleet-claim.txt" | wc -l)
+	lost=$(awk '$2 == 1' "$tmp/fleet-claim.txt" | wc -l)
+	verdict=PASS
+	[ "$winners" = 1 ] && [ "$lost" = $((clones - 1)) ] || verdict=MISS missed=1
+	fleet_out+=("same resource, $clones clones at once: $winners won, $lost refused (leased by the winner), $((clones - winners - lost)) other failures: $verdict")
+fi
+
+acts_out=
+if [ "$acts" -gt 0 ]; then
+	say "$acts acts in one clone of the git store"
+	[ -d "$remotes/young.git" ] || make_remote young
+	clone_of young "$tmp/a-young" agent@d1.example
+	before=$(du -sk "$tmp/a-young/.git" | cut -f1)
+	stamp
+	t_acts=$now
+	for ((k = 0; k < acts; k += 2)); do sh "$tmp/pair.sh" "$tmp/a-young" || die "act $k failed"; done
+	stamp
+	after=$(du -sk "$tmp/a-young/.git" | cut -f1)
+	acts_out="$acts acts in one clone ($(((now - t_acts) / acts / 1000)) ms each): .git from $((before / 1024)) MB to $((after / 1024)) MB; $(git -C "$tmp/a-young" count-objects -v | tr '\n' ' ')"
+	[ "$after" -lt $((50 * 1024)) ] || missed=1
+fi
+
+echo
+echo "the git store (same run)"
+printf '%-60s %10s %9s %7s  %-14s %s\n' "" "ms" "ms" "ratio" "target" "result"
+for g in "${gitrows[@]}"; do
+	IFS='|' read -r what key kind limit <<<"$g"
+	row "$what" "$key" "$kind" "$limit" young
+done
+for l in "${fleet_out[@]}"; do echo "$l"; done
+[ -n "$acts_out" ] && echo "$acts_out"
 exit "$missed"

@@ -32,35 +32,24 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 // (commit -> the ref it goes to, for the message) that leaves a policy
 // that does not load.
 func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string, fbs func() ([]fallback, error), tips map[string]string) ([]git.Commit, []policy.Violation, error) {
-	// The state (the lease history: for the git store, a fetch) is read
-	// while git lists the commits: in a long-lived repository it costs as
-	// much as the listing.
-	type state struct {
-		st  policy.State
-		err error
-	}
-	loaded := make(chan state, 1)
-	go func() {
-		history, err := r.store.History()
-		var st policy.State
-		if err == nil {
-			// Capsules and signals keep their times and are never deleted:
-			// the current records answer for the past too.
-			st, err = r.store.Current()
-		}
-		st.Leases = history
-		st.Broken = nil // a record broken today says nothing of the past: the history judges it
-		loaded <- state{st, err}
-	}()
 	commits, err := list()
-	ls := <-loaded
 	if err != nil || len(commits) == 0 && len(tips) == 0 {
 		return commits, nil, err
 	}
-	if ls.err != nil {
-		return nil, nil, ls.err
+	// The history, not the live records: those drop what finished long
+	// ago, which still answers for the commits made before. It is read
+	// from the newest checkpoint before the oldest commit, so a range costs
+	// the events of its time span, not the store's age.
+	oldest := a.now()
+	for _, c := range commits {
+		if c.Time.Before(oldest) {
+			oldest = c.Time
+		}
 	}
-	st := ls.st
+	st, err := r.store.HistoryState(oldest)
+	if err != nil {
+		return nil, nil, err
+	}
 	shallow, err := git.ShallowCommits(r.dirs)
 	if err != nil {
 		return nil, nil, err
@@ -726,7 +715,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case up.Ref == r.policy.Store.Ref:
-			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now()}
+			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Ref: up.Ref}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}

@@ -60,7 +60,8 @@ func (a *app) reportRun(opts reportOptions) error {
 	if err != nil {
 		return err
 	}
-	history, err := r.store.History()
+	now := a.now()
+	past, err := r.store.HistoryState(now.Add(-opts.window))
 	if err != nil {
 		return err
 	}
@@ -68,11 +69,10 @@ func (a *app) reportRun(opts reportOptions) error {
 	if err != nil {
 		return err
 	}
-	now := a.now()
 	in := reportInput{
 		Title: filepath.Base(strings.TrimSuffix(storeRoot(r.dirs), ".git")), Now: now, Window: opts.window,
 		Policy: r.policy, PolicySrc: r.policySrc, Freshness: r.store.Freshness(now),
-		State: st, History: history, DeadEnds: deadEnds,
+		State: st, History: past.Leases, Past: past, DeadEnds: deadEnds,
 	}
 	if opts.json {
 		return writeJSON(a.stdout, reportState(in))
@@ -102,6 +102,7 @@ type reportInput struct {
 	Freshness string
 	State     policy.State
 	History   []policy.Lease
+	Past      policy.State // the history's records, the pruned ones too (store.HistoryState)
 	DeadEnds  []store.DeadEnd
 }
 
@@ -342,8 +343,9 @@ func timeline(in reportInput, now time.Time, colors map[string]string) reportTim
 				bar.Takeover = fmt.Sprintf("M%d,%d h12 l-6,8 z", bar.X-6, bar.Y-4)
 				bar.TakeoverTitle = fmt.Sprintf("takeover: %s took %s over from %s's lapsed lease", l.Domain, res, leases[j-1].Domain)
 			}
-			// A forced release spent a council call on it, at its time.
-			for _, s := range in.State.Signals {
+			// A forced release spent a council call on it, at its time
+			// (a call the live records may have dropped since).
+			for _, s := range in.Past.Signals {
 				if !l.ReleasedAt.IsZero() && s.UsedFor == "release "+res && s.UsedAt.Equal(l.ReleasedAt) {
 					bar.ForcedX, bar.ForcedY = x(end), bar.Y+10
 					bar.ForcedTitle = fmt.Sprintf("forced release of %s's lease, with council call %s: %s", l.Domain, s.ID, s.Subject)

@@ -74,9 +74,10 @@ func threeDomains(t *testing.T) reportInput {
 	if in.State, err = s.Current(); err != nil {
 		t.Fatal(err)
 	}
-	if in.History, err = s.History(); err != nil {
+	if in.Past, err = s.HistoryState(time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	in.History = in.Past.Leases
 	if in.DeadEnds, err = s.DeadEnds(); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -24,6 +25,10 @@ var ErrRewritten = errors.New("rewritten")
 
 // ErrLostRace means a compare-and-swap push found the ref moved.
 var ErrLostRace = errors.New("the ref moved since it was read")
+
+// MovedMeanwhile is how oxygen's pre-receive refuses a state update whose
+// ref moved since the pusher read it: the pusher takes it for a lost race.
+const MovedMeanwhile = "the state ref moved while this push was on its way: another clone's act landed first"
 
 // RefID returns what a local ref points at, or "" if it does not exist.
 func (r Runner) RefID(ref string) (string, error) {
@@ -87,14 +92,25 @@ func (r Runner) PushCAS(remote, ref, old, commit string) error {
 		}
 		// The ref moved: seen by the client (stale info), or by the server
 		// in its ref transaction when two pushes land together.
-		for _, race := range []string{"stale info", "fetch first", "non-fast-forward", "already exists", "failed to update ref"} {
-			if strings.Contains(line, race) {
+		for _, race := range []string{"stale info", "fetch first", "non-fast-forward", "already exists", "failed to update ref", "pre-receive hook declined"} {
+			if strings.Contains(line, race) && (race != "pre-receive hook declined" || strings.Contains(gerr.Stderr, MovedMeanwhile)) {
 				return fmt.Errorf("%w (%s)", ErrLostRace, strings.TrimSpace(line[strings.LastIndexByte(line, '\t')+1:]))
 			}
 		}
 		return fmt.Errorf("the remote refused the state update: %s %s", strings.TrimSpace(line), firstLine(gerr.Stderr))
 	}
 	return fmt.Errorf("cannot push %s to %s: %s", ref, remote, firstLine(gerr.Stderr))
+}
+
+// PackAuto lets git pack the loose objects that state commits and fetches
+// leave, once there are a few hundred of them (git gc --auto, in the
+// background unless the user turned gc.autoDetach off): each act writes a
+// handful, and a clone must not hoard them by the ten thousand. It runs
+// whatever the user's gc.auto says, oxygen's objects being oxygen's
+// business; gc.auto's default of 6,700 would let them grow past 100 MB.
+func (r Runner) PackAuto() error {
+	_, err := r.Run(nil, "-c", "gc.auto=256", "gc", "--auto", "--quiet")
+	return err
 }
 
 // UpdateRef points a local ref at commit.
@@ -118,34 +134,55 @@ func (r Runner) IsAncestor(a, b string) (bool, error) {
 
 // ReadTree returns every file of commit's tree, by path.
 func (r Runner) ReadTree(commit string) (map[string][]byte, error) {
-	out, err := r.Run(nil, "ls-tree", "-r", "-z", "--full-tree", commit)
+	files, _, err := r.ReadTreeSkip(commit, nil)
+	return files, err
+}
+
+// TreeEntry is a file of a tree: its blob and size.
+type TreeEntry struct {
+	OID  string
+	Size int64
+}
+
+// ReadTreeSkip returns the files of commit's tree, by path, but for those
+// skip names, which it does not read; and every file's entry.
+func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[string][]byte, map[string]TreeEntry, error) {
+	out, err := r.Run(nil, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var paths, specs []string
+	entries := map[string]TreeEntry{}
 	for _, rec := range SplitNUL(out) {
 		meta, path, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
-		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+		if !ok || len(f) != 4 {
+			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
 		}
 		if f[1] != "blob" || !IsObjectID(f[2]) {
-			return nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
+			return nil, nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
 		}
-		paths, specs = append(paths, path), append(specs, f[2])
+		size, err := strconv.ParseInt(f[3], 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+		}
+		entries[path] = TreeEntry{OID: f[2], Size: size}
+		if skip == nil || !skip(path) {
+			paths, specs = append(paths, path), append(specs, f[2])
+		}
 	}
 	files := make(map[string][]byte, len(paths))
 	if len(specs) == 0 {
-		return files, nil
+		return files, entries, nil
 	}
 	blobs, err := r.ReadBlobs(specs...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, b := range blobs {
 		files[paths[i]] = b.Data
 	}
-	return files, nil
+	return files, entries, nil
 }
 
 // StateCommit is a commit to write on the state ref.

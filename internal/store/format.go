@@ -184,18 +184,27 @@ func parseEvents(r io.Reader, name string, first int) ([]Event, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		var e Event
-		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("%s:%d: not an event: %v", name, n, err)
-		}
-		if e.V != formatVersion {
-			return nil, fmt.Errorf("%s:%d: event format version %d: this oxygen reads version %d", name, n, e.V, formatVersion)
-		}
-		if err := e.check(); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		e, err := parseEvent(line, name, n)
+		if err != nil {
+			return nil, err
 		}
 		events = append(events, e)
 	}
+}
+
+// parseEvent reads line n of the history called name.
+func parseEvent(line []byte, name string, n int) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(line, &e); err != nil {
+		return e, fmt.Errorf("%s:%d: not an event: %v", name, n, err)
+	}
+	if e.V != formatVersion {
+		return e, fmt.Errorf("%s:%d: event format version %d: this oxygen reads version %d", name, n, e.V, formatVersion)
+	}
+	if err := e.check(); err != nil {
+		return e, fmt.Errorf("%s:%d: %w", name, n, err)
+	}
+	return e, nil
 }
 
 // check says whether the event carries what its operation needs.
@@ -237,27 +246,11 @@ func (e Event) subject() string {
 // Replay turns the history into every lease recorded, each with its final
 // expiry and, if it was released early, when.
 func Replay(events []Event) []policy.Lease {
-	var all []policy.Lease
-	open := map[string]int{} // resource -> index in all of its latest lease
+	p := newPast(policy.State{})
 	for _, e := range events {
-		i, ok := open[e.Lease.Resource]
-		switch e.Op {
-		case OpClaim, OpTakeover:
-			open[e.Lease.Resource] = len(all)
-			all = append(all, e.Lease)
-		case OpRenew:
-			if ok && all[i].CreatedAt.Equal(e.Lease.CreatedAt) {
-				all[i].ExpiresAt, all[i].TTL = e.Lease.ExpiresAt, e.Lease.TTL
-			}
-		case OpRelease:
-			if ok && all[i].CreatedAt.Equal(e.Lease.CreatedAt) {
-				all[i].ReleasedAt = e.At
-				delete(open, e.Lease.Resource)
-			}
-		}
+		p.add(e)
 	}
-	sortLeases(all)
-	return all
+	return p.state().Leases
 }
 
 // capsuleFile and signalFile are the on-disk shapes: the record plus the

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
@@ -30,8 +32,22 @@ type Git struct {
 	local    *Local
 }
 
-// maxAttempts bounds how often a mutation that lost a race is retried.
-const maxAttempts = 8
+// A mutation that lost the race for the ref starts over from the new
+// state, after a pause drawn at random up to a ceiling that doubles each
+// time (from backoffFirst to backoffMax), for as long as raceBudget: a
+// fleet of clones on one remote spreads out instead of colliding in step,
+// and a claim fails only when the ref stays contended that long.
+const (
+	backoffFirst = 20 * time.Millisecond
+	backoffMax   = 640 * time.Millisecond
+	raceBudget   = 30 * time.Second
+)
+
+// backoff is the pause before the attempt after attempt (1, 2, ...).
+func backoff(attempt int) time.Duration {
+	ceiling := min(backoffFirst<<min(attempt-1, 10), backoffMax)
+	return ceiling/2 + rand.N(ceiling/2+1)
+}
 
 const syncedFile = "synced.json"
 
@@ -57,6 +73,14 @@ func (g *Git) History() ([]policy.Lease, error) {
 		return nil, err
 	}
 	return g.local.History()
+}
+
+// HistoryState fetches the remote's state and replays its history.
+func (g *Git) HistoryState(since time.Time) (policy.State, error) {
+	if err := g.Sync(); err != nil {
+		return policy.State{}, err
+	}
+	return g.local.HistoryState(since)
 }
 
 // synced is the materialised copy's record of what it copies.
@@ -85,45 +109,52 @@ func (g *Git) Sync() error {
 		return err
 	}
 	defer unlock()
-	tip, files, err := g.fetch()
+	tip, files, sealed, err := g.fetch()
 	if err != nil {
 		return err
 	}
-	return g.materialise(tip, files)
+	return g.materialise(tip, files, sealed)
 }
 
 // fetch brings the remote's state ref into the tracking ref, refusing a
-// rewritten history, and reads its files.
-func (g *Git) fetch() (string, map[string][]byte, error) {
+// rewritten history, and reads its files, but for the history's segments,
+// of which it gives the sizes, in order.
+func (g *Git) fetch() (string, map[string][]byte, []int64, error) {
 	seen, err := g.git.RefID(g.tracking)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	err = g.git.FetchRef(g.remote, g.ref, g.tracking)
 	switch {
 	case errors.Is(err, gitcli.ErrRefMissing) && seen != "":
-		return "", nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+		return "", nil, nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
 	case errors.Is(err, gitcli.ErrRefMissing):
-		return "", map[string][]byte{}, nil // no state yet: the first claim creates it
+		return "", map[string][]byte{}, nil, nil // no state yet: the first claim creates it
 	case errors.Is(err, gitcli.ErrRewritten):
-		return "", nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+		return "", nil, nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
 	case err != nil:
-		return "", nil, fmt.Errorf("%w; nothing changed", err)
+		return "", nil, nil, fmt.Errorf("%w; nothing changed", err)
 	}
 	tip, err := g.git.RefID(g.tracking)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
-	files, err := g.git.ReadTree(tip)
+	files, entries, err := g.git.ReadTreeSkip(tip, isSegment)
 	if err != nil {
-		return "", nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
+		return "", nil, nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
 	}
-	return tip, files, nil
+	var sealed []int64
+	for _, seg := range segments(entries) {
+		sealed = append(sealed, entries[seg].Size)
+	}
+	return tip, files, sealed, nil
 }
 
 // materialise makes the local copy hold exactly the state of commit tip.
-// The caller holds the local lock.
-func (g *Git) materialise(tip string, files map[string][]byte) error {
+// The caller holds the local lock. It writes only what differs, and the
+// history by appending what is new, so an act costs a few writes however
+// old the store is.
+func (g *Git) materialise(tip string, files map[string][]byte, sealed []int64) error {
 	for _, d := range recordDirs {
 		dir := filepath.Join(g.local.dir, d)
 		keep := map[string]bool{}
@@ -133,7 +164,11 @@ func (g *Git) materialise(tip string, files map[string][]byte) error {
 				continue // never a path outside the record folders
 			}
 			keep[name] = true
-			if err := writeAtomic(filepath.Join(dir, name), data); err != nil {
+			file := filepath.Join(dir, name)
+			if old, err := readRecord(file); err == nil && bytes.Equal(old, data) {
+				continue
+			}
+			if err := writeAtomic(file, data); err != nil {
 				return err
 			}
 		}
@@ -149,11 +184,74 @@ func (g *Git) materialise(tip string, files map[string][]byte) error {
 			}
 		}
 	}
-	if err := writeAtomic(filepath.Join(g.local.dir, eventsLog), files[eventsLog]); err != nil {
+	if err := g.materialiseLog(tip, files[eventsLog], sealed); err != nil {
 		return err
 	}
 	marker, _ := json.Marshal(synced{V: formatVersion, Remote: g.remote, Ref: g.ref, Commit: tip, SyncedAt: time.Now().UTC()})
 	return writeAtomic(filepath.Join(g.local.dir, syncedFile), marker)
+}
+
+// materialiseLog makes the local history hold the ref's: the segments of
+// the sizes sealed, then cur (events.jsonl). Where the local copy holds the
+// segments and a start of cur, the rest is appended (the ref's history only
+// grows); else it is rebuilt from the segments, read from commit tip.
+func (g *Git) materialiseLog(tip string, cur []byte, sealed []int64) error {
+	file := filepath.Join(g.local.dir, eventsLog)
+	var base int64
+	for _, n := range sealed {
+		base += n
+	}
+	if fi, err := os.Lstat(file); err == nil && fi.Mode().IsRegular() && fi.Size() >= base && fi.Size() <= base+int64(len(cur)) {
+		have, err := readTail(file, base, fi.Size()-base)
+		if err == nil && bytes.Equal(have, cur[:len(have)]) {
+			if len(have) == len(cur) {
+				return nil
+			}
+			return appendFile(file, cur[len(have):])
+		}
+	}
+	log := cur
+	if len(sealed) > 0 {
+		files, err := g.git.ReadTree(tip)
+		if err != nil {
+			return err
+		}
+		log = fullLog(files)
+	}
+	return writeAtomic(file, log)
+}
+
+// readTail reads n bytes of file from offset.
+func readTail(file string, offset, n int64) ([]byte, error) {
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, offset); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// appendFile appends data to file (created if need be) and syncs it.
+func appendFile(file string, data []byte) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", file, err)
+	}
+	return nil
 }
 
 // mutate runs one decision against the remote's current state and pushes
@@ -165,26 +263,28 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		return err
 	}
 	defer unlock()
+	deadline := time.Now().Add(raceBudget)
 	for attempt := 1; ; attempt++ {
-		tip, files, err := g.fetch()
+		tip, files, sealed, err := g.fetch()
 		if err != nil {
 			return err
 		}
 		chs, err := decide(stateFiles(files, g.fileName))
 		if err != nil {
-			return errors.Join(err, g.materialise(tip, files))
+			return errors.Join(err, g.materialise(tip, files, sealed))
 		}
-		commit, err := g.write(tip, files, by, chs)
+		commit, err := g.write(tip, files, &sealed, by, chs)
 		if err != nil || commit == "" {
-			return errors.Join(err, g.materialise(tip, files))
+			return errors.Join(err, g.materialise(tip, files, sealed))
 		}
 		err = g.git.PushCAS(g.remote, g.ref, tip, commit)
-		if errors.Is(err, gitcli.ErrLostRace) && attempt < maxAttempts {
-			time.Sleep(time.Duration(attempt*(10+rand.IntN(40))) * time.Millisecond)
-			continue
-		}
 		if errors.Is(err, gitcli.ErrLostRace) {
-			return fmt.Errorf("%s %s kept moving: lost the race %d times, nothing changed; try again (last: %v)", g.remote, g.ref, attempt, err)
+			pause := backoff(attempt)
+			if time.Now().Add(pause).After(deadline) {
+				return fmt.Errorf("%s %s kept moving: lost the race %d times in %s, nothing changed; try again (last: %v)", g.remote, g.ref, attempt, raceBudget, err)
+			}
+			time.Sleep(pause)
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("%w; nothing changed", err)
@@ -192,15 +292,24 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		if err := g.git.UpdateRef(g.tracking, commit); err != nil {
 			return err
 		}
-		return g.materialise(commit, files)
+		if err := g.materialise(commit, files, sealed); err != nil {
+			return err
+		}
+		// The act is done; packing is housekeeping, and its failure no
+		// reason to report one. One act in 16 looks (those whose commit id
+		// starts with 0): a few objects each, against a threshold of 256.
+		if commit[0] == '0' {
+			_ = g.git.PackAuto()
+		}
+		return nil
 	}
 }
 
 // write applies the changes to files (in place) and writes them as one
-// commit on top of tip. No changes: no commit.
-func (g *Git) write(tip string, files map[string][]byte, by string, chs []change) (string, error) {
+// commit on top of tip, first moving events.jsonl to the next of the
+// sealed segments when it is due. No changes: no commit.
+func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by string, chs []change) (string, error) {
 	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC()}
-	events := bytes.Clone(files[eventsLog])
 	var added []byte // the new history lines, also the commit message's body
 	var written []Event
 	for _, ch := range chs {
@@ -209,7 +318,7 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 		if err != nil {
 			return "", err
 		}
-		events, added = append(events, line...), append(added, line...)
+		added = append(added, line...)
 		for path, data := range ch.files {
 			if data == nil {
 				delete(files, path)
@@ -224,6 +333,12 @@ func (g *Git) write(tip string, files map[string][]byte, by string, chs []change
 	}
 	if len(written) == 0 {
 		return "", nil
+	}
+	events := append(bytes.Clone(files[eventsLog]), added...)
+	if old := files[eventsLog]; sealDue(old) {
+		c.Put[segmentPath(len(*sealed)+1)] = old
+		*sealed = append(*sealed, int64(len(old)))
+		events = added
 	}
 	files[eventsLog], c.Put[eventsLog] = events, events
 	c.Message = stateSubject(written) + "\n\n" + string(added)

@@ -389,6 +389,12 @@ func (s *Local) appendOnce(lines []byte) (written bool, err error) {
 
 // History replays the event log into the list of every lease recorded.
 func (s *Local) History() ([]policy.Lease, error) {
+	events, err := s.events()
+	return Replay(events), err
+}
+
+// events reads the whole event log.
+func (s *Local) events() ([]Event, error) {
 	if err := s.checkDirs(false); err != nil {
 		return nil, err
 	}
@@ -400,11 +406,7 @@ func (s *Local) History() ([]policy.Lease, error) {
 		return nil, fmt.Errorf("read the lease history: %w", err)
 	}
 	defer f.Close()
-	events, err := ParseEvents(f, filepath.Join(s.dir, eventsLog))
-	if err != nil {
-		return nil, err
-	}
-	return Replay(events), nil
+	return ParseEvents(f, filepath.Join(s.dir, eventsLog))
 }
 
 // writeAtomic replaces file with data: a temp file in the same directory,

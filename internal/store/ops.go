@@ -21,7 +21,9 @@ func (o ops) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (d poli
 		if derr != nil {
 			return nil, derr
 		}
-		return record(a, d), nil
+		chs := record(a, d)
+		prune(st, d.At, chs)
+		return chs, nil
 	})
 	return d, err
 }

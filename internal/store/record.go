@@ -24,7 +24,8 @@ func capsulePath(id string) string     { return capsulesDir + "/" + id + ".yaml"
 func signalPath(id string) string      { return signalsDir + "/" + id + ".yaml" }
 
 // record turns a decision on act a into the changes that write it: one
-// event a record, the spent council call written with the first.
+// event a record, the spent council call written with the first. The
+// caller adds what the act prunes (prune).
 func record(a policy.Act, d policy.Decision) []change {
 	var chs []change
 	add := func(e Event, path string, data []byte) {

@@ -11,8 +11,9 @@ import (
 // Store is the coordination state of one repository. The local kind keeps it
 // in files of the clone; the rest of the program cannot tell kinds apart.
 type Store interface {
-	// Current reads every record: leases live or lapsed, capsules, signals,
-	// and the records that could not be read. It takes no lock: writers
+	// Current reads every live record: leases live or lapsed, capsules and
+	// signals (those finished longer than Retention ago are pruned), and
+	// the records that could not be read. It takes no lock: writers
 	// replace files whole.
 	Current() (policy.State, error)
 	// Act decides act a with the policy against the current state
@@ -24,6 +25,13 @@ type Store interface {
 	// History is every lease ever recorded, with when each was released.
 	// The git kind fetches the remote's state first.
 	History() ([]policy.Lease, error)
+	// HistoryState is what judging commits made at or after since needs:
+	// History's leases, and every capsule and signal as the history left
+	// it, including those the live records no longer hold (see Retention).
+	// Records that ended long before since may be left out (checkpoints);
+	// a zero since gives the whole history. The git kind fetches the
+	// remote's state first.
+	HistoryState(since time.Time) (policy.State, error)
 	// Sync refreshes the materialised copy from the authority, if any.
 	Sync() error
 	// Freshness says how current Current is, for people ("" when it is the

@@ -17,6 +17,7 @@ func (u untrusted) Current() (policy.State, error) { return policy.State{}, u.er
 func (u untrusted) Act(*policy.Policy, policy.Act, func() time.Time) (policy.Decision, error) {
 	return policy.Decision{}, u.err
 }
-func (u untrusted) History() ([]policy.Lease, error) { return nil, u.err }
-func (u untrusted) Sync() error                      { return u.err }
-func (u untrusted) Freshness(time.Time) string       { return "" }
+func (u untrusted) History() ([]policy.Lease, error)             { return nil, u.err }
+func (u untrusted) Sync() error                                  { return u.err }
+func (u untrusted) Freshness(time.Time) string                   { return "" }
+func (u untrusted) HistoryState(time.Time) (policy.State, error) { return policy.State{}, u.err }

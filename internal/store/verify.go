@@ -31,28 +31,37 @@ func OpenRef(r gitcli.Runner, ref string) *Ref {
 // ErrServerSide refuses a mutation on the server's own repository.
 var ErrServerSide = errors.New("this is a bare repository: claim, renew and release from a clone, whose pushes update the state here")
 
-func (s *Ref) files() (map[string][]byte, error) {
+// files reads the state ref's files; with history, its segments too.
+func (s *Ref) files(history bool) (map[string][]byte, error) {
 	tip, err := s.git.RefID(s.ref)
 	if err != nil || tip == "" {
 		return map[string][]byte{}, err
 	}
-	return s.git.ReadTree(tip)
+	if history {
+		return s.git.ReadTree(tip)
+	}
+	files, _, err := s.git.ReadTreeSkip(tip, isSegment)
+	return files, err
 }
 
 // Current reads the state ref's leases.
 func (s *Ref) Current() (policy.State, error) {
-	files, err := s.files()
+	files, err := s.files(false)
 	return stateFiles(files, s.fileName), err
 }
 
 // History replays the state ref's history.
 func (s *Ref) History() ([]policy.Lease, error) {
-	files, err := s.files()
+	events, err := s.events()
+	return Replay(events), err
+}
+
+func (s *Ref) events() ([]Event, error) {
+	files, err := s.files(true)
 	if err != nil {
 		return nil, err
 	}
-	events, err := ParseEvents(bytes.NewReader(files[eventsLog]), s.ref+":"+eventsLog)
-	return Replay(events), err
+	return ParseEvents(bytes.NewReader(fullLog(files)), s.ref+":"+historyDir+"/*+"+eventsLog)
 }
 
 func (s *Ref) fileName(path string) string { return s.ref + ":" + path }
@@ -76,11 +85,24 @@ type Verifier struct {
 	Policy *policy.Policy
 	Pusher string    // who the host says pushes ("" if it does not say)
 	Now    time.Time // the server's clock
+	Ref    string    // the state ref, if the update is checked before git applies it
 }
 
 // VerifyUpdate checks the update of the state ref from old to new (ids;
 // all-zero for none).
 func (v Verifier) VerifyUpdate(old, new string) error {
+	if v.Ref != "" {
+		// Another clone's push landed first: git would refuse this update
+		// anyway, so it is refused before its replay, at once, in words
+		// the pushing clone takes for a lost race (gitcli.ErrLostRace).
+		cur, err := v.Git.RefID(v.Ref)
+		if err != nil {
+			return err
+		}
+		if cur != old && !(cur == "" && gitcli.IsZeroID(old)) {
+			return errors.New(gitcli.MovedMeanwhile)
+		}
+	}
 	switch {
 	case gitcli.IsZeroID(new):
 		return errors.New("the state ref may not be deleted: its history is the audit log")
@@ -104,26 +126,26 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	if len(commits) > MaxPushCommits {
 		return fmt.Errorf("the push carries %d state commits, more than the %d one push may: push fewer at once", len(commits), MaxPushCommits)
 	}
-	prev := map[string][]byte{}
+	prev, prevEntries := map[string][]byte{}, map[string]gitcli.TreeEntry{}
 	if !gitcli.IsZeroID(old) {
-		if prev, err = v.Git.ReadTree(old); err != nil {
+		if prev, prevEntries, err = v.Git.ReadTreeSkip(old, isSegment); err != nil {
 			return err
 		}
 	}
 	parent := old
 	st := stateFiles(prev, func(p string) string { return p })
 	st.Index()
-	budget := MaxPushEvents
+	rs := replayState{budget: MaxPushEvents}
 	for _, c := range commits {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
 			return fmt.Errorf("state commit %s: the state ref's history must be a single line", c.ID[:12])
 		}
-		files, err := v.Git.ReadTree(c.ID)
+		files, entries, err := v.Git.ReadTreeSkip(c.ID, isSegment)
 		if err != nil {
 			return err
 		}
 		var events []Event
-		if st, events, err = v.verifyStep(prev, files, st, &budget); err != nil {
+		if st, events, err = v.verifyStep(prev, files, prevEntries, entries, st, &rs); err != nil {
 			return fmt.Errorf("state commit %s: %w", c.ID[:12], err)
 		}
 		// Its subject is the audit log's line in git log: it says what the
@@ -131,7 +153,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if want := stateSubject(events); c.Subject != want {
 			return fmt.Errorf("state commit %s: its subject is %q, but its events say %q", c.ID[:12], c.Subject, want)
 		}
-		prev, parent = files, c.ID
+		prev, prevEntries, parent = files, entries, c.ID
 	}
 	return nil
 }
@@ -144,21 +166,38 @@ const (
 	MaxPushEvents  = 10_000
 )
 
+// replayState is what the replay of one push carries from act to act: the
+// events it may still replay, and when pruning may next remove a record
+// (pruneAt; zero: never, as the records stand), before which the scan of
+// every record is skipped, so that a push of many events costs the events,
+// not their product with the records.
+type replayState struct {
+	budget  int
+	pruneAt time.Time
+	scanned bool // pruneAt is known
+}
+
 // verifyStep checks one state commit against its parent's files, whose
 // records st holds already parsed; it returns the records after it. Each
 // event costs one decision and the records it writes: linear in the events.
-func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, budget *int) (policy.State, []Event, error) {
-	for path := range after {
-		if !stateFileName(path) {
+// History segments are compared by blob, never read. It returns, too, the
+// events it checked.
+func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, afterEntries map[string]gitcli.TreeEntry, st policy.State, rs *replayState) (policy.State, []Event, error) {
+	for path := range afterEntries {
+		if !stateFileName(path) && !isSegment(path) {
 			return st, nil, fmt.Errorf("%s has no place in the state", path)
 		}
 	}
-	old, added := before[eventsLog], after[eventsLog]
+	old, err := checkSegments(before, beforeEntries, afterEntries)
+	if err != nil {
+		return st, nil, err
+	}
+	added := after[eventsLog]
 	if !bytes.HasPrefix(added, old) {
 		return st, nil, errors.New("events.jsonl was rewritten: the history may only grow")
 	}
 	fresh := added[len(old):]
-	if n := bytes.Count(fresh, []byte("\n")); n > *budget {
+	if n := bytes.Count(fresh, []byte("\n")); n > rs.budget {
 		return st, nil, fmt.Errorf("the push carries more than %d events (this commit alone adds %d): push fewer at once", MaxPushEvents, n)
 	}
 	events, err := ParseEvents(bytes.NewReader(fresh), eventsLog)
@@ -168,7 +207,7 @@ func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, b
 	if len(events) == 0 || !bytes.HasSuffix(added, []byte("\n")) {
 		return st, nil, errors.New("a state commit must add whole events to events.jsonl")
 	}
-	*budget -= len(events)
+	rs.budget -= len(events)
 	written := events
 	want := maps.Clone(before)
 	for len(events) > 0 {
@@ -178,6 +217,9 @@ func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, b
 			e := events[0]
 			return st, nil, fmt.Errorf("%s %s by %s: %w", e.Op, e.subject(), e.By, err)
 		}
+		if at := events[0].At; !rs.scanned || !rs.pruneAt.IsZero() && !at.Before(rs.pruneAt) {
+			rs.pruneAt, rs.scanned = prune(st, at, chs), true
+		}
 		for _, ch := range chs {
 			for path, data := range ch.files {
 				if data == nil {
@@ -186,6 +228,15 @@ func (v Verifier) verifyStep(before, after map[string][]byte, st policy.State, b
 					want[path] = data
 				}
 				st = putRecord(st, path, data)
+			}
+		}
+		for _, ch := range chs {
+			for path, data := range ch.files {
+				if data != nil {
+					if t := prunableFrom(st, path); !t.IsZero() {
+						rs.pruneAt = earliest(rs.pruneAt, t)
+					}
+				}
 			}
 		}
 		events = events[n:]
@@ -237,11 +288,17 @@ func putRecord(st policy.State, path string, data []byte) policy.State {
 			st.Leases = append(st.Leases, l)
 		}
 	case capsulesDir:
-		if c, err := ParseCapsule(id, data); err == nil {
+		if data == nil {
+			st.Capsules = slices.DeleteFunc(st.Capsules, func(c policy.Capsule) bool { return c.ID == id })
+			st.Index() // positions moved; a removal is rare: once in a record's life
+		} else if c, err := ParseCapsule(id, data); err == nil {
 			st.PutCapsule(c)
 		}
 	case signalsDir:
-		if s, err := ParseSignal(id, data); err == nil {
+		if data == nil {
+			st.Signals = slices.DeleteFunc(st.Signals, func(s policy.Signal) bool { return s.ID == id })
+			st.Index()
+		} else if s, err := ParseSignal(id, data); err == nil {
 			st.PutSignal(s)
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
 	"maps"
 	"slices"
 	"testing"
@@ -58,8 +59,8 @@ func BenchmarkVerifyStep(b *testing.B) {
 			for b.Loop() {
 				var st policy.State
 				st.Index()
-				budget := MaxPushEvents
-				if _, _, err := v.verifyStep(before, after, st, &budget); err != nil {
+				rs := replayState{budget: MaxPushEvents}
+				if _, _, err := v.verifyStep(before, after, entriesOf(before), entriesOf(after), st, &rs); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -83,7 +84,11 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// The claim seals the flood's 1,600 events into the first segment.
 	after := maps.Clone(state)
+	after[eventsLog] = nil
+	afterEntries := entriesOf(after)
+	afterEntries[segmentPath(1)] = gitcli.TreeEntry{Size: int64(len(state[eventsLog]))}
 	for _, ch := range record(a, d) {
 		ch.event.V = formatVersion
 		line, _ := encodeEvent(ch.event)
@@ -94,9 +99,19 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 	for b.Loop() {
 		st := stateFiles(state, func(p string) string { return p }) // as VerifyUpdate reads the old state
 		st.Index()
-		budget := MaxPushEvents
-		if _, _, err := v.verifyStep(state, after, st, &budget); err != nil {
+		rs := replayState{budget: MaxPushEvents}
+		if _, _, err := v.verifyStep(state, after, entriesOf(state), afterEntries, st, &rs); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// entriesOf lists files as a tree read with them would (no blob ids: no
+// segment is compared).
+func entriesOf(files map[string][]byte) map[string]gitcli.TreeEntry {
+	out := map[string]gitcli.TreeEntry{}
+	for path, data := range files {
+		out[path] = gitcli.TreeEntry{Size: int64(len(data))}
+	}
+	return out
 }

@@ -31,6 +31,7 @@ type gitState struct {
 	gitDir string // the remote's
 	store  *store.Git
 	policy *policy.Policy
+	clone  string
 }
 
 func newGitState(t *testing.T) *gitState {
@@ -64,6 +65,7 @@ func newGitState(t *testing.T) *gitState {
 		gitDir: remote,
 		store:  store.OpenGit(gitcli.Runner{Dir: clone}, filepath.Join(clone, ".git"), clone, "origin", stateRef),
 		policy: p,
+		clone:  clone,
 	}
 }
 
