@@ -25,11 +25,7 @@ answered within default_ttl, unreadable records, and the dead ends the hooks
 recorded. --reap releases the lapsed leases (each release is recorded).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			r, err := a.openRepo(nil)
-			if err != nil {
-				return err
-			}
-			st, err := r.store.Current()
+			r, st, err := a.openState()
 			if err != nil {
 				return err
 			}

@@ -52,11 +52,7 @@ domain uses, and the recent refusals (dead ends) the hooks recorded here.
 }
 
 func (a *app) reportRun(opts reportOptions) error {
-	r, err := a.openRepo(nil)
-	if err != nil {
-		return err
-	}
-	st, err := r.store.Current()
+	r, st, err := a.openState()
 	if err != nil {
 		return err
 	}

@@ -229,11 +229,7 @@ lapsed leases nobody released and lease files that cannot be read. --json
 prints the same object with or without --all.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			r, err := a.openRepo(nil)
-			if err != nil {
-				return err
-			}
-			st, err := r.store.Current()
+			r, st, err := a.openState()
 			if err != nil {
 				return err
 			}

@@ -260,11 +260,7 @@ func (a *app) signalsCommand() *cobra.Command {
 		Short: "List the missives and council calls, with their status",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			r, err := a.openRepo(nil)
-			if err != nil {
-				return err
-			}
-			st, err := r.store.Current()
+			r, st, err := a.openState()
 			if err != nil {
 				return err
 			}
@@ -302,11 +298,7 @@ func (a *app) capsulesCommand() *cobra.Command {
 		Short: "List the capsules in progress (--all: every one), with their owners, scopes and consent",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			r, err := a.openRepo(nil)
-			if err != nil {
-				return err
-			}
-			st, err := r.store.Current()
+			_, st, err := a.openState()
 			if err != nil {
 				return err
 			}

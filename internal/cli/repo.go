@@ -70,6 +70,17 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 	return &r, nil
 }
 
+// openState opens the repository and reads the store's current records:
+// what every command that answers from the state starts with.
+func (a *app) openState() (*repo, policy.State, error) {
+	r, err := a.openRepo(nil)
+	if err != nil {
+		return nil, policy.State{}, err
+	}
+	st, err := r.store.Current()
+	return r, st, err
+}
+
 // openRepoHere is openRepo, with where the current directory lies in the
 // worktree ("dir/"), for commands that take paths relative to it.
 func (a *app) openRepoHere() (r *repo, prefix string, err error) {
