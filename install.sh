@@ -36,9 +36,13 @@ mkdir -p "$prefix"
 version=$(git -C "$src" describe --always --dirty 2>/dev/null || echo devel)
 tmp="$prefix/.oxygen.$$"
 trap 'rm -f "$tmp"' EXIT
-(cd "$src" && go build -trimpath -ldflags "-X github.com/oxygen-protocol/oxygen/internal/cli.version=$version" -o "$tmp" ./cmd/oxygen)
-mv -f "$tmp" "$prefix/oxygen"
-echo "built $prefix/oxygen ($version)"
+# oxygen-mcp is the MCP server (oxygen mcp hands over to it), kept out of
+# the oxygen that git runs on every commit.
+for cmd in oxygen oxygen-mcp; do
+	(cd "$src" && go build -trimpath -ldflags "-X github.com/oxygen-protocol/oxygen/internal/cli.version=$version" -o "$tmp" "./cmd/$cmd")
+	mv -f "$tmp" "$prefix/$cmd"
+done
+echo "built $prefix/oxygen and $prefix/oxygen-mcp ($version)"
 case ":$PATH:" in
 *":$prefix:"*) ;;
 *) echo "note: $prefix is not on your PATH; add it (export PATH=\"$prefix:\$PATH\") so that git's hooks find oxygen" ;;

@@ -10,12 +10,14 @@ import (
 
 	oxygen "github.com/oxygen-protocol/oxygen"
 	"github.com/oxygen-protocol/oxygen/internal/cli"
+	"github.com/oxygen-protocol/oxygen/internal/mcpserver"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"oxygen": func() { os.Exit(cli.MainAt(testClock())) },
+		"oxygen":     func() { os.Exit(cli.MainAt(testClock())) },
+		"oxygen-mcp": func() { os.Exit(mcpserver.Main(testClock())) },
 	})
 }
 

@@ -41,8 +41,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, now func() ti
 	return runContext(context.Background(), args, stdin, stdout, stderr, now)
 }
 
-// runContext is run under ctx: the MCP server runs each tool call as a
-// command this way.
+// RunContext runs oxygen with args under ctx and returns its exit code: the
+// MCP server (internal/mcpserver) runs each tool call as a command this way.
+func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	return runContext(ctx, args, stdin, stdout, stderr, now)
+}
+
+// runContext is run under ctx.
 func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
 	defer func() {
 		// A bug must still fail closed with one line, never a stack trace.
@@ -142,6 +147,9 @@ configuration or internal error.`,
 	markUsage(root)
 	return root
 }
+
+// Version is oxygen's version, as oxygen version prints it.
+func Version() string { return buildVersion() }
 
 func buildVersion() string {
 	v := version

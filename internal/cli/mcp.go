@@ -1,75 +1,19 @@
 package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 )
 
-// The MCP tools are the CLI's commands with --json, run in-process: their
-// inputs are the commands' flags and their outputs the commands' JSON, so
-// that the two interfaces cannot drift apart.
-
-// Tool inputs. Durations are Go durations, as on the command line.
-type (
-	mcpNone    struct{}
-	mcpExplain struct {
-		Paths []string `json:"paths" jsonschema:"paths relative to the repository root"`
-	}
-	mcpClaim struct {
-		Resources []string `json:"resources" jsonschema:"the resources to claim, all or none"`
-		TTL       string   `json:"ttl,omitempty" jsonschema:"how long the lease lasts, e.g. 30m (default: the policy's default_ttl)"`
-		Reason    string   `json:"reason,omitempty" jsonschema:"why, shown to others"`
-		Domain    string   `json:"domain,omitempty" jsonschema:"the domain to claim for, if the identity is in several"`
-		Capsule   string   `json:"capsule,omitempty" jsonschema:"the context capsule this work belongs to"`
-		Council   string   `json:"council,omitempty" jsonschema:"a granted council call that lifts the change budget"`
-		Wait      bool     `json:"wait,omitempty" jsonschema:"queue for a resource another domain holds and take it when free"`
-		Timeout   string   `json:"timeout,omitempty" jsonschema:"with wait, give up after this long, e.g. 10m (default 10m)"`
-	}
-	mcpRenew struct {
-		Resource string `json:"resource"`
-		TTL      string `json:"ttl,omitempty" jsonschema:"the new time left, e.g. 30m"`
-	}
-	mcpRelease struct {
-		Resource string `json:"resource"`
-	}
-	mcpSignal struct {
-		Kind    string   `json:"kind" jsonschema:"missive or council-call"`
-		To      []string `json:"to" jsonschema:"the addressed domains"`
-		Files   []string `json:"files,omitempty" jsonschema:"the exact paths it is about"`
-		Subject string   `json:"subject" jsonschema:"what and why, in a line"`
-		Capsule string   `json:"capsule,omitempty"`
-		Domain  string   `json:"domain,omitempty" jsonschema:"the domain to send from, if the identity is in several"`
-	}
-	mcpAck struct {
-		ID string `json:"id" jsonschema:"the signal to acknowledge"`
-	}
-	mcpCheck struct {
-		Range  string `json:"range,omitempty" jsonschema:"judge every commit of A..B"`
-		Commit string `json:"commit,omitempty" jsonschema:"judge one commit"`
-	}
-	mcpEvents struct {
-		Since  string `json:"since,omitempty" jsonschema:"only events after this id, or at or after this time or this long ago"`
-		Follow bool   `json:"follow,omitempty" jsonschema:"wait for new events, until limit or timeout"`
-		Limit  int    `json:"limit,omitempty" jsonschema:"at most this many events"`
-	}
-)
-
-// A tool call must come back: a follow lasts at most mcpFollowDefault, a
-// wait that names no timeout mcpWaitDefault (then wait-timeout, exit 1).
-const (
-	mcpFollowDefault = time.Minute
-	mcpWaitDefault   = 10 * time.Minute
-)
+// mcpBinary is the MCP server's own binary: the SDK stays out of the oxygen
+// that git runs on every commit.
+const mcpBinary = "oxygen-mcp"
 
 func (a *app) mcpCommand() *cobra.Command {
 	var repo string
@@ -81,114 +25,43 @@ status, explain, claim (with wait), renew, release, signal, ack, check and
 events; each takes the command's flags as its input and answers with the
 command's --json output, or its JSON error (and isError) when it refuses or
 fails. The identity is the server's environment's (GIT_COMMITTER_EMAIL,
-then git's user.email); the repository is --repo, or the working directory.`,
+then git's user.email); the repository is --repo, or the working directory.
+
+The server is its own binary, oxygen-mcp, which install.sh builds beside
+oxygen: the MCP SDK stays out of the oxygen that git runs on every commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if repo != "" {
-				// The server is its own process: every tool call runs there.
-				if err := os.Chdir(repo); err != nil {
-					return &usageError{fmt.Errorf("--repo: %w", err)}
-				}
+			bin, err := findMCP()
+			if err != nil {
+				return err
 			}
-			return a.mcpServer().Run(c.Context(), &mcp.StdioTransport{})
+			argv := []string{bin}
+			if repo != "" {
+				argv = append(argv, "--repo", repo)
+			}
+			return syscall.Exec(bin, argv, os.Environ())
 		},
 	}
 	c.Flags().StringVar(&repo, "repo", "", "the clone to serve (default: the working directory)")
 	return c
 }
 
-func (a *app) mcpServer() *mcp.Server {
-	s := mcp.NewServer(&mcp.Implementation{Name: "oxygen", Version: buildVersion()}, nil)
-	tool := func(name, desc string) *mcp.Tool { return &mcp.Tool{Name: name, Description: desc} }
-	mcp.AddTool(s, tool("status", "Who you are, your domains, your leases and what waits for you"), mcpTool(a, func(mcpNone) []string { return []string{"status"} }))
-	mcp.AddTool(s, tool("explain", "For each path: its resource or core surface, who holds it, and whether you may commit a change to it now (with the fix if not)"), mcpTool(a, func(in mcpExplain) []string {
-		return append([]string{"explain", "--"}, in.Paths...)
-	}))
-	mcp.AddTool(s, tool("claim", "Take leases for your domain, all or none; with wait, queue for a held resource and take it when it is free"), mcpTool(a, func(in mcpClaim) []string {
-		args := append([]string{"claim"}, flagArgs("ttl", in.TTL, "reason", in.Reason, "domain", in.Domain, "capsule", in.Capsule, "council", in.Council, "timeout", in.Timeout)...)
-		if in.Wait {
-			args = append(args, "--wait")
-			if in.Timeout == "" {
-				args = append(args, "--timeout="+mcpWaitDefault.String())
-			}
-		}
-		return append(append(args, "--"), in.Resources...)
-	}))
-	mcp.AddTool(s, tool("renew", "Extend a lease your domain holds to now + ttl"), mcpTool(a, func(in mcpRenew) []string {
-		return append(append([]string{"renew"}, flagArgs("ttl", in.TTL)...), "--", in.Resource)
-	}))
-	mcp.AddTool(s, tool("release", "End a lease your domain holds"), mcpTool(a, func(in mcpRelease) []string { return []string{"release", "--", in.Resource} }))
-	mcp.AddTool(s, tool("signal", "Send a missive (a handshake request for exact files) or a council call to other domains"), mcpTool(a, func(in mcpSignal) []string {
-		args := []string{"signal", in.Kind}
-		for _, d := range in.To {
-			args = append(args, "--to", d)
-		}
-		for _, f := range in.Files {
-			args = append(args, "--file", f)
-		}
-		return append(args, flagArgs("subject", in.Subject, "capsule", in.Capsule, "domain", in.Domain)...)
-	}))
-	mcp.AddTool(s, tool("ack", "Acknowledge a missive or council call addressed to your domain"), mcpTool(a, func(in mcpAck) []string { return []string{"signal", "ack", "--", in.ID} }))
-	mcp.AddTool(s, tool("check", "Judge the staged change (default), a range A..B or one commit, as the hooks do"), mcpTool(a, func(in mcpCheck) []string {
-		return append([]string{"check"}, flagArgs("range", in.Range, "commit", in.Commit)...)
-	}))
-	mcp.AddTool(s, tool("events", "The state's history, from an id or time on; with follow, wait for new events"), mcpTool(a, func(in mcpEvents) []string {
-		args := append([]string{"events"}, flagArgs("since", in.Since)...)
-		if in.Follow {
-			args = append(args, "--follow")
-		}
-		if in.Limit > 0 {
-			args = append(args, "--limit", strconv.Itoa(in.Limit))
-		}
-		return args
-	}))
-	return s
-}
-
-// flagArgs turns name, value pairs into flags, leaving out empty values.
-func flagArgs(pairs ...string) []string {
-	var out []string
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if pairs[i+1] != "" {
-			out = append(out, "--"+pairs[i]+"="+pairs[i+1])
+// findMCP finds oxygen-mcp beside this binary (install.sh puts them
+// together), else on PATH.
+func findMCP() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		if bin := filepath.Join(filepath.Dir(self), mcpBinary); isExecutable(bin) {
+			return bin, nil
 		}
 	}
-	return out
+	bin, err := exec.LookPath(mcpBinary)
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, exec.ErrDot) {
+		return "", fmt.Errorf("oxygen mcp serves through the %s binary, which is neither beside oxygen nor on PATH: ./install.sh builds both", mcpBinary)
+	}
+	return bin, err
 }
 
-// mcpTool makes a tool of a command: it runs it in-process with --json and
-// answers with its JSON as the structured result, isError when it did not
-// exit 0. NDJSON (events) comes back as {"events": [...]}.
-func mcpTool[In any](a *app, argv func(In) []string) mcp.ToolHandlerFor[In, any] {
-	return func(ctx context.Context, _ *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
-		args := argv(in)
-		if i := slices.Index(args, "--"); i >= 0 {
-			args = slices.Insert(args, i, "--json")
-		} else {
-			args = append(args, "--json")
-		}
-		if args[0] == "events" && slices.Contains(args, "--follow") {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, mcpFollowDefault)
-			defer cancel()
-		}
-		var stdout, stderr bytes.Buffer
-		code := runContext(ctx, args, strings.NewReader(""), &stdout, &stderr, a.now)
-		var out any
-		if args[0] == "events" && code == exitOK {
-			events := []json.RawMessage{}
-			for line := range bytes.Lines(stdout.Bytes()) {
-				events = append(events, json.RawMessage(bytes.TrimSpace(line)))
-			}
-			out = map[string]any{"events": events}
-		} else if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-			return nil, nil, fmt.Errorf("oxygen %s printed no JSON (exit %d): %s", args[0], code, oneLine(stderr.String()))
-		}
-		text, _ := json.Marshal(out)
-		return &mcp.CallToolResult{
-			Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
-			StructuredContent: out,
-			IsError:           code != exitOK,
-		}, nil, nil
-	}
+func isExecutable(file string) bool {
+	fi, err := os.Stat(file)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
