@@ -455,14 +455,15 @@ bench commit --prepare "$(quote git update-ref refs/heads/main "$base")" -- \
 # 7. The table.
 missed=0
 row() { # WHAT KEY ratio|abs LIMIT(x100 for a ratio, ms for abs) [AGAINST]
-	local what=$1 key=$2 kind=$3 limit=$4 against=${5:-git} o g r ratio=- gms=- verdict target
+	local what=$1 key=$2 kind=$3 limit=$4 against=${5:-git} o g r ratio=- gms=- verdict target frac
 	o=${median[$key/oxygen]}
 	if [ "$kind" = ratio ]; then
 		g=${median[$key/git]}
 		r=$(((o * 100 + g / 2) / g))
 		ratio="$((r / 100)).$(printf '%02d' $((r % 100)))x"
 		gms=$(ms "$g")
-		target="<= $((limit / 100)).$((limit % 100 / 10))x $against"
+		frac=$(printf '%02d' $((limit % 100)))
+		target="<= $((limit / 100)).${frac%0}x $against"
 		verdict=PASS
 		((o * 100 > limit * g)) && verdict=MISS
 	else
