@@ -129,3 +129,21 @@ func TestPreCommitGitFails(t *testing.T) {
 		t.Errorf("exit %d, printed %q; want exit 2, %q", code, out, want)
 	}
 }
+
+// TestHookSkipSwitch: OXYGEN=0, as the app's environment says it, makes the
+// clone's pre-commit hook do nothing, not even start git.
+func TestHookSkipSwitch(t *testing.T) {
+	testRepo(t)
+	var rec gitRecorder
+	a := newApp(nil, nil, nil)
+	a.git.Exec = rec.exec
+	a.lookupEnv = func(name string) (string, bool) {
+		if name == "OXYGEN" {
+			return "0", true
+		}
+		return "", false
+	}
+	if code, out := runApp(t, a, "hook", "pre-commit"); code != 0 || out != "" || len(rec.calls) != 0 {
+		t.Errorf("exit %d, printed %q, ran git %q; want exit 0, nothing, no git", code, out, rec.calls)
+	}
+}
