@@ -142,7 +142,7 @@ func (a *app) judgeStaged(r *repo, paths []string, hook string) ([]policy.Violat
 	}
 	// The next commit's message is not written yet: OXYGEN_COUNCIL stands
 	// for the Council: trailer it will carry.
-	council := git.SplitList(os.Getenv("OXYGEN_COUNCIL"))
+	council := git.SplitList(a.getenv("OXYGEN_COUNCIL"))
 	deleted, err := a.stagedStateDeletions(paths)
 	if err != nil {
 		return nil, err
@@ -191,7 +191,7 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	}
 	if len(heads) == 0 && hook == "pre-merge-commit" {
 		var known bool
-		heads, known, err = a.git.PendingMergeHeads(r.dirs, os.Getenv("GIT_REFLOG_ACTION"))
+		heads, known, err = a.git.PendingMergeHeads(r.dirs, a.getenv("GIT_REFLOG_ACTION"))
 		if err != nil {
 			return nil, err
 		}
@@ -257,7 +257,7 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 	case format == "sarif":
 		err = writeJSON(a.stdout, sarif(vs))
 	case len(vs) > 0:
-		printViolations(a.stderr, vs, colorOn(a.stderr), refsOf)
+		printViolations(a.stderr, vs, a.colorOn(a.stderr), refsOf)
 		if footer != "" {
 			fmt.Fprintf(a.stderr, "\n%s\n", footer)
 		}
@@ -265,7 +265,7 @@ func (a *app) report(vs []policy.Violation, format, footer string, refsOf map[st
 	if err != nil {
 		return err
 	}
-	if os.Getenv("GITHUB_ACTIONS") == "true" && format == "text" { // never into a report on stdout
+	if a.getenv("GITHUB_ACTIONS") == "true" && format == "text" { // never into a report on stdout
 		printAnnotations(a.stdout, vs)
 	}
 	if len(vs) > 0 {
@@ -309,7 +309,7 @@ pre-receive gate has no such switch.`,
 			// too, and a hook that oxygen chained and that calls oxygen again
 			// finds the judging already under way. Neither holds on the
 			// server, whose gate a pusher's environment can reach.
-			if !h.bare && (os.Getenv(git.SkipEnv) == "0" || os.Getenv(chainedEnv) == h.name) {
+			if !h.bare && (a.getenv(git.SkipEnv) == "0" || a.getenv(chainedEnv) == h.name) {
 				return nil
 			}
 			r, err := a.openRepo(func() (err error) {
@@ -355,7 +355,7 @@ pre-receive gate has no such switch.`,
 // cannot change the outcome: a failure to write it is only reported.
 func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 	d := store.DeadEnd{Hook: hook, Who: r.email, At: a.now()}
-	if who := pusher(); hook == "pre-receive" && who != "" {
+	if who := a.pusher(); hook == "pre-receive" && who != "" {
 		d.Who = who
 	}
 	add := func(list []string, v string) []string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -665,9 +664,9 @@ func refsReaching(commits []git.Commit, tips map[string]string) map[string][]str
 // where it gives one, else a user name (which member globs may name too).
 // REMOTE_USER is the user a web server authenticated for git http-backend
 // (smart HTTP); git passes the CGI environment on to the hooks.
-func pusher() string {
+func (a *app) pusher() string {
 	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER"} {
-		if s := os.Getenv(v); s != "" {
+		if s := a.getenv(v); s != "" {
 			return s
 		}
 	}
@@ -684,7 +683,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	who := pusher()
+	who := a.pusher()
 	// Each new object and what it peels to, asked once however many refs
 	// name it (a flood of refs may all name one commit).
 	at := map[string]int{}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oxygen-protocol/oxygen/internal/store"
@@ -252,7 +253,7 @@ func renderReport(in reportInput) ([]byte, error) {
 			Paths: strings.Join(d.Paths, " "), Resources: strings.Join(d.Resources, ", "), Why: strings.Join(d.Why, "; "), Fix: strings.Join(d.Fix, "; ")})
 	}
 	var b bytes.Buffer
-	if err := reportTemplate.Execute(&b, p); err != nil {
+	if err := reportTemplate().Execute(&b, p); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return b.Bytes(), nil
@@ -395,15 +396,18 @@ func ago(now, t time.Time) string {
 	return fmt.Sprintf("%dh%02dm ago", h, m)
 }
 
-var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(n, of int) int {
-		if of <= 0 {
-			return 0
-		}
-		return min(100, n*100/of)
-	},
-	"add": func(a, b int) int { return a + b },
-}).Parse(`<!DOCTYPE html>
+// reportTemplate is parsed on first use, not at every start: the commit
+// hook runs the same binary and never draws a report.
+var reportTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"pct": func(n, of int) int {
+			if of <= 0 {
+				return 0
+			}
+			return min(100, n*100/of)
+		},
+		"add": func(a, b int) int { return a + b },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -477,3 +481,4 @@ td.code,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1
 {{if .More}}<p class="meta">and {{.More}} older (oxygen audit lists them all)</p>{{end}}
 </body></html>
 `))
+})

@@ -47,8 +47,16 @@ func RunContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	return runContext(ctx, args, stdin, stdout, stderr, now)
 }
 
-// runContext is run under ctx.
-func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) (code int) {
+func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, now func() time.Time) int {
+	a := newApp(stdin, stdout, stderr)
+	a.now = now
+	return a.execute(ctx, args)
+}
+
+// execute runs one command line on a: a test fakes the clock, the
+// environment or git on an app of its own and runs oxygen through here.
+func (a *app) execute(ctx context.Context, args []string) (code int) {
+	stdin, stdout, stderr := a.stdin, a.stdout, a.stderr
 	defer func() {
 		// A bug must still fail closed with one line, never a stack trace.
 		if r := recover(); r != nil {
@@ -56,8 +64,6 @@ func runContext(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			code = exitError
 		}
 	}()
-	a := newApp(stdin, stdout, stderr)
-	a.now = now
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -80,12 +86,18 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	now            func() time.Time
-	getenv         func(string) string // the environment, read through this one seam
+	lookupEnv      func(string) (string, bool) // the environment, read through this one seam
 	git            git.Runner
 }
 
+// getenv is the variable's value, "" when unset.
+func (a *app) getenv(name string) string {
+	v, _ := a.lookupEnv(name)
+	return v
+}
+
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, getenv: os.Getenv, git: git.Runner{}}
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now, lookupEnv: os.LookupEnv, git: git.Runner{}}
 }
 
 // silentError ends a command that has already explained itself.

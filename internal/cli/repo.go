@@ -38,9 +38,6 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		stateIDs         []string // the main worktree's HEAD:.substrate, if git got to it
 	)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
-	if also != nil {
-		run(func() { alsoErr = also() }) // first: on the commit path it is git's own work, the longest
-	}
 	// HEAD's policy blob id comes with the directories; its content from
 	// the cache, or from git once per policy version. (The staged policy
 	// costs a read of the whole index, and is wanted only where HEAD has
@@ -54,6 +51,12 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		}
 	})
 	run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
+	if also != nil {
+		// Started last, so it runs first (the scheduler runs the newest
+		// goroutine next): on the commit path it is git's own work, the
+		// longest, and git processes start one at a time.
+		run(func() { alsoErr = also() })
+	}
 	wg.Wait()
 	for _, e := range []error{dirsErr, alsoErr} {
 		if e != nil {

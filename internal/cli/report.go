@@ -127,8 +127,8 @@ func displayPath(p string) string {
 }
 
 // colorOn: colour only on a terminal, and never when NO_COLOR is set.
-func colorOn(w io.Writer) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set {
+func (a *app) colorOn(w io.Writer) bool {
+	if _, set := a.lookupEnv("NO_COLOR"); set {
 		return false
 	}
 	f, ok := w.(*os.File)

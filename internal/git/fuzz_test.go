@@ -3,6 +3,8 @@ package git_test
 import (
 	"bytes"
 	"fmt"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,6 +111,34 @@ func FuzzSplitNUL(f *testing.F) {
 		}
 		if joined != want {
 			t.Fatalf("SplitNUL(%q) = %q", b, recs)
+		}
+	})
+}
+
+// FuzzEachTrackedFile: however git's output arrives in pieces, every
+// NUL-terminated path comes out once, in order, and nothing else does.
+func FuzzEachTrackedFile(f *testing.F) {
+	f.Add([]byte("a\x00b/c\x00"), uint8(0))
+	f.Add([]byte("dir/x\x00\x00y"), uint8(2))
+	f.Add([]byte(strings.Repeat("p", 70000)+"\x00q\x00"), uint8(6))
+	f.Fuzz(func(t *testing.T, out []byte, piece uint8) {
+		size := int(piece)%7 + 1
+		r := git.Runner{Exec: func(cmd *exec.Cmd) error {
+			for b := out; len(b) > 0; b = b[min(size, len(b)):] {
+				if _, err := cmd.Stdout.Write(b[:min(size, len(b))]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}}
+		var got []string
+		if err := r.EachTrackedFile(func(p string) { got = append(got, p) }); err != nil {
+			t.Fatal(err)
+		}
+		recs := strings.Split(string(out), "\x00")
+		want := slices.DeleteFunc(recs[:len(recs)-1], func(s string) bool { return s == "" })
+		if !slices.Equal(got, want) {
+			t.Fatalf("%d-byte pieces of %q: got %q, want %q", size, out, got, want)
 		}
 	})
 }

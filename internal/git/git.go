@@ -24,6 +24,17 @@ type Runner struct {
 	Dir   string   // where git runs; "" for the current directory
 	Env   []string // extra environment, after the inherited one
 	Unset []string // inherited variables to leave out
+	// Exec, if set, runs each git command in place of cmd.Run: the one
+	// seam through which a test counts oxygen's git processes or fakes git.
+	Exec func(cmd *exec.Cmd) error
+}
+
+// exec runs cmd, a git command built by this runner.
+func (r Runner) exec(cmd *exec.Cmd) error {
+	if r.Exec != nil {
+		return r.Exec(cmd)
+	}
+	return cmd.Run()
 }
 
 // Error is a git command that failed.
@@ -64,18 +75,22 @@ func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return stdout.Bytes(), &Error{Args: args, Code: exit.ExitCode(), Stderr: stderr.String()}
-		}
-		if errors.Is(err, exec.ErrNotFound) {
-			return nil, ErrNoGit
-		}
-		return nil, fmt.Errorf("git%s: %w", subcommand(args), err)
+	if err := r.exec(cmd); err != nil {
+		return stdout.Bytes(), runError(args, err, &stderr)
 	}
 	return stdout.Bytes(), nil
+}
+
+// runError is what a git command that did not succeed returns.
+func runError(args []string, err error, stderr *bytes.Buffer) error {
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return &Error{Args: args, Code: exit.ExitCode(), Stderr: stderr.String()}
+	}
+	if errors.Is(err, exec.ErrNotFound) {
+		return ErrNoGit
+	}
+	return fmt.Errorf("git%s: %w", subcommand(args), err)
 }
 
 // pinnedEnv comes last in every git command's environment, so neither the
@@ -377,7 +392,7 @@ func (r Runner) ForRepo(dir string) (Runner, error) {
 	if err != nil {
 		return Runner{}, err
 	}
-	return Runner{Dir: dir, Env: r.Env, Unset: strings.Fields(string(out))}, nil
+	return Runner{Dir: dir, Env: r.Env, Unset: strings.Fields(string(out)), Exec: r.Exec}, nil
 }
 
 // PendingMergeHeads names the commits an automatic `git merge` is merging in
@@ -450,36 +465,36 @@ func (r Runner) EachTrackedFile(fn func(path string)) error {
 	cmd.Dir = r.Dir
 	cmd.Env = r.environ()
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return ErrNoGit
-		}
-		return fmt.Errorf("git ls-files: %w", err)
-	}
-	br := bufio.NewReaderSize(out, 64<<10)
-	for {
-		rec, err := br.ReadSlice(0)
-		if len(rec) > 1 && err == nil {
-			fn(string(rec[:len(rec)-1]))
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return errors.Join(errors.New("git ls-files: a path longer than 64 KiB"), cmd.Wait())
-		}
-		if err != nil {
-			break
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return &Error{Args: args, Code: exit.ExitCode(), Stderr: stderr.String()}
-		}
-		return err
+	cmd.Stdout, cmd.Stderr = &nulSplitter{fn: fn}, &stderr
+	if err := r.exec(cmd); err != nil {
+		return runError(args, err, &stderr)
 	}
 	return nil
+}
+
+// nulSplitter calls fn with each NUL-terminated record written to it, in
+// whatever pieces they come, holding no more than one unfinished record.
+type nulSplitter struct {
+	fn   func(string)
+	part []byte
+}
+
+func (w *nulSplitter) Write(b []byte) (int, error) {
+	n := len(b)
+	for {
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			w.part = append(w.part, b...)
+			return n, nil
+		}
+		rec := b[:i]
+		if len(w.part) > 0 {
+			rec = append(w.part, rec...)
+			w.part = w.part[:0]
+		}
+		if len(rec) > 0 {
+			w.fn(string(rec))
+		}
+		b = b[i+1:]
+	}
 }
