@@ -23,7 +23,7 @@ func (p *Policy) JudgeBoundaries(next *Policy, cs ChangeSet, st State) []Violati
 			continue
 		}
 		v := Violation{Commit: cs.Commit, Subject: cs.Subject, Path: FileName, Domain: d, Rule: RuleCoreBoundary}
-		what := fmt.Sprintf("redraws the boundaries of %s (its core surface or its members)", d)
+		what := fmt.Sprintf("redraws the boundaries of %s (its core surface, its members, or the store of its handshakes)", d)
 		if len(domains) == 0 {
 			v.Reason = fmt.Sprintf("%s, and %s is a member of no domain that could ask %s for a handshake", what, orUnknown(cs.Committer), d)
 			v.Fix = fmt.Sprintf("commit as a member of %s, or of a domain that sends %s a missive naming %s", d, d, FileName)

@@ -34,6 +34,13 @@ func TestBoundaryChanges(t *testing.T) {
 		{"a domain removed", func(s string) string {
 			return strings.Replace(s, "  gems:\n    members: [\"*@gems.example\"]\n    core: [\"docs/ui/**\", \"ui/**\"]\n", "", 1)
 		}, []string{"gems"}},
+		{"the state ref moved", func(s string) string {
+			return s + "store:\n  kind: git\n  ref: refs/heads/shadow\n"
+		}, []string{"builder", "gems", "scribe"}},
+		{"the store's kind changed", func(s string) string { return s + "store:\n  kind: git\n" }, []string{"builder", "gems", "scribe"}},
+		{"the store as it was, spelt out", func(s string) string {
+			return s + "store:\n  kind: local\n  ref: refs/oxygen/state\n"
+		}, nil},
 		{"a domain added", func(s string) string {
 			return strings.Replace(s, "resources:", "  ops:\n    members: [\"*@ops.example\"]\n    core: [\"ops/**\"]\nresources:", 1)
 		}, []string{"ops"}},

@@ -866,3 +866,27 @@ func TestSkewNeverTightens(t *testing.T) {
 		}
 	}
 }
+
+// TestHandshakeEndsWithItsOwnCapsule: the history keeps a pruned capsule
+// beside a later one that took its id; the missive tied to the first ends
+// when the first is done, whichever order the records come in.
+func TestHandshakeEndsWithItsOwnCapsule(t *testing.T) {
+	old := policy.Capsule{ID: "T-1", Domain: "builder", Status: policy.CapsuleDone, CreatedAt: t0, ClosedAt: t0.Add(5 * time.Minute)}
+	again := policy.Capsule{ID: "T-1", Domain: "builder", Status: policy.CapsuleInProgress, CreatedAt: t0.Add(70 * time.Minute)}
+	m := policy.Signal{ID: "m-1", Kind: policy.SignalMissive, From: "builder", To: []string{"scribe"}, Files: []string{"docs/a.md"}, Capsule: "T-1",
+		CreatedAt: t0.Add(time.Minute), ExpiresAt: t0.Add(25 * time.Hour), Acks: []policy.Ack{{Domain: "scribe", At: t0.Add(2 * time.Minute)}}}
+	for _, caps := range [][]policy.Capsule{{again, old}, {old, again}, {old}} {
+		for _, indexed := range []bool{false, true} {
+			st := policy.State{Capsules: caps, Signals: []policy.Signal{m}}
+			if indexed {
+				st.Index()
+			}
+			if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", t0.Add(3*time.Minute), 0); done == nil {
+				t.Errorf("%d capsules, indexed %v: no handshake while T-1 was in progress", len(caps), indexed)
+			}
+			if done, _ := st.Handshake([]string{"builder"}, "scribe", "docs/a.md", t0.Add(80*time.Minute), 0); done != nil {
+				t.Errorf("%d capsules, indexed %v: the handshake outlives its capsule once the id is used again", len(caps), indexed)
+			}
+		}
+	}
+}

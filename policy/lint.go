@@ -157,8 +157,11 @@ func (d *Differ) classify(p *Policy, path string) (resources, owners []string) {
 
 // BoundaryChanges lists, sorted, the domains whose boundaries differ between
 // the old policy and the new: their core globs or their member globs (as
-// sets), or the domain itself, added or removed. Redrawing a domain's
-// boundaries is that domain's to consent to.
+// sets), or the domain itself, added or removed; every domain's, where the
+// store changes: the state it names holds the handshakes that open each
+// core surface, so moving it (to a ref the server never verified, which
+// any member may have filled with forged acknowledgements) redraws them
+// all. Redrawing a domain's boundaries is that domain's to consent to.
 func BoundaryChanges(old, new *Policy) []string {
 	var out []string
 	same := func(a, b []string) bool {
@@ -169,7 +172,7 @@ func BoundaryChanges(old, new *Policy) []string {
 	}
 	for _, d := range old.Domains {
 		n, ok := new.Domain(d.Name)
-		if !ok || !same(d.Core, n.Core) || !same(d.Members, n.Members) {
+		if !ok || !same(d.Core, n.Core) || !same(d.Members, n.Members) || old.Store != new.Store {
 			out = append(out, d.Name)
 		}
 	}

@@ -68,6 +68,16 @@ type Council struct {
 	Quorum  int
 }
 
+// MaxClockSkew bounds budgets.clock_skew. The skew widens every handshake
+// and lease a commit is judged by and lets commits and state events be
+// dated that far from a gate's clock, and budgets are any coordination
+// lease holder's to edit: unbounded, one edit would stretch another
+// domain's ended handshake over its core surface. It stays below the hour
+// a finished record is kept live (store.Retention) and the slack of the
+// history's checkpoints, which assume no commit is judged by a record that
+// finished longer ago than that.
+const MaxClockSkew = 15 * time.Minute
+
 // DefaultHandshakeTTL is how long a handshake lasts where the policy does
 // not say (budgets.handshake_ttl).
 const DefaultHandshakeTTL = 24 * time.Hour
@@ -435,6 +445,9 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 			ttlNode = v
 		case "clock_skew":
 			b.ClockSkew, err = d.duration(v, 0)
+			if err == nil && b.ClockSkew > MaxClockSkew {
+				err = d.errorf(v, "%s is longer than the largest clock skew allowed, %s", b.ClockSkew, MaxClockSkew)
+			}
 		case "handshake_ttl":
 			b.HandshakeTTL, err = d.duration(v, MinTTL)
 		default:

@@ -119,7 +119,7 @@ func (st State) Handshake(domains []string, owner, path string, at time.Time, sk
 	for i := range st.Signals {
 		s := &st.Signals[i]
 		if s.Kind != SignalMissive || !slices.Contains(domains, s.From) || !slices.Contains(s.To, owner) || !slices.Contains(s.Files, path) ||
-			s.CreatedAt.After(latest) || !earliest.Before(s.HandshakeEnd()) || s.DeclinedBy(earliest) || st.closedBy(s.Capsule, earliest) {
+			s.CreatedAt.After(latest) || !earliest.Before(s.HandshakeEnd()) || s.DeclinedBy(earliest) || st.closedBy(s, earliest) {
 			continue
 		}
 		if s.AckedBy(owner, latest) {
@@ -130,12 +130,12 @@ func (st State) Handshake(domains []string, owner, path string, at time.Time, sk
 	return nil, waiting
 }
 
-// closedBy reports whether capsule id was done by t.
-func (st State) closedBy(id string, t time.Time) bool {
-	if id == "" {
+// closedBy reports whether the capsule missive s is tied to was done by t.
+func (st State) closedBy(s *Signal, t time.Time) bool {
+	if s.Capsule == "" {
 		return false
 	}
-	c := st.Capsule(id)
+	c := st.CapsuleOf(s)
 	return c != nil && !c.ClosedAt.IsZero() && !t.Before(c.ClosedAt)
 }
 
@@ -169,6 +169,24 @@ func (st State) Capsule(id string) *Capsule {
 		}
 	}
 	return nil
+}
+
+// CapsuleOf returns the capsule signal s is tied to: the newest record of
+// its id made no later than s. An id is free again once its record is
+// pruned, and the history keeps both: a capsule assigned later must not
+// stand in for the one a missive ended with.
+func (st State) CapsuleOf(s *Signal) *Capsule {
+	if c := st.Capsule(s.Capsule); c == nil || !c.CreatedAt.After(s.CreatedAt) {
+		return c
+	}
+	var tied *Capsule
+	for i := range st.Capsules {
+		c := &st.Capsules[i]
+		if c.ID == s.Capsule && !c.CreatedAt.After(s.CreatedAt) && (tied == nil || c.CreatedAt.After(tied.CreatedAt)) {
+			tied = c
+		}
+	}
+	return tied
 }
 
 // recordIndex finds capsules and signals by id in constant time, for a

@@ -34,7 +34,7 @@ func finishedSignal(st policy.State, s policy.Signal) (time.Time, bool) {
 	switch s.Kind {
 	case policy.SignalMissive:
 		ends = append(ends, s.HandshakeEnd())
-		if c := st.Capsule(s.Capsule); s.Capsule != "" && c != nil {
+		if c := st.CapsuleOf(&s); s.Capsule != "" && c != nil {
 			if at, ok := finishedCapsule(*c); ok {
 				ends = append(ends, at)
 			}
