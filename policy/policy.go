@@ -82,6 +82,11 @@ const MaxClockSkew = 15 * time.Minute
 // not say (budgets.handshake_ttl).
 const DefaultHandshakeTTL = 24 * time.Hour
 
+// MaxHandshakeTTL bounds budgets.handshake_ttl: a policy edit (one
+// coordination lease) must not make every future handshake last for a year,
+// which its owner would hardly notice when acknowledging one.
+const MaxHandshakeTTL = 30 * 24 * time.Hour
+
 // StoreConfig says where the coordination state lives.
 type StoreConfig struct {
 	Kind   string // "local" or "git"
@@ -450,6 +455,9 @@ func (d decoder) budgets(n *yaml.Node, b *Budgets) error {
 			}
 		case "handshake_ttl":
 			b.HandshakeTTL, err = d.duration(v, MinTTL)
+			if err == nil && b.HandshakeTTL > MaxHandshakeTTL {
+				err = d.errorf(v, "%s is longer than the longest handshake allowed, %s", b.HandshakeTTL, MaxHandshakeTTL)
+			}
 		default:
 			return d.errorf(k, "unknown key %q in budgets", key)
 		}

@@ -251,6 +251,7 @@ var loadErrorTests = []struct {
 	{"default_ttl over a year", pre + "budgets:\n  default_ttl: 9000h\n", 3, 16, "default_ttl 9000h0m0s is longer than max_ttl 24h0m0s"},
 	{"negative clock skew", pre + "budgets:\n  clock_skew: -5s\n", 3, 15, "shorter than the smallest allowed"},
 	{"a clock skew past the bound", pre + "budgets:\n  clock_skew: 16m\n", 3, 15, "longer than the largest clock skew allowed, 15m0s"},
+	{"a handshake past the bound", pre + "budgets:\n  handshake_ttl: 721h\n", 3, 18, "longer than the longest handshake allowed, 720h0m0s"},
 	{"default_ttl > max_ttl", pre + "budgets:\n  default_ttl: 48h\n  max_ttl: 24h\n", 4, 12, "default_ttl 48h0m0s is longer than max_ttl 24h0m0s"},
 	{"default_ttl > default max_ttl", pre + "budgets:\n  default_ttl: 48h\n", 3, 16, "default_ttl 48h0m0s is longer than max_ttl 24h0m0s"},
 	{"budget 0", pre + "budgets:\n  leases_per_domain: 0\n", 3, 22, "from 1 to 1000000, not 0"},

@@ -48,7 +48,7 @@ type (
 		DefaultTTL          string `json:"default_ttl" schema:"pattern=duration" doc:"Lease length when a claim names none, a Go duration like 2h (default 2h, at least 1s, at most max_ttl)."`
 		MaxTTL              string `json:"max_ttl" schema:"pattern=duration" doc:"Longest lease, a Go duration (default 24h, at least 1s, at most 8784h)."`
 		ClockSkew           string `json:"clock_skew" schema:"pattern=duration,zero" doc:"Clock difference allowed at both ends of a lease, a Go duration (default 30s, at most 15m)."`
-		HandshakeTTL        string `json:"handshake_ttl" schema:"pattern=duration" doc:"How long an acknowledged missive lets the sender change its files, at most (it also ends when the missive's capsule is done), a Go duration (default 24h, at least 1s)."`
+		HandshakeTTL        string `json:"handshake_ttl" schema:"pattern=duration" doc:"How long an acknowledged missive lets the sender change its files, at most (it also ends when the missive's capsule is done), a Go duration (default 24h, at least 1s, at most 720h)."`
 	}
 	council struct {
 		Domains []string `json:"domains" schema:"pattern=name" doc:"The domains whose acknowledgements count towards the quorum (default: every domain). A caller's own domains never count."`
