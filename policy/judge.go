@@ -51,6 +51,7 @@ type State struct {
 	Broken   []BrokenLease
 	Capsules []Capsule
 	Signals  []Signal
+	Waiters  []Waiter // the resources' wait queues, live or lapsed
 
 	ids *recordIndex // where each capsule and signal sits, once Index built it
 }

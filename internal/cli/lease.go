@@ -244,10 +244,7 @@ prints the same object with or without --all.`,
 					shown = append(shown, l)
 				}
 			}
-			queue, err := waiting(r.store, now)
-			if err != nil {
-				return err
-			}
+			queue := append([]policy.Waiter{}, st.Waiting(now)...)
 			if asJSON {
 				return writeJSON(a.stdout, LeasesOutput{
 					SchemaVersion: SchemaVersion, Leases: shown, Broken: append([]policy.BrokenLease{}, st.Broken...), Queue: queue,

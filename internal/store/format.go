@@ -140,7 +140,7 @@ const (
 	OpDecline  = "decline" // or declined by one, which spends it
 	OpAccept   = "accept"  // a capsule's owner consented to it
 	OpWiden    = "widen"   // its owner widened its scope
-	OpWait     = "wait"    // a claimer joined a resource's queue (the clone's own history only)
+	OpWait     = "wait"    // a claimer joined a resource's queue, or renewed its place's heartbeat
 	OpUnwait   = "unwait"  // and left it
 )
 
@@ -156,7 +156,7 @@ type Event struct {
 	Signal   *policy.Signal  `json:"signal,omitempty"`   // the signal as the event left it
 	Council  string          `json:"council,omitempty"`  // the granted council call the act used
 	Force    bool            `json:"force,omitempty"`    // a release of another domain's lease
-	Waiter   *Waiter         `json:"waiter,omitempty"`   // the queue entry a wait or unwait changed
+	Waiter   *policy.Waiter  `json:"waiter,omitempty"`   // the queue entry a wait or unwait changed
 }
 
 func encodeEvent(e Event) ([]byte, error) {
@@ -223,7 +223,7 @@ func (e Event) check() error {
 			return fmt.Errorf("%s without a valid signal", e.Op)
 		}
 	case OpWait, OpUnwait:
-		if e.Waiter == nil || !policy.ValidName(e.Waiter.Resource) {
+		if e.Waiter == nil || !policy.ValidName(e.Waiter.Resource) || !policy.ValidRecordID(e.Waiter.ID) {
 			return fmt.Errorf("%s without a valid waiter", e.Op)
 		}
 	default:
@@ -239,6 +239,8 @@ func (e Event) subject() string {
 		return e.Capsule.ID
 	case e.Signal != nil:
 		return e.Signal.ID
+	case e.Waiter != nil:
+		return e.Waiter.Resource
 	}
 	return e.Lease.Resource
 }

@@ -45,6 +45,13 @@ func stateFiles(files map[string][]byte, name func(path string) string) policy.S
 					st.Signals = append(st.Signals, s)
 				}
 			}
+		case waitersDir:
+			var w policy.Waiter
+			if valid = valid && policy.ValidRecordID(id); valid {
+				if w, err = ParseWaiter(id, files[path]); err == nil {
+					st.Waiters = append(st.Waiters, w)
+				}
+			}
 		}
 		switch {
 		case !valid:
@@ -57,8 +64,8 @@ func stateFiles(files map[string][]byte, name func(path string) string) policy.S
 }
 
 var (
-	kind   = map[string]string{leasesDir: "lease", capsulesDir: "capsule", signalsDir: "signal"}
-	idName = map[string]string{leasesDir: "resource", capsulesDir: "id", signalsDir: "id"}
+	kind   = map[string]string{leasesDir: "lease", capsulesDir: "capsule", signalsDir: "signal", waitersDir: "waiter"}
+	idName = map[string]string{leasesDir: "resource", capsulesDir: "id", signalsDir: "id", waitersDir: "id"}
 )
 
 // brokenRecord describes a record that cannot be trusted. For a lease, it

@@ -245,15 +245,15 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 			want: "ada@builder.example may not acknowledge signal m-1",
 		},
 		{
-			name: "a queue change: the clone's own history, never the shared state's",
+			name: "a place in a queue for a domain its author is not in",
 			setup: func(t *testing.T, g *gitState) {
 				g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
-				w := store.Waiter{ID: "1-a", Resource: "schema", Owner: agentOf("builder"), Domain: "builder", Since: now, Until: now.Add(time.Minute)}
-				return nil, nil, []store.Event{{Op: store.OpWait, By: agentOf("builder"), At: now, Waiter: &w}}
+				w := policy.Waiter{ID: "w-1", Resource: "schema", Owner: agentOf("builder"), Domain: "scribe", Since: now, Until: now.Add(time.Minute)}
+				return map[string][]byte{"waiters/w-1.yaml": store.FormatWaiter(w)}, nil, []store.Event{{Op: store.OpWait, By: agentOf("builder"), At: now, Waiter: &w}}
 			},
-			want: `unknown act ""`,
+			want: "may not wait for scribe",
 		},
 		{
 			name: "a queue file in the state",
