@@ -1,0 +1,144 @@
+package policy_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oxygen-protocol/oxygen/policy"
+)
+
+func waitOf(id, by, domain, resource string, beat time.Duration) policy.Act {
+	return policy.Act{Kind: policy.ActWait, ID: id, By: by, Domain: domain, Resources: []string{resource}, TTL: beat}
+}
+
+// applyWait writes a wait or unwait decision into the state, as a store would.
+func applyWait(st policy.State, d policy.Decision) policy.State {
+	var ws []policy.Waiter
+	for _, w := range st.Waiters {
+		if d.Waiter == nil || w.ID != d.Waiter.ID {
+			ws = append(ws, w)
+		}
+	}
+	if d.Waiter != nil && !d.Unwait {
+		ws = append(ws, *d.Waiter)
+	}
+	st.Waiters = ws
+	return st
+}
+
+func ids(ws []policy.Waiter) string {
+	var out []string
+	for _, w := range ws {
+		out = append(out, w.ID)
+	}
+	return strings.Join(out, " ")
+}
+
+func TestDecideQueue(t *testing.T) {
+	p := loadAct(t, actPolicy)
+	type act struct {
+		at   time.Duration
+		a    policy.Act
+		code string // the refusal, or "" for a decision
+	}
+	tests := []struct {
+		name  string
+		acts  []act
+		queue string // schema's live queue after the acts, at the last act's time
+	}{
+		{"first come, first served", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, waitOf("w-sam", sam, "scribe", "schema", time.Minute), ""},
+		}, "w-eve w-sam"},
+		{"a heartbeat keeps the place", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, waitOf("w-sam", sam, "scribe", "schema", time.Minute), ""},
+			{50 * time.Second, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{70 * time.Second, waitOf("w-sam", sam, "scribe", "schema", time.Minute), ""}, // sam's place had lapsed: he joins anew
+		}, "w-eve w-sam"},
+		{"a lapsed place that beats again goes to the end", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, waitOf("w-sam", sam, "scribe", "schema", 2 * time.Minute), ""},
+			{61 * time.Second, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+		}, "w-sam w-eve"},
+		{"a place behind the last even when the clock runs behind", []act{
+			{time.Second, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{0, waitOf("w-sam", sam, "scribe", "schema", time.Minute), ""},
+		}, "w-eve w-sam"},
+		{"another's place is not beaten", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, waitOf("w-eve", ada, "builder", "schema", time.Minute), policy.CodeExists},
+		}, "w-eve"},
+		{"a place for a domain one is not in", []act{
+			{0, waitOf("w-x", ada, "guardian", "schema", time.Minute), policy.CodeNotMember},
+		}, ""},
+		{"a heartbeat past MaxBeat", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", policy.MaxBeat+time.Second), "error"},
+		}, ""},
+		{"unwait by its owner", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, waitOf("w-sam", sam, "scribe", "schema", time.Minute), ""},
+			{2 * time.Second, policy.Act{Kind: policy.ActUnwait, ID: "w-eve", By: eve}, ""},
+		}, "w-sam"},
+		{"unwait by another domain", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, policy.Act{Kind: policy.ActUnwait, ID: "w-eve", By: sam}, policy.CodeNotMember},
+		}, "w-eve"},
+		{"a claim behind a live waiter is queued", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, claimOf(ada, "builder", time.Hour, "schema"), policy.CodeQueued},
+		}, "w-eve"},
+		{"the head of the queue claims", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Second, waitOf("w-ada", ada, "builder", "schema", time.Minute), ""},
+			{2 * time.Second, claimOf(eve, "guardian", time.Hour, "schema"), ""},
+		}, "w-eve w-ada"},
+		{"a lapsed waiter holds nobody back", []act{
+			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
+			{time.Minute, claimOf(ada, "builder", time.Hour, "schema"), ""},
+		}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var st policy.State
+			var now time.Time
+			for i, s := range tt.acts {
+				now = a0.Add(s.at)
+				d, err := p.Decide(s.a, st, now)
+				var r *policy.Refusal
+				switch {
+				case s.code == "" && err != nil:
+					t.Fatalf("act %d (%s by %s): %v", i, s.a.Kind, s.a.By, err)
+				case s.code == "error" && (err == nil || errors.As(err, &r)):
+					t.Fatalf("act %d: want an input error, got %v", i, err)
+				case s.code != "" && s.code != "error" && (!errors.As(err, &r) || r.Code != s.code):
+					t.Fatalf("act %d: want refusal %s, got %v", i, s.code, err)
+				}
+				if err == nil {
+					st = applyWait(apply(st, d), d)
+				}
+			}
+			if got := ids(st.Queue("schema", now)); got != tt.queue {
+				t.Errorf("queue %q, want %q", got, tt.queue)
+			}
+		})
+	}
+}
+
+// TestQueuedFixWaits: the refusal of a claim behind the queue says who is
+// first and gives the claim with --wait, for the claimer's domain.
+func TestQueuedFixWaits(t *testing.T) {
+	p := loadAct(t, actPolicy)
+	d, err := p.Decide(waitOf("w-eve", eve, "guardian", "schema", time.Minute), policy.State{}, a0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := applyWait(policy.State{}, d)
+	_, err = p.Decide(claimOf(ada, "builder", time.Hour, "schema"), st, a0.Add(time.Second))
+	var r *policy.Refusal
+	if !errors.As(err, &r) || r.Fix == nil || strings.Join(r.Fix.Argv, " ") != "oxygen claim schema --domain builder --wait" || !strings.Contains(r.Message, "first eve@guardian.example (guardian)") {
+		t.Fatalf("got %#v", err)
+	}
+}
