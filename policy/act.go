@@ -40,6 +40,7 @@ type Act struct {
 	Signal    string        // signal: SignalMissive or SignalCouncilCall
 	To, Files []string      // signal
 	Subject   string        // signal
+	DeadEnd   *DeadEnd      // dead-end
 }
 
 // Decision is what an act does: the records it leaves, each as the act
@@ -55,6 +56,7 @@ type Decision struct {
 	Council *Signal   // the council call the act spent, marked used
 	Waiter  *Waiter   // wait: the place as it is now; unwait: the place left
 	Unwait  bool      // the waiter left its queue
+	DeadEnd *DeadEnd  // dead-end
 }
 
 // Claimed is one resource of a claim.
@@ -72,7 +74,7 @@ func (d Decision) Changes() bool {
 			return true
 		}
 	}
-	return d.Lease != nil || d.Capsule != nil || d.Signal != nil || d.Waiter != nil
+	return d.Lease != nil || d.Capsule != nil || d.Signal != nil || d.Waiter != nil || d.DeadEnd != nil
 }
 
 // HeldAt reports whether l holds its resource at now: until its end. A lease
@@ -183,6 +185,8 @@ func (p *Policy) decide(a Act, st State, now time.Time) (Decision, error) {
 		return p.decideWait(a, st, now)
 	case ActUnwait:
 		return p.decideUnwait(a, st, now)
+	case ActDeadEnd:
+		return p.decideDeadEnd(a, st, now)
 	}
 	return Decision{}, fmt.Errorf("unknown act %q", a.Kind)
 }

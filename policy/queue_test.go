@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestDecideQueue(t *testing.T) {
 		}, "w-eve w-sam"},
 		{"a lapsed place that beats again goes to the end", []act{
 			{0, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
-			{time.Second, waitOf("w-sam", sam, "scribe", "schema", 2 * time.Minute), ""},
+			{time.Second, waitOf("w-sam", sam, "scribe", "schema", 2*time.Minute), ""},
 			{61 * time.Second, waitOf("w-eve", eve, "guardian", "schema", time.Minute), ""},
 		}, "w-sam w-eve"},
 		{"a place behind the last even when the clock runs behind", []act{
@@ -140,5 +141,57 @@ func TestQueuedFixWaits(t *testing.T) {
 	var r *policy.Refusal
 	if !errors.As(err, &r) || r.Fix == nil || strings.Join(r.Fix.Argv, " ") != "oxygen claim schema --domain builder --wait" || !strings.Contains(r.Message, "first eve@guardian.example (guardian)") {
 		t.Fatalf("got %#v", err)
+	}
+}
+
+func TestDecideDeadEnd(t *testing.T) {
+	p := loadAct(t, actPolicy)
+	de := func(id, who string, at time.Duration) *policy.DeadEnd {
+		return &policy.DeadEnd{ID: id, Hook: "pre-commit", Who: who, At: a0.Add(at), Paths: []string{"schema/a"}, Why: []string{"no lease"}}
+	}
+	var full policy.State
+	for i := range policy.MaxDeadEnds {
+		full.DeadEnds = append(full.DeadEnds, *de(fmt.Sprintf("d-%d", i), ada, 0))
+	}
+	tests := []struct {
+		name string
+		by   string
+		d    *policy.DeadEnd
+		st   policy.State
+		code string // refusal code, "error" for bad input, "none" for no change, "" for a record
+	}{
+		{"its author carries it", ada, de("d-1", ada, -time.Hour), policy.State{}, ""},
+		{"its author, spelt otherwise", "Ada@Builder.example", de("d-1", ada, -time.Hour), policy.State{}, ""},
+		{"someone else's", eve, de("d-1", ada, -time.Hour), policy.State{}, policy.CodeNotMember},
+		{"carried twice", ada, de("d-1", ada, -time.Hour), policy.State{DeadEnds: []policy.DeadEnd{*de("d-1", ada, -time.Hour)}}, "none"},
+		{"from the future", ada, de("d-1", ada, 2*time.Minute), policy.State{}, "error"},
+		{"past its retention", ada, de("d-1", ada, -policy.DeadEndRetention), policy.State{}, "error"},
+		{"no id", ada, de("", ada, 0), policy.State{}, "error"},
+		{"too many paths", ada, &policy.DeadEnd{ID: "d-1", Who: ada, At: a0, Paths: make([]string, 257)}, policy.State{}, "error"},
+		{"the shared state is full", ada, de("d-new", ada, 0), full, policy.CodeDeadEndsFull},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := p.Decide(policy.Act{Kind: policy.ActDeadEnd, By: tt.by, DeadEnd: tt.d}, tt.st, a0)
+			var r *policy.Refusal
+			switch tt.code {
+			case "":
+				if err != nil || d.DeadEnd == nil || d.DeadEnd.ID != tt.d.ID {
+					t.Fatalf("got %+v, %v", d, err)
+				}
+			case "none":
+				if err != nil || d.Changes() {
+					t.Fatalf("got %+v, %v", d, err)
+				}
+			case "error":
+				if err == nil || errors.As(err, &r) {
+					t.Fatalf("want an input error, got %+v, %v", d, err)
+				}
+			default:
+				if !errors.As(err, &r) || r.Code != tt.code {
+					t.Fatalf("want refusal %s, got %v", tt.code, err)
+				}
+			}
+		})
 	}
 }

@@ -33,7 +33,7 @@ recorded. --reap releases the lapsed leases (each release is recorded).`,
 			if err != nil {
 				return err
 			}
-			deadEnds, err := store.OpenLocal(storeRoot(r.dirs)).DeadEnds()
+			deadEnds, err := store.DeadEndsOf(r.store, storeRoot(r.dirs))
 			if err != nil {
 				return err
 			}

@@ -101,6 +101,7 @@ releases always go through the remote, and refresh it too.`,
 			if err := r.store.Sync(); err != nil {
 				return fmt.Errorf("sync: %w", err)
 			}
+			a.carryDeadEnds(r)
 			st, err := r.store.Current()
 			if err != nil {
 				return err

@@ -91,6 +91,13 @@ func prune(st policy.State, at time.Time, chs []change) (next time.Time) {
 			files[waiterPath(w.ID)] = nil
 		}
 	}
+	for _, d := range st.DeadEnds {
+		if end := d.At.Add(policy.DeadEndRetention); at.Before(end) {
+			next = earliest(next, end)
+		} else if _, written := files[refusalPath(d.ID)]; !written {
+			files[refusalPath(d.ID)] = nil
+		}
+	}
 	return next
 }
 
@@ -120,6 +127,12 @@ func prunableFrom(st policy.State, path string) time.Time {
 		if s := st.Signal(id); s != nil {
 			if end, ok := finishedSignal(st, *s); ok {
 				return end.Add(Retention)
+			}
+		}
+	case refusalsDir:
+		for _, d := range st.DeadEnds {
+			if d.ID == id {
+				return d.At.Add(policy.DeadEndRetention)
 			}
 		}
 	case waitersDir:
