@@ -40,8 +40,9 @@ answers with the existing lease. Another domain's live lease refuses the
 claim (exit 1), as does a spent change budget, unless --council cites a
 granted council call, which it then uses up. With --wait, a claim that
 another domain's lease refuses queues instead (first come, first served per
-resource) and takes the lease as soon as it is free and its turn has come;
-oxygen leases shows the queue.`,
+resource, in the shared state: every clone sees one queue) and takes the
+lease as soon as it is free and its turn has come; oxygen leases shows the
+queue. A claim without --wait behind live waiters is refused (queued).`,
 		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'\n  oxygen claim storage --wait --timeout 10m",
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeResources,
