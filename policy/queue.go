@@ -117,6 +117,9 @@ func (p *Policy) decideWait(a Act, st State, now time.Time) (Decision, error) {
 	if err := p.member(a, a.Domain, "wait for "+a.Domain); err != nil {
 		return Decision{}, err
 	}
+	if _, ok := p.Resource(res); !ok {
+		return Decision{}, fmt.Errorf("wait: unknown resource %q", res) // a place nobody could ever claim only fills the state
+	}
 	q := st.Queue(res, now)
 	if len(q) >= MaxWaiters {
 		return Decision{}, Refuse(CodeQueueFull, nil, "%s has %d waiters already, the most a queue takes", res, len(q))

@@ -75,6 +75,9 @@ func TestDecideQueue(t *testing.T) {
 		{"a place for a domain one is not in", []act{
 			{0, waitOf("w-x", ada, "guardian", "schema", time.Minute), policy.CodeNotMember},
 		}, ""},
+		{"a place in the queue of no resource of the policy", []act{
+			{0, waitOf("w-eve", eve, "guardian", "nothing", time.Minute), "error"},
+		}, ""},
 		{"a heartbeat past MaxBeat", []act{
 			{0, waitOf("w-eve", eve, "guardian", "schema", policy.MaxBeat+time.Second), "error"},
 		}, ""},
