@@ -19,6 +19,7 @@ const CodeDeadEndsFull = "dead-ends-full"
 const (
 	DeadEndRetention = 7 * 24 * time.Hour
 	MaxDeadEnds      = 500
+	maxDeadEndText   = 16 << 10 // all its texts together: a record stays far within what a record file may hold
 )
 
 // DeadEnd records one refusal by a hook: who was stopped, when, on which
@@ -51,6 +52,15 @@ func (p *Policy) decideDeadEnd(a Act, st State, now time.Time) (Decision, error)
 	}
 	if err := ValidText([]string{d.Hook, d.Who}, d.Commits, d.Paths, d.Resources, d.Why, d.Fix); err != nil {
 		return Decision{}, err
+	}
+	size := len(d.Hook) + len(d.Who)
+	for _, l := range [][]string{d.Commits, d.Paths, d.Resources, d.Why, d.Fix} {
+		for _, s := range l {
+			size += len(s)
+		}
+	}
+	if size > maxDeadEndText {
+		return Decision{}, fmt.Errorf("dead-end %s: %d bytes of text, at most %d", d.ID, size, maxDeadEndText)
 	}
 	n := 0
 	for _, x := range st.DeadEnds {

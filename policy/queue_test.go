@@ -171,6 +171,7 @@ func TestDecideDeadEnd(t *testing.T) {
 		{"past its retention", ada, de("d-1", ada, -policy.DeadEndRetention), policy.State{}, "error"},
 		{"no id", ada, de("", ada, 0), policy.State{}, "error"},
 		{"too many paths", ada, &policy.DeadEnd{ID: "d-1", Who: ada, At: a0, Paths: make([]string, 257)}, policy.State{}, "error"},
+		{"too much text", ada, &policy.DeadEnd{ID: "d-1", Who: ada, At: a0, Paths: []string{strings.Repeat("p", 4<<10), strings.Repeat("p", 4<<10), strings.Repeat("p", 4<<10), strings.Repeat("p", 4<<10)}}, policy.State{}, "error"},
 		{"the shared state is full", ada, de("d-new", ada, 0), full, policy.CodeDeadEndsFull},
 	}
 	for _, tt := range tests {

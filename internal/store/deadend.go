@@ -172,8 +172,9 @@ func (g *Git) CarryDeadEnds(p *policy.Policy, by string, clock func() time.Time)
 		}
 		data, err := readRecord(filepath.Join(g.local.dir, deadEndsDir, name))
 		var d DeadEnd
-		if err == nil && decodeStrict(data, &d) == nil && d.ID == id && strings.EqualFold(d.Who, by) && clock().Sub(d.At) < policy.DeadEndRetention && FormatsBack(d) {
-			_, err := g.Act(p, policy.Act{Kind: policy.ActDeadEnd, By: by, DeadEnd: &d}, clock)
+		act := policy.Act{Kind: policy.ActDeadEnd, By: by, DeadEnd: &d}
+		if err == nil && decodeStrict(data, &d) == nil && d.ID == id && carriable(p, act, clock()) {
+			_, err := g.Act(p, act, clock)
 			var r *policy.Refusal
 			if err != nil && !errors.As(err, &r) {
 				return n, err
@@ -188,6 +189,14 @@ func (g *Git) CarryDeadEnds(p *policy.Policy, by string, clock func() time.Time)
 		}
 	}
 	return n, nil
+}
+
+// carriable says whether the policy takes act's dead end at all (its
+// author, its size, its time), so that one it never would does not stop
+// the carrying of the others, and whether it formats back.
+func carriable(p *policy.Policy, act policy.Act, now time.Time) bool {
+	_, err := p.Decide(act, policy.State{}, now)
+	return err == nil && FormatsBack(*act.DeadEnd)
 }
 
 // FormatsBack says whether FormatDeadEnd(d) reads back: yaml.v3 writes
