@@ -441,3 +441,26 @@ func TestVerifierRefusesActsInAnothersName(t *testing.T) {
 		t.Fatalf("agent's missive pushed by the user name eve: %v", err)
 	}
 }
+
+// The queue's acts and a carried dead end, as an honest clone pushes them:
+// a place, its heartbeat, a claim by the head of the queue, leaving it.
+func TestVerifierAcceptsQueueAndDeadEnd(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	wait := policy.Act{Kind: policy.ActWait, ID: "w-1", By: agentOf("guardian"), Domain: "guardian", Resources: []string{"schema"}, TTL: time.Minute}
+	g.do(t, "wait", wait)
+	g.do(t, "heartbeat", wait)
+	g.do(t, "release", policy.Act{Kind: policy.ActRelease, By: agentOf("builder"), Resources: []string{"schema"}})
+	g.do(t, "claim by the head", gclaim([]string{"schema"}, "guardian", ""))
+	g.do(t, "unwait", policy.Act{Kind: policy.ActUnwait, ID: "w-1", By: agentOf("guardian")})
+	de := policy.DeadEnd{ID: "d-1", Hook: "pre-commit", Who: agentOf("builder"), At: time.Now().UTC().Add(-time.Hour), Paths: []string{"schema/a"}, Why: []string{"no lease"}}
+	g.do(t, "dead end", policy.Act{Kind: policy.ActDeadEnd, By: agentOf("builder"), DeadEnd: &de})
+	if err := g.verify(old, g.tip(t)); err != nil {
+		t.Fatalf("the server refuses an honest queue and dead end: %v", err)
+	}
+	st, err := g.store.Current()
+	if err != nil || len(st.Waiters) != 0 || len(st.DeadEnds) != 1 {
+		t.Fatalf("state after: %+v, %v", st, err)
+	}
+}
