@@ -27,19 +27,20 @@ const (
 type Act struct {
 	Kind      string
 	By        string        // the asker's e-mail
-	Domain    string        // claim, assign: the domain acted for; signal: the sender's
+	Domain    string        // claim, assign, wait: the domain acted for; signal: the sender's
 	Resources []string      // claim: the resources, all or none; renew, release: one; assign: expected
-	TTL       time.Duration // claim, renew
+	TTL       time.Duration // claim, renew; wait: the heartbeat
 	Reason    string        // claim
 	Capsule   string        // claim, signal: the capsule the work belongs to
 	Council   string        // claim, assign, release: a granted council call to spend
 	Force     bool          // release: another domain's live lease
-	ID        string        // assign, done, accept, widen, signal, ack, decline
+	ID        string        // assign, done, accept, widen, signal, ack, decline, wait, unwait
 	Owner     string        // assign
 	Scope     []string      // assign, widen
 	Signal    string        // signal: SignalMissive or SignalCouncilCall
 	To, Files []string      // signal
 	Subject   string        // signal
+	DeadEnd   *DeadEnd      // dead-end
 }
 
 // Decision is what an act does: the records it leaves, each as the act
@@ -53,6 +54,9 @@ type Decision struct {
 	Capsule *Capsule  // assign, done, accept, widen
 	Signal  *Signal   // signal, ack, decline
 	Council *Signal   // the council call the act spent, marked used
+	Waiter  *Waiter   // wait: the place as it is now; unwait: the place left
+	Unwait  bool      // the waiter left its queue
+	DeadEnd *DeadEnd  // dead-end
 }
 
 // Claimed is one resource of a claim.
@@ -70,7 +74,7 @@ func (d Decision) Changes() bool {
 			return true
 		}
 	}
-	return d.Lease != nil || d.Capsule != nil || d.Signal != nil
+	return d.Lease != nil || d.Capsule != nil || d.Signal != nil || d.Waiter != nil || d.DeadEnd != nil
 }
 
 // HeldAt reports whether l holds its resource at now: until its end. A lease
@@ -177,6 +181,12 @@ func (p *Policy) decide(a Act, st State, now time.Time) (Decision, error) {
 		return p.decideSignal(a, st, now)
 	case ActAck, ActDecline:
 		return p.decideAnswer(a, st, now)
+	case ActWait:
+		return p.decideWait(a, st, now)
+	case ActUnwait:
+		return p.decideUnwait(a, st, now)
+	case ActDeadEnd:
+		return p.decideDeadEnd(a, st, now)
 	}
 	return Decision{}, fmt.Errorf("unknown act %q", a.Kind)
 }
@@ -345,6 +355,11 @@ func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
 				Message: fmt.Sprintf("%s is leased by %s (%s) until %s (%s left); ask %s to run `oxygen release %s`, or claim it after it ends",
 					res, cur.Domain, cur.Owner, cur.ExpiresAt.Format(time.RFC3339), left(cur.End(), now), cur.Owner, res),
 				Fix: &Fix{Argv: ClaimWaitArgv(a.Resources, a.Domain), RetryAfter: cur.End(), Needs: cur.Owner + " releases it, or it ends"}}
+		}
+		if err := queuedAhead(st, res, a.By, a.Domain, now); err != nil {
+			return Decision{}, err
+		}
+		switch {
 		case cur != nil:
 			lapsed := *cur
 			c.TookOver = &lapsed

@@ -51,6 +51,8 @@ type State struct {
 	Broken   []BrokenLease
 	Capsules []Capsule
 	Signals  []Signal
+	Waiters  []Waiter  // the resources' wait queues, live or lapsed
+	DeadEnds []DeadEnd // refusals carried to the shared state (git store)
 
 	ids *recordIndex // where each capsule and signal sits, once Index built it
 }

@@ -22,14 +22,15 @@ func (a *app) auditCommand() *cobra.Command {
 were never released, leases renewed far past their TTL, domains at their
 budgets, capsules in progress for longer than max_ttl, signals nobody
 answered within default_ttl, unreadable records, and the dead ends the hooks
-recorded. --reap releases the lapsed leases (each release is recorded).`,
+recorded (with the git store, every clone's, carried to the shared state by
+each clone's acts and oxygen sync). --reap releases the lapsed leases (each release is recorded).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			r, st, err := a.openState()
 			if err != nil {
 				return err
 			}
-			deadEnds, err := store.OpenLocal(storeRoot(r.dirs)).DeadEnds()
+			deadEnds, err := store.DeadEndsOf(r.store, storeRoot(r.dirs))
 			if err != nil {
 				return err
 			}

@@ -13,7 +13,7 @@ type LeasesOutput struct {
 	SchemaVersion int                  `json:"schema_version"`
 	Leases        []policy.Lease       `json:"leases"`
 	Broken        []policy.BrokenLease `json:"broken"`
-	Queue         []store.Waiter       `json:"queue"` // live waiters, by resource, first in line first
+	Queue         []policy.Waiter      `json:"queue"` // live waiters, by resource, first in line first
 	StateAsOf     *StateAsOf           `json:"state_as_of,omitempty"`
 }
 
@@ -37,20 +37,7 @@ func stateAsOf(s store.Store) *StateAsOf {
 	return &StateAsOf{Commit: commit, SyncedAt: at}
 }
 
-// waiting is the queue of every resource, never nil.
-func waiting(s store.Store, now time.Time) ([]store.Waiter, error) {
-	out := []store.Waiter{}
-	if q := store.QueueOf(s); q != nil {
-		ws, err := q.Waiting(now)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ws...)
-	}
-	return out, nil
-}
-
-func (a *app) printQueue(ws []store.Waiter) {
+func (a *app) printQueue(ws []policy.Waiter) {
 	for i, w := range ws {
 		if i == 0 || ws[i-1].Resource != w.Resource {
 			fmt.Fprintf(a.stdout, "waiting for %s:\n", w.Resource)

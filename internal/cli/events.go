@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -174,6 +175,8 @@ func eventSubject(e store.Event) string {
 		return e.Capsule.ID
 	case e.Signal != nil:
 		return e.Signal.ID
+	case e.DeadEnd != nil:
+		return e.DeadEnd.Hook + " " + strings.Join(e.DeadEnd.Paths, " ")
 	}
 	return e.Lease.Resource + " (" + e.Lease.Domain + ")"
 }

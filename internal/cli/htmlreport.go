@@ -62,7 +62,7 @@ func (a *app) reportRun(opts reportOptions) error {
 	if err != nil {
 		return err
 	}
-	deadEnds, err := store.OpenLocal(storeRoot(r.dirs)).DeadEnds()
+	deadEnds, err := store.DeadEndsOf(r.store, storeRoot(r.dirs))
 	if err != nil {
 		return err
 	}

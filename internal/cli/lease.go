@@ -40,8 +40,9 @@ answers with the existing lease. Another domain's live lease refuses the
 claim (exit 1), as does a spent change budget, unless --council cites a
 granted council call, which it then uses up. With --wait, a claim that
 another domain's lease refuses queues instead (first come, first served per
-resource) and takes the lease as soon as it is free and its turn has come;
-oxygen leases shows the queue.`,
+resource, in the shared state: every clone sees one queue) and takes the
+lease as soon as it is free and its turn has come; oxygen leases shows the
+queue. A claim without --wait behind live waiters is refused (queued).`,
 		Example:           "  oxygen claim schema --ttl 2h --reason 'migrate the plan registry'\n  oxygen claim storage --wait --timeout 10m",
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeResources,
@@ -101,6 +102,7 @@ releases always go through the remote, and refresh it too.`,
 			if err := r.store.Sync(); err != nil {
 				return fmt.Errorf("sync: %w", err)
 			}
+			a.carryDeadEnds(r)
 			st, err := r.store.Current()
 			if err != nil {
 				return err
@@ -240,10 +242,7 @@ prints the same object with or without --all.`,
 					shown = append(shown, l)
 				}
 			}
-			queue, err := waiting(r.store, now)
-			if err != nil {
-				return err
-			}
+			queue := append([]policy.Waiter{}, st.Waiting(now)...)
 			if asJSON {
 				return writeJSON(a.stdout, LeasesOutput{
 					SchemaVersion: SchemaVersion, Leases: shown, Broken: append([]policy.BrokenLease{}, st.Broken...), Queue: queue,

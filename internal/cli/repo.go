@@ -283,7 +283,20 @@ func (a *app) act(r *repo, act policy.Act, what string) (policy.Decision, error)
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", what, err)
 	}
+	a.carryDeadEnds(r)
 	return d, nil
+}
+
+// carryDeadEnds takes the refusals the hooks recorded in this clone to the
+// git store's shared state, after an act that reached the remote anyway.
+// It cannot change the act's outcome: what it could not carry waits for
+// the next act or oxygen sync.
+func (a *app) carryDeadEnds(r *repo) {
+	if g, ok := r.store.(*store.Git); ok && r.emailErr == nil {
+		if _, err := g.CarryDeadEnds(r.policy, r.email, a.now); err != nil {
+			fmt.Fprintf(a.stderr, "oxygen: warning: the dead ends recorded here wait for the next act or oxygen sync: %v\n", err)
+		}
+	}
 }
 
 // onRecord reports whether the store holds a lease record for resource.

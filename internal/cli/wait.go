@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -39,7 +41,7 @@ const (
 	localPoll   = 100 * time.Millisecond
 	gitPollMin  = 500 * time.Millisecond
 	gitPollMax  = 15 * time.Second
-	waiterBeat  = 15 * time.Second // a waiter not heard of for this long has gone
+	waiterBeat  = time.Minute // a waiter not heard of for this long has gone; long, since each beat is an act (a push with the git store)
 	beatEvery   = waiterBeat / 3
 	maxTimeout  = policy.LongestTTL
 	codeTimeout = "wait-timeout"
@@ -73,29 +75,34 @@ func (a *app) claim(ctx context.Context, r *repo, ids []string, o claimOptions) 
 	return dec.Claims, err
 }
 
-// waitAndClaim queues for every resource of the claim, and claims them all
-// once each is free and this claimer heads each queue.
+// waitAndClaim queues for every resource of the claim, in the state every
+// clone shares, and claims them all once each is free and this claimer
+// heads each queue.
 func (a *app) waitAndClaim(ctx context.Context, r *repo, act policy.Act, timeout time.Duration, what string) (_ []policy.Claimed, err error) {
-	q := store.QueueOf(r.store)
-	if q == nil {
+	if _, ok := r.store.(*store.Ref); ok {
 		return nil, store.ErrServerSide
-	}
-	if r.emailErr != nil {
-		return nil, r.emailErr
 	}
 	// Interrupted, it still leaves the queue rather than block it until its
 	// heartbeat stops.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := a.now()
-	var ws []store.Waiter
+	var ws []policy.Waiter
 	defer func() {
 		for _, w := range ws {
-			err = errors.Join(err, q.Leave(w))
+			_, lerr := a.act(r, policy.Act{Kind: policy.ActUnwait, ID: w.ID}, "leave the queue of "+w.Resource)
+			err = errors.Join(err, lerr)
 		}
 	}()
+	beat := func(w policy.Waiter, id string) (policy.Waiter, error) {
+		d, err := a.act(r, policy.Act{Kind: policy.ActWait, ID: id, Resources: []string{w.Resource}, Domain: act.Domain, TTL: waiterBeat}, "wait for "+w.Resource)
+		if err != nil {
+			return w, err
+		}
+		return *d.Waiter, nil
+	}
 	for _, res := range act.Resources {
-		w, err := q.Join(res, r.email, act.Domain, start, waiterBeat)
+		w, err := beat(policy.Waiter{Resource: res}, newWaiterID())
 		if err != nil {
 			return nil, err
 		}
@@ -106,24 +113,25 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, act policy.Act, timeout
 	if git {
 		pause = gitPollMin
 	}
-	var held *policy.Refusal // the last refusal by a lease in the way
+	var held *policy.Refusal // the last refusal by a lease or a queue in the way
 	told := false
 	for {
 		now := a.now()
-		first, err := atHead(q, ws, now)
+		st, err := r.store.Current()
 		if err != nil {
 			return nil, err
 		}
+		first := atHead(st, ws, now)
 		if first {
 			dec, err := a.act(r, act, what)
-			if !errors.As(err, &held) || held.Code != policy.CodeHeldByOther {
+			if !errors.As(err, &held) || held.Code != policy.CodeHeldByOther && held.Code != policy.CodeQueued {
 				return dec.Claims, err
 			}
 		}
 		if !told {
 			told = true // once: people see why nothing happens; the queue is in oxygen leases
 			why := "waiters ahead in the queue"
-			if first {
+			if first && held.Code == policy.CodeHeldByOther {
 				why, _, _ = strings.Cut(held.Message, ";")
 			}
 			fmt.Fprintf(a.stderr, "oxygen: waiting for %s: %s\n", strings.Join(act.Resources, " "), why)
@@ -133,7 +141,7 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, act policy.Act, timeout
 		}
 		if now.Sub(beaten) >= beatEvery {
 			for i := range ws {
-				if ws[i], err = q.Beat(ws[i], now, waiterBeat); err != nil {
+				if ws[i], err = beat(ws[i], ws[i].ID); err != nil {
 					return nil, err
 				}
 			}
@@ -144,21 +152,36 @@ func (a *app) waitAndClaim(ctx context.Context, r *repo, act policy.Act, timeout
 			return nil, fmt.Errorf("stopped waiting: %w", context.Cause(ctx))
 		case <-time.After(pause):
 		}
-		if git && first {
-			pause = min(2*pause, gitPollMax) // each try was a fetch
+		if git {
+			// Each look is a fetch of the remote: it backs off, and a
+			// claim's own fetch refreshes the copy too.
+			if !first {
+				if err := r.store.Sync(); err != nil {
+					return nil, err
+				}
+			}
+			pause = min(2*pause, gitPollMax)
 		}
 	}
 }
 
-// atHead says whether no live waiter is ahead of ws in any of their queues.
-func atHead(q *store.Queue, ws []store.Waiter, now time.Time) (bool, error) {
+// newWaiterID names a place in a queue, unguessable enough that two
+// waiters never collide.
+func newWaiterID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "w-" + hex.EncodeToString(b[:])
+}
+
+// atHead says whether ws head their queues in st at now (or their queues
+// hold nobody live).
+func atHead(st policy.State, ws []policy.Waiter, now time.Time) bool {
 	for _, w := range ws {
-		ahead, err := q.Ahead(w, now)
-		if err != nil || len(ahead) > 0 {
-			return false, err
+		if q := st.Queue(w.Resource, now); len(q) > 0 && q[0].ID != w.ID {
+			return false
 		}
 	}
-	return true, nil
+	return true
 }
 
 // waitTimeout: the wait ran out. Its fix waits again; held is the last

@@ -133,15 +133,16 @@ const (
 	OpTakeover = "takeover" // a claim that replaced a lapsed lease of another
 	OpRenew    = "renew"
 	OpRelease  = "release"
-	OpAssign   = "assign"  // a context capsule opened
-	OpDone     = "done"    // and closed
-	OpSignal   = "signal"  // a missive or council call sent
-	OpAck      = "ack"     // and acknowledged by an addressed domain
-	OpDecline  = "decline" // or declined by one, which spends it
-	OpAccept   = "accept"  // a capsule's owner consented to it
-	OpWiden    = "widen"   // its owner widened its scope
-	OpWait     = "wait"    // a claimer joined a resource's queue (the clone's own history only)
-	OpUnwait   = "unwait"  // and left it
+	OpAssign   = "assign"   // a context capsule opened
+	OpDone     = "done"     // and closed
+	OpSignal   = "signal"   // a missive or council call sent
+	OpAck      = "ack"      // and acknowledged by an addressed domain
+	OpDecline  = "decline"  // or declined by one, which spends it
+	OpAccept   = "accept"   // a capsule's owner consented to it
+	OpWiden    = "widen"    // its owner widened its scope
+	OpWait     = "wait"     // a claimer joined a resource's queue, or renewed its place's heartbeat
+	OpUnwait   = "unwait"   // and left it
+	OpDeadEnd  = "dead-end" // a hook's refusal in a clone, carried to the shared state
 )
 
 // Event is one line of the history.
@@ -156,7 +157,8 @@ type Event struct {
 	Signal   *policy.Signal  `json:"signal,omitempty"`   // the signal as the event left it
 	Council  string          `json:"council,omitempty"`  // the granted council call the act used
 	Force    bool            `json:"force,omitempty"`    // a release of another domain's lease
-	Waiter   *Waiter         `json:"waiter,omitempty"`   // the queue entry a wait or unwait changed
+	Waiter   *policy.Waiter  `json:"waiter,omitempty"`   // the queue entry a wait or unwait changed
+	DeadEnd  *policy.DeadEnd `json:"dead_end,omitempty"` // the refusal a dead-end carried
 }
 
 func encodeEvent(e Event) ([]byte, error) {
@@ -223,8 +225,12 @@ func (e Event) check() error {
 			return fmt.Errorf("%s without a valid signal", e.Op)
 		}
 	case OpWait, OpUnwait:
-		if e.Waiter == nil || !policy.ValidName(e.Waiter.Resource) {
+		if e.Waiter == nil || !policy.ValidName(e.Waiter.Resource) || !policy.ValidRecordID(e.Waiter.ID) {
 			return fmt.Errorf("%s without a valid waiter", e.Op)
+		}
+	case OpDeadEnd:
+		if e.DeadEnd == nil || !policy.ValidRecordID(e.DeadEnd.ID) {
+			return fmt.Errorf("%s without a valid dead end", e.Op)
 		}
 	default:
 		return fmt.Errorf("unknown operation %q", e.Op)
@@ -239,6 +245,10 @@ func (e Event) subject() string {
 		return e.Capsule.ID
 	case e.Signal != nil:
 		return e.Signal.ID
+	case e.Waiter != nil:
+		return e.Waiter.Resource
+	case e.DeadEnd != nil:
+		return e.DeadEnd.ID
 	}
 	return e.Lease.Resource
 }

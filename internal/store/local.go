@@ -61,7 +61,7 @@ func (s *Local) CacheDir() (string, error) {
 }
 
 // recordDirs are the state's folders of records, one file per record.
-var recordDirs = []string{leasesDir, capsulesDir, signalsDir}
+var recordDirs = []string{leasesDir, capsulesDir, signalsDir, waitersDir, refusalsDir}
 
 // Current reads every record file.
 func (s *Local) Current() (policy.State, error) {

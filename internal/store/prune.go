@@ -83,6 +83,21 @@ func prune(st policy.State, at time.Time, chs []change) (next time.Time) {
 			next = earliest(next, end.Add(Retention))
 		}
 	}
+	// A waiter whose heartbeat passed has gone: nothing needs its place.
+	for _, w := range st.Waiters {
+		if w.LiveAt(at) {
+			next = earliest(next, w.Until)
+		} else if _, written := files[waiterPath(w.ID)]; !written {
+			files[waiterPath(w.ID)] = nil
+		}
+	}
+	for _, d := range st.DeadEnds {
+		if end := d.At.Add(policy.DeadEndRetention); at.Before(end) {
+			next = earliest(next, end)
+		} else if _, written := files[refusalPath(d.ID)]; !written {
+			files[refusalPath(d.ID)] = nil
+		}
+	}
 	return next
 }
 
@@ -112,6 +127,18 @@ func prunableFrom(st policy.State, path string) time.Time {
 		if s := st.Signal(id); s != nil {
 			if end, ok := finishedSignal(st, *s); ok {
 				return end.Add(Retention)
+			}
+		}
+	case refusalsDir:
+		for _, d := range st.DeadEnds {
+			if d.ID == id {
+				return d.At.Add(policy.DeadEndRetention)
+			}
+		}
+	case waitersDir:
+		for _, w := range st.Waiters {
+			if w.ID == id {
+				return w.Until
 			}
 		}
 	}

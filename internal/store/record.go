@@ -64,6 +64,15 @@ func record(a policy.Act, d policy.Decision) []change {
 	case d.Signal != nil:
 		s := *d.Signal
 		add(Event{Op: signalOps[a.Kind], Signal: &s}, signalPath(s.ID), FormatSignal(s))
+	case d.DeadEnd != nil:
+		x := *d.DeadEnd
+		add(Event{Op: OpDeadEnd, DeadEnd: &x}, refusalPath(x.ID), FormatDeadEnd(x))
+	case d.Waiter != nil && d.Unwait:
+		w := *d.Waiter
+		add(Event{Op: OpUnwait, Waiter: &w}, waiterPath(w.ID), nil)
+	case d.Waiter != nil:
+		w := *d.Waiter
+		add(Event{Op: OpWait, Waiter: &w}, waiterPath(w.ID), FormatWaiter(w))
 	}
 	if d.Council != nil && len(chs) > 0 {
 		chs[0].files[signalPath(d.Council.ID)] = FormatSignal(*d.Council)

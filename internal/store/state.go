@@ -45,6 +45,20 @@ func stateFiles(files map[string][]byte, name func(path string) string) policy.S
 					st.Signals = append(st.Signals, s)
 				}
 			}
+		case refusalsDir:
+			var d policy.DeadEnd
+			if valid = valid && policy.ValidRecordID(id); valid {
+				if d, err = ParseDeadEnd(id, files[path]); err == nil {
+					st.DeadEnds = append(st.DeadEnds, d)
+				}
+			}
+		case waitersDir:
+			var w policy.Waiter
+			if valid = valid && policy.ValidRecordID(id); valid {
+				if w, err = ParseWaiter(id, files[path]); err == nil {
+					st.Waiters = append(st.Waiters, w)
+				}
+			}
 		}
 		switch {
 		case !valid:
@@ -57,8 +71,8 @@ func stateFiles(files map[string][]byte, name func(path string) string) policy.S
 }
 
 var (
-	kind   = map[string]string{leasesDir: "lease", capsulesDir: "capsule", signalsDir: "signal"}
-	idName = map[string]string{leasesDir: "resource", capsulesDir: "id", signalsDir: "id"}
+	kind   = map[string]string{leasesDir: "lease", capsulesDir: "capsule", signalsDir: "signal", waitersDir: "waiter", refusalsDir: "dead end"}
+	idName = map[string]string{leasesDir: "resource", capsulesDir: "id", signalsDir: "id", waitersDir: "id", refusalsDir: "id"}
 )
 
 // brokenRecord describes a record that cannot be trusted. For a lease, it

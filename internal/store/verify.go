@@ -301,6 +301,16 @@ func putRecord(st policy.State, path string, data []byte) policy.State {
 		} else if s, err := ParseSignal(id, data); err == nil {
 			st.PutSignal(s)
 		}
+	case refusalsDir:
+		st.DeadEnds = slices.DeleteFunc(st.DeadEnds, func(d policy.DeadEnd) bool { return d.ID == id })
+		if d, err := ParseDeadEnd(id, data); data != nil && err == nil {
+			st.DeadEnds = append(st.DeadEnds, d)
+		}
+	case waitersDir:
+		st.Waiters = slices.DeleteFunc(st.Waiters, func(w policy.Waiter) bool { return w.ID == id })
+		if w, err := ParseWaiter(id, data); data != nil && err == nil {
+			st.Waiters = append(st.Waiters, w)
+		}
 	}
 	return st
 }
@@ -387,6 +397,13 @@ func actOf(events []Event) policy.Act {
 		a.Kind, a.ID = policy.ActAck, e.Signal.ID
 	case OpDecline:
 		a.Kind, a.ID = policy.ActDecline, e.Signal.ID
+	case OpWait:
+		w := e.Waiter
+		a.Kind, a.ID, a.Resources, a.Domain, a.TTL = policy.ActWait, w.ID, []string{w.Resource}, w.Domain, w.Until.Sub(e.At)
+	case OpUnwait:
+		a.Kind, a.ID = policy.ActUnwait, e.Waiter.ID
+	case OpDeadEnd:
+		a.Kind, a.DeadEnd = policy.ActDeadEnd, e.DeadEnd
 	}
 	return a
 }
@@ -412,7 +429,7 @@ func stateFileName(path string) bool {
 	switch dir {
 	case leasesDir:
 		return policy.ValidName(id)
-	case capsulesDir, signalsDir:
+	case capsulesDir, signalsDir, waitersDir, refusalsDir:
 		return policy.ValidRecordID(id)
 	}
 	return false

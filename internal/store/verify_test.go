@@ -245,15 +245,15 @@ func TestVerifierRefusesForgeries(t *testing.T) {
 			want: "ada@builder.example may not acknowledge signal m-1",
 		},
 		{
-			name: "a queue change: the clone's own history, never the shared state's",
+			name: "a place in a queue for a domain its author is not in",
 			setup: func(t *testing.T, g *gitState) {
 				g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
 			},
 			forge: func(t *testing.T, g *gitState, now time.Time) (map[string][]byte, []string, []store.Event) {
-				w := store.Waiter{ID: "1-a", Resource: "schema", Owner: agentOf("builder"), Domain: "builder", Since: now, Until: now.Add(time.Minute)}
-				return nil, nil, []store.Event{{Op: store.OpWait, By: agentOf("builder"), At: now, Waiter: &w}}
+				w := policy.Waiter{ID: "w-1", Resource: "schema", Owner: agentOf("builder"), Domain: "scribe", Since: now, Until: now.Add(time.Minute)}
+				return map[string][]byte{"waiters/w-1.yaml": store.FormatWaiter(w)}, nil, []store.Event{{Op: store.OpWait, By: agentOf("builder"), At: now, Waiter: &w}}
 			},
-			want: `unknown act ""`,
+			want: "may not wait for scribe",
 		},
 		{
 			name: "a queue file in the state",
@@ -439,5 +439,28 @@ func TestVerifierRefusesActsInAnothersName(t *testing.T) {
 	v.Pusher = "eve" // a host's user name that is in no domain of the sender's
 	if err := v.VerifyUpdate(old, g.tip(t)); err == nil || !strings.Contains(err.Error(), "pushed by eve") {
 		t.Fatalf("agent's missive pushed by the user name eve: %v", err)
+	}
+}
+
+// The queue's acts and a carried dead end, as an honest clone pushes them:
+// a place, its heartbeat, a claim by the head of the queue, leaving it.
+func TestVerifierAcceptsQueueAndDeadEnd(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	wait := policy.Act{Kind: policy.ActWait, ID: "w-1", By: agentOf("guardian"), Domain: "guardian", Resources: []string{"schema"}, TTL: time.Minute}
+	g.do(t, "wait", wait)
+	g.do(t, "heartbeat", wait)
+	g.do(t, "release", policy.Act{Kind: policy.ActRelease, By: agentOf("builder"), Resources: []string{"schema"}})
+	g.do(t, "claim by the head", gclaim([]string{"schema"}, "guardian", ""))
+	g.do(t, "unwait", policy.Act{Kind: policy.ActUnwait, ID: "w-1", By: agentOf("guardian")})
+	de := policy.DeadEnd{ID: "d-1", Hook: "pre-commit", Who: agentOf("builder"), At: time.Now().UTC().Add(-time.Hour), Paths: []string{"schema/a"}, Why: []string{"no lease"}}
+	g.do(t, "dead end", policy.Act{Kind: policy.ActDeadEnd, By: agentOf("builder"), DeadEnd: &de})
+	if err := g.verify(old, g.tip(t)); err != nil {
+		t.Fatalf("the server refuses an honest queue and dead end: %v", err)
+	}
+	st, err := g.store.Current()
+	if err != nil || len(st.Waiters) != 0 || len(st.DeadEnds) != 1 {
+		t.Fatalf("state after: %+v, %v", st, err)
 	}
 }
