@@ -339,6 +339,11 @@ func (p *Policy) decideClaim(a Act, st State, now time.Time) (Decision, error) {
 	if err := p.member(a, a.Domain, "claim for "+a.Domain); err != nil {
 		return d, err
 	}
+	for _, res := range a.Resources {
+		if _, ok := p.Resource(res); !ok && ValidName(res) {
+			return d, unknown("resource", res) // the server's replay too: no lease on a made-up name
+		}
+	}
 	lifted := "" // the council call an earlier claim of this act spent
 	for _, res := range a.Resources {
 		cur, err := st.lease(res)

@@ -27,6 +27,11 @@ domains:
 resources:
   schema:
     paths: ["schema/**"]
+  a: {paths: ["a/**"]}
+  b: {paths: ["b/**"]}
+  c: {paths: ["c/**"]}
+  d: {paths: ["d/**"]}
+  broken: {paths: ["broken/**"]}
 budgets:
   leases_per_domain: 2
   in_progress_per_domain: 1
@@ -347,6 +352,11 @@ func TestDecideRefusals(t *testing.T) {
 			name: "a missive naming files outside the addressee's core",
 			act:  step{0, sendMissive("m-1", ada, "builder", "scribe", "", "docs/a.md", "deploy/x")},
 			code: policy.CodeMissiveOutsideCore,
+		},
+		{
+			name: "a claim of a resource the policy does not have (the server's replay refuses it too)",
+			act:  step{0, claimOf(ada, "builder", time.Hour, "made-up")},
+			code: policy.CodeUnknown,
 		},
 		{
 			name: "a missive naming the policy file: consent to a redraw of the addressee's boundaries",

@@ -10,7 +10,8 @@ import (
 
 // testPolicy is the policy the store's tests act under: domains builder,
 // guardian, scribe, gems, fresh, d0..d3 and d00..d15, each with members
-// *@<name>.example, and budgets of 2.
+// *@<name>.example, the protocol's eight resource types and a few more
+// (r0..r2, fresh, a..c), and budgets of 2.
 var testPolicy = policyWith(2)
 
 // policyWith is that policy with a change budget of leases.
@@ -23,6 +24,10 @@ func policyWith(leases int) *policy.Policy {
 	}
 	for _, d := range names {
 		fmt.Fprintf(&b, "  %s:\n    members: [\"*@%s.example\"]\n    core: []\n", d, d)
+	}
+	b.WriteString("resources:\n")
+	for _, r := range []string{"schema", "storage", "index", "execution", "deployment", "identity", "policy", "coordination", "r0", "r1", "r2", "fresh", "a", "b", "c"} {
+		fmt.Fprintf(&b, "  %s:\n    paths: [\"%s/**\"]\n", r, r)
 	}
 	fmt.Fprintf(&b, "budgets:\n  leases_per_domain: %d\n  in_progress_per_domain: 2\n", leases)
 	p, err := policy.Load("test policy", []byte(b.String()))
