@@ -26,6 +26,11 @@ var outputs = []struct {
 	{"explain", "oxygen explain --json", reflect.TypeFor[[]explained]()},
 	{"status", "oxygen status --json", reflect.TypeFor[statusReport]()},
 	{"audit", "oxygen audit --json: the findings", reflect.TypeFor[[]finding]()},
+	{"capsule", "oxygen assign|done|capsules accept|capsules widen --json, and each item of oxygen capsules --json", reflect.TypeFor[policy.Capsule]()},
+	{"lint", "oxygen policy lint --json: the findings", reflect.TypeFor[[]policy.Finding]()},
+	{"policy-diff", "oxygen policy diff --json", reflect.TypeFor[policyDiff]()},
+	{"init", "oxygen init --json", reflect.TypeFor[initReport]()},
+	{"report", "oxygen report --json", reflect.TypeFor[reportJSON]()},
 }
 
 // OutputSchemas returns the JSON Schema of every command's --json output,
