@@ -355,7 +355,7 @@ pre-receive gate has no such switch.`,
 // cannot change the outcome: a failure to write it is only reported.
 func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 	d := store.DeadEnd{Hook: hook, Who: r.email, At: a.now()}
-	if who := a.pusher(); hook == "pre-receive" && who != "" {
+	if who, _ := a.pusher(); hook == "pre-receive" && who != "" {
 		d.Who = who
 	}
 	add := func(list []string, v string) []string {

@@ -660,17 +660,40 @@ func refsReaching(commits []git.Commit, tips map[string]string) map[string][]str
 	return out
 }
 
-// pusher is who the hosting server says pushes, if it says: an address
-// where it gives one, else a user name (which member globs may name too).
-// REMOTE_USER is the user a web server authenticated for git http-backend
-// (smart HTTP); git passes the CGI environment on to the hooks.
-func (a *app) pusher() string {
-	for _, v := range []string{"GITEA_PUSHER_EMAIL", "GL_USERNAME", "GITEA_PUSHER_NAME", "GL_USER", "REMOTE_USER"} {
-		if s := a.getenv(v); s != "" {
-			return s
+// pusherVars are the variables by which git hosts name who pushes, one
+// group a host, its most exact first: an address where the host gives one,
+// else a user name (which member globs may name too). REMOTE_USER is the
+// user a web server authenticated for git http-backend (smart HTTP); git
+// passes the CGI environment on to the hooks.
+var pusherVars = [][]string{
+	{"GITEA_PUSHER_EMAIL", "GITEA_PUSHER_NAME"}, // Gitea, Forgejo
+	{"GL_USERNAME"}, // GitLab
+	{"GL_USER"},     // gitolite
+	{"REMOTE_USER"}, // a web server in front of git http-backend
+}
+
+// pusher is who the hosting server says pushes, if it says. Where two
+// hosts' variables name different people (gitolite behind smart HTTP names
+// one user twice), one of them may be the client's own doing, through an
+// sshd that accepts its environment: that is refused, not guessed.
+func (a *app) pusher() (string, error) {
+	who, by := "", ""
+	for _, group := range pusherVars {
+		for _, v := range group {
+			s := a.getenv(v)
+			if s == "" {
+				continue
+			}
+			if who != "" && !strings.EqualFold(who, s) {
+				return "", fmt.Errorf("the host names two pushers, %s (%s) and %s (%s): refused, as one of them may come from the client's environment", who, by, s, v)
+			}
+			if who == "" {
+				who, by = s, v
+			}
+			break // the host's most exact word
 		}
 	}
-	return ""
+	return who, nil
 }
 
 // preReceive is the server's gate. It judges every commit new to the
@@ -683,7 +706,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	who := a.pusher()
+	who, err := a.pusher()
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	// Each new object and what it peels to, asked once however many refs
 	// name it (a flood of refs may all name one commit).
 	at := map[string]int{}

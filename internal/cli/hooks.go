@@ -93,7 +93,7 @@ func prePushHook(a *app, r *repo, in hookInput) (hookResult, error) {
 func preReceiveHook(a *app, r *repo, in hookInput) (hookResult, error) {
 	vs, refsOf, refusals, err := a.preReceive(r, in.stdin)
 	footer := recommitAdvice
-	if who := a.pusher(); who != "" {
+	if who, _ := a.pusher(); who != "" { // preReceive refused an ambiguous one
 		footer = "New commits were judged as " + who + ", who pushes them (as the host says).\n" + footer
 	}
 	return hookResult{violations: vs, refsOf: refsOf, refusals: refusals, footer: footer}, err
