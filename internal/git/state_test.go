@@ -14,17 +14,7 @@ import (
 // are a few hundred, even where the user turned automatic gc off.
 func TestPackAuto(t *testing.T) {
 	dir := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return string(out)
-	}
+	git := gitIn(t, dir)
 	git("init", "-q")
 	git("config", "gc.auto", "0")
 	git("config", "gc.autoDetach", "false") // so that the test sees the result
@@ -53,17 +43,7 @@ func TestPackAuto(t *testing.T) {
 // pusher retries; any other refusal by the hook is not.
 func TestPushCASMovedMeanwhile(t *testing.T) {
 	dir := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := gitIn(t, dir)
 	git("init", "-q", "--bare", "remote.git")
 	git("init", "-q", "clone")
 	commit := git("-C", "clone", "-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", "state", git("-C", "clone", "hash-object", "-t", "tree", "-w", "/dev/null"))
@@ -87,5 +67,21 @@ func TestPushCASMovedMeanwhile(t *testing.T) {
 		if err == nil || errors.Is(err, ErrLostRace) != c.race {
 			t.Errorf("hook says %q: %v, want a lost race: %v", c.says, err, c.race)
 		}
+	}
+}
+
+// gitIn runs git in dir, with no system or user configuration, and returns
+// its output trimmed; a failure ends the test.
+func gitIn(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
 	}
 }
