@@ -33,20 +33,22 @@ type Git struct {
 }
 
 // A mutation that lost the race for the ref starts over from the new
-// state, after a pause drawn at random up to a ceiling that doubles each
-// time (from backoffFirst to backoffMax), for as long as raceBudget: a
-// fleet of clones on one remote spreads out instead of colliding in step,
-// and a claim fails only when the ref stays contended that long.
+// state, after a pause drawn at random from a window that starts at what
+// the lost attempt cost (at least backoffFirst) and doubles with each loss
+// (up to backoffMax), for as long as raceBudget. The window is measured,
+// not fixed, because the ref admits one act per attempt's time: clones
+// that lost spread their next tries over the time the winners need, and a
+// claim fails only when the ref stays contended that long.
 const (
-	backoffFirst = 20 * time.Millisecond
-	backoffMax   = 640 * time.Millisecond
+	backoffFirst = 10 * time.Millisecond
+	backoffMax   = time.Second
 	raceBudget   = 30 * time.Second
 )
 
-// backoff is the pause before the attempt after attempt (1, 2, ...).
-func backoff(attempt int) time.Duration {
-	ceiling := min(backoffFirst<<min(attempt-1, 10), backoffMax)
-	return ceiling/2 + rand.N(ceiling/2+1)
+// backoff is the pause after losing attempt (1, 2, ...), which took spent.
+func backoff(attempt int, spent time.Duration) time.Duration {
+	window := min(max(spent, backoffFirst)<<min(attempt, 10), backoffMax)
+	return rand.N(window + 1)
 }
 
 const syncedFile = "synced.json"
@@ -265,6 +267,7 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 	defer unlock()
 	deadline := time.Now().Add(raceBudget)
 	for attempt := 1; ; attempt++ {
+		start := time.Now()
 		tip, files, sealed, err := g.fetch()
 		if err != nil {
 			return err
@@ -279,7 +282,7 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		}
 		err = g.git.PushCAS(g.remote, g.ref, tip, commit)
 		if errors.Is(err, gitcli.ErrLostRace) {
-			pause := backoff(attempt)
+			pause := backoff(attempt, time.Since(start))
 			if time.Now().Add(pause).After(deadline) {
 				return fmt.Errorf("%s %s kept moving: lost the race %d times in %s, nothing changed; try again (last: %v)", g.remote, g.ref, attempt, raceBudget, err)
 			}
