@@ -162,7 +162,7 @@ phase() {
 # 1. Build, with the caller's Go environment (its module and build caches),
 # static as install.sh builds it.
 say "building oxygen"
-(cd "$root" && CGO_ENABLED=0 go build -o "$tmp/oxygen" ./cmd/oxygen)
+(cd "$root" && CGO_ENABLED=0 go build -o "$tmp/oxygen" ./cmd/oxygen && go build -o "$tmp/benchgen" ./internal/benchgen)
 oxy=$tmp/oxygen
 phase "go build"
 
@@ -276,7 +276,6 @@ phase "initial commit (fast-import)"
 # code in one process (internal/benchgen), all over a day before the
 # commits. Then the builder domain claims every resource the commits
 # touch, for 24 hours, before any of them is made.
-(cd "$root" && go build -o "$tmp/benchgen" ./internal/benchgen)
 printf '%s' "$policy_text" >"$tmp/policy.yaml"
 for n in "${sizes[@]}"; do
 	if [ "$n" -gt 0 ]; then
@@ -600,7 +599,6 @@ make_remote() {
 age_remote() {
 	local bare=$remotes/$1.git n=$2 st=$tmp/aged-$1 k path
 	mkdir -p "$st"
-	(cd "$root" && go build -o "$tmp/benchgen" ./internal/benchgen)
 	"$tmp/benchgen" -root "$st" -policy "$tmp/fleet-policy.yaml" -events "$n" -mix mixed -end $(($(date +%s) - 86400)) >&2 ||
 		die "benchgen failed"
 	{
@@ -664,6 +662,24 @@ fleet_act() {
 	echo "$(((now - t0) / 1000)) $rc $(grep -c 'built-in: git push' "$tmp/trace.$1")" >>"$tmp/fleet-$2.txt"
 	rm -f "$tmp/trace.$1"
 }
+# floor_act I: git's own work for one act, as a floor for the fleet's: clone
+# I of a bare remote with no hooks fetches its own ref, commits on it and
+# pushes it back with compare-and-swap; no ref is shared, so nothing waits
+# for anything but the machine. Appends "ms exit 1" to $tmp/fleet-floor.txt.
+floor_act() {
+	local t0 rc=0 ref=refs/floor/f$1
+	stamp
+	t0=$now
+	(
+		cd "$tmp/g$1" &&
+			git fetch -q --no-tags origin "+$ref:$ref" &&
+			old=$(git rev-parse "$ref") &&
+			new=$(git commit-tree -p "$old" -m act "$old^{tree}") &&
+			git push -q --force-with-lease="$ref:$old" origin "$new:$ref"
+	) >/dev/null 2>&1 || rc=$?
+	stamp
+	echo "$(((now - t0) / 1000)) $rc 1" >>"$tmp/fleet-floor.txt"
+}
 # summary FILE: failures, p50, p90, max and the tries distribution.
 summary() {
 	local lat fails tries
@@ -677,6 +693,13 @@ fleet_out=()
 if [ "$clones" -gt 0 ]; then
 	make_remote fleet
 	for ((i = 1; i <= clones; i++)); do clone_of fleet "$tmp/f$i" "agent@d$i.example"; done
+	git init -q --bare "$remotes/floor.git"
+	for ((i = 1; i <= clones; i++)); do
+		git clone -q "$remotes/floor.git" "$tmp/g$i" 2>/dev/null
+		git -C "$tmp/g$i" commit -q --allow-empty -m "floor $i"
+		git -C "$tmp/g$i" update-ref "refs/floor/f$i" HEAD
+		git -C "$tmp/g$i" push -q origin "refs/floor/f$i:refs/floor/f$i" || die "could not make the fleet's floor"
+	done
 	for n in "${fleets[@]}"; do
 		say "fleet: $n clones, $rounds rounds"
 		rm -f "$tmp/fleet-claim.txt" "$tmp/fleet-release.txt"
@@ -701,6 +724,12 @@ if [ "$clones" -gt 0 ]; then
 		fleet_out+=("  claims:   $(summary "$tmp/fleet-claim.txt")")
 		fleet_out+=("  releases: $(summary "$tmp/fleet-release.txt")")
 		fleet_out+=("  throughput: $ok acts in $fleet_ms ms = $((ok * 1000 / (fleet_ms > 0 ? fleet_ms : 1))) acts/s")
+		rm -f "$tmp/fleet-floor.txt"
+		for ((r = 0; r < rounds; r++)); do
+			for ((i = 1; i <= n; i++)); do floor_act "$i" & done
+			wait
+		done
+		fleet_out+=("  git's own floor, each clone fetching, committing on and pushing its own ref at once: $(summary "$tmp/fleet-floor.txt" | sed 's/; pushes.*//')")
 	done
 	rm -f "$tmp/fleet-claim.txt"
 	for ((i = 1; i <= clones; i++)); do fleet_act "$i" claim r1 & done
