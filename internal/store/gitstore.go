@@ -122,19 +122,26 @@ func (g *Git) Sync() error {
 // rewritten history, and reads its files, but for the history's segments,
 // of which it gives the sizes, in order.
 func (g *Git) fetch() (string, map[string][]byte, []int64, error) {
-	seen, err := g.git.RefID(g.tracking)
-	if err != nil {
-		return "", nil, nil, err
+	err := g.git.FetchRef(g.remote, g.ref, g.tracking)
+	if errors.Is(err, gitcli.ErrRefMissing) || errors.Is(err, gitcli.ErrRewritten) {
+		// What this clone saw is asked only now: a fetch leaves the
+		// tracking ref as it was when it refuses, and it is one process
+		// fewer on every act's way.
+		seen, serr := g.git.RefID(g.tracking)
+		switch {
+		case serr != nil:
+			return "", nil, nil, serr
+		case errors.Is(err, gitcli.ErrRefMissing) && seen != "":
+			return "", nil, nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+		case errors.Is(err, gitcli.ErrRefMissing):
+			return "", map[string][]byte{}, nil, nil // no state yet: the first claim creates it
+		case seen == "": // rewritten, yet never seen: git's word for something else
+			return "", nil, nil, fmt.Errorf("%w; nothing changed", err)
+		default:
+			return "", nil, nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
+		}
 	}
-	err = g.git.FetchRef(g.remote, g.ref, g.tracking)
-	switch {
-	case errors.Is(err, gitcli.ErrRefMissing) && seen != "":
-		return "", nil, nil, fmt.Errorf("%s %s is gone, though this clone saw it at %s: the state was deleted, not trusted (if that was meant, forget it here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
-	case errors.Is(err, gitcli.ErrRefMissing):
-		return "", map[string][]byte{}, nil, nil // no state yet: the first claim creates it
-	case errors.Is(err, gitcli.ErrRewritten):
-		return "", nil, nil, fmt.Errorf("%s %s was rewritten: it no longer descends from %s, which this clone saw, so it is not trusted (if the rewrite was meant, forget the old one here with: git update-ref -d %s)", g.remote, g.ref, seen[:12], g.tracking)
-	case err != nil:
+	if err != nil {
 		return "", nil, nil, fmt.Errorf("%w; nothing changed", err)
 	}
 	tip, err := g.git.RefID(g.tracking)
