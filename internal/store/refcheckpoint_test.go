@@ -54,7 +54,7 @@ func refOf(tb testing.TB, s *Local, checkpoints bool) (gitcli.Runner, string) {
 	}
 	// Packed as a server's gc packs it: fast-import chains each checkpoint
 	// on the one before, and reading the newest would undo a hundred deltas.
-	if _, err := r.Run(nil, "repack", "-a", "-d", "-q"); err != nil {
+	if _, err := r.Run(nil, "repack", "-a", "-d", "-f", "-q"); err != nil {
 		tb.Fatal(err)
 	}
 	return r, tip
