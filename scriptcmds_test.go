@@ -1,18 +1,90 @@
 package oxygen_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"time"
 
+	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/oxygen-protocol/oxygen/policy"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // scriptCmds are the scripts' own commands.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"adopt":  adopt,
-	"runfix": runFix,
-	"mcp":    mcpSessions,
+	"adopt":    adopt,
+	"runfix":   runFix,
+	"mcp":      mcpSessions,
+	"agestate": ageState,
+}
+
+// ageState gives the state ref of bare repository BARE the history of a
+// store that grew before checkpoints were written: a fleet's claims and
+// releases (store.FleetActs, decided under the policy in file POLICY, one
+// a minute, ending a day ago), cut in the given counts, all but the last
+// as history segments without checkpoints and the last as events.jsonl,
+// in one commit on top of the ref, written past the server's hook.
+//
+//	agestate BARE POLICY N...
+func ageState(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: agestate BARE POLICY N...")
+	}
+	var counts []int
+	total := 0
+	for _, a := range args[2:] {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 {
+			ts.Fatalf("agestate: %q is not a count of events", a)
+		}
+		counts, total = append(counts, n), total+n
+	}
+	p, err := policy.Load(args[1], []byte(ts.ReadFile(args[1])))
+	ts.Check(err)
+	seed := ts.MkAbs("agestate-seed")
+	ts.Check(os.MkdirAll(seed, 0o755))
+	end := time.Now().Add(-24 * time.Hour)
+	recorded, refused, err := store.OpenLocal(seed).Seed(p, store.FleetActs(total, false, end.Add(-time.Duration(total)*time.Minute), time.Minute))
+	ts.Check(err)
+	if recorded != total || refused > 0 {
+		ts.Fatalf("agestate: %d events recorded, %d acts refused", recorded, refused)
+	}
+	dir := filepath.Join(seed, filepath.FromSlash(store.Dir))
+	log, err := os.ReadFile(filepath.Join(dir, "events.jsonl"))
+	ts.Check(err)
+	put := map[string][]byte{}
+	records, err := filepath.Glob(filepath.Join(dir, "*", "*.yaml"))
+	ts.Check(err)
+	for _, file := range records {
+		rel, err := filepath.Rel(dir, file)
+		ts.Check(err)
+		put[filepath.ToSlash(rel)] = []byte(ts.ReadFile(file))
+	}
+	for i, n := range counts {
+		cut := 0
+		for range n {
+			cut += bytes.IndexByte(log[cut:], '\n') + 1
+		}
+		path := "events.jsonl"
+		if i < len(counts)-1 {
+			path = fmt.Sprintf("history/%06d.jsonl", i+1)
+		}
+		put[path], log = log[:cut], log[cut:]
+	}
+	bare := gitcli.Runner{Dir: ts.MkAbs(args[0])}
+	parent, err := bare.RefID("refs/oxygen/state")
+	ts.Check(err)
+	id, err := bare.WriteCommit(ts.MkAbs(args[0]), gitcli.StateCommit{Parent: parent, Put: put, Message: "aged", By: "fleet@builder.example", At: end})
+	ts.Check(err)
+	_, err = bare.Run(nil, "update-ref", "refs/oxygen/state", id)
+	ts.Check(err)
 }
 
 // runFix runs, as written, every distinct fix.argv in a JSON file oxygen

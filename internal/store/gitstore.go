@@ -77,12 +77,17 @@ func (g *Git) History() ([]policy.Lease, error) {
 	return g.local.History()
 }
 
-// HistoryState fetches the remote's state and replays its history.
+// HistoryState fetches the remote's state and replays its history from
+// the ref's newest checkpoint at or before since, as the server does.
 func (g *Git) HistoryState(since time.Time) (policy.State, error) {
 	if err := g.Sync(); err != nil {
 		return policy.State{}, err
 	}
-	return g.local.HistoryState(since)
+	tip, err := g.git.RefID(g.tracking)
+	if err != nil {
+		return policy.State{}, err
+	}
+	return replayRef(g.git, tip, g.ref, since)
 }
 
 // synced is the materialised copy's record of what it copies.
@@ -119,8 +124,8 @@ func (g *Git) Sync() error {
 }
 
 // fetch brings the remote's state ref into the tracking ref, refusing a
-// rewritten history, and reads its files, but for the history's segments,
-// of which it gives the sizes, in order.
+// rewritten history, and reads its files, but for the history's segments
+// (of which it gives the sizes, in order) and checkpoints.
 func (g *Git) fetch() (string, map[string][]byte, []int64, error) {
 	err := g.git.FetchRef(g.remote, g.ref, g.tracking)
 	if errors.Is(err, gitcli.ErrRefMissing) || errors.Is(err, gitcli.ErrRewritten) {
@@ -148,7 +153,7 @@ func (g *Git) fetch() (string, map[string][]byte, []int64, error) {
 	if err != nil {
 		return "", nil, nil, err
 	}
-	files, entries, err := g.git.ReadTreeSkip(tip, isSegment)
+	files, entries, err := g.git.ReadTreeSkip(tip, sealedFile)
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
 	}
@@ -221,7 +226,7 @@ func (g *Git) materialiseLog(tip string, cur []byte, sealed []int64) error {
 	}
 	log := cur
 	if len(sealed) > 0 {
-		files, err := g.git.ReadTree(tip)
+		files, _, err := g.git.ReadTreeSkip(tip, isCheckpoint)
 		if err != nil {
 			return err
 		}
@@ -317,7 +322,8 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 
 // write applies the changes to files (in place) and writes them as one
 // commit on top of tip, first moving events.jsonl to the next of the
-// sealed segments when it is due. No changes: no commit.
+// sealed segments, with its checkpoint, when it is due. No changes: no
+// commit.
 func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by string, chs []change) (string, error) {
 	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC()}
 	var added []byte // the new history lines, also the commit message's body
@@ -346,7 +352,16 @@ func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by str
 	}
 	events := append(bytes.Clone(files[eventsLog]), added...)
 	if old := files[eventsLog]; sealDue(old) {
-		c.Put[segmentPath(len(*sealed)+1)] = old
+		n := len(*sealed) + 1
+		_, entries, err := g.git.ReadTreeSkip(tip, func(string) bool { return true })
+		if err != nil {
+			return "", err
+		}
+		cp, err := sealCheckpoint(g.git, entries, n, old)
+		if err != nil {
+			return "", fmt.Errorf("seal %s: %w", segmentPath(n), err)
+		}
+		c.Put[segmentPath(n)], c.Put[checkpointPath(n)] = old, cp
 		*sealed = append(*sealed, int64(len(old)))
 		events = added
 	}

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -48,7 +47,7 @@ func TestGitStoreSegments(t *testing.T) {
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	want := []string{"events.jsonl", "history/000001.jsonl", "history/000002.jsonl", "history/000003.jsonl"}
+	want := []string{"checkpoints/000001.json", "checkpoints/000002.json", "checkpoints/000003.json", "events.jsonl", "history/000001.jsonl", "history/000002.jsonl", "history/000003.jsonl"}
 	if !slices.Equal(paths, want) {
 		t.Fatalf("the state tree holds %v, want %v", paths, want)
 	}
@@ -129,71 +128,5 @@ func TestVerifierRefusesAStaleUpdateAtOnce(t *testing.T) {
 	v.Ref = ""
 	if err := v.VerifyUpdate(first, g.tip(t)); err != nil {
 		t.Errorf("without the ref to compare, the update replays: %v", err)
-	}
-}
-
-// TestRefHistoryStateFromCheckpoint: the server reads the history for a
-// recent range from the checkpoint of its last segment, written by the
-// first reader, and gets what the whole replay gives for it.
-func TestRefHistoryStateFromCheckpoint(t *testing.T) {
-	defer store.SetSegmentEvents(3)()
-	g := newGitState(t)
-	for _, res := range []string{"schema", "index", "storage", "schema", "index"} {
-		g.do(t, "claim", gclaim([]string{res}, "builder", ""))
-		g.do(t, "release", policy.Act{Kind: policy.ActRelease, Resources: []string{res}, By: agentOf("builder")})
-	}
-	g.do(t, "claim", gclaim([]string{"execution"}, "builder", ""))
-	ref := store.OpenRef(g.remote, stateRef)
-	full, err := ref.HistoryState(time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(full.Leases) != 6 {
-		t.Fatalf("the whole history: %d leases, want 6", len(full.Leases))
-	}
-	cps := filepath.Join(g.gitDir, "oxygen", "checkpoints")
-	for pass := range 2 {
-		st, err := ref.HistoryState(time.Now().Add(time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.EqualFunc(st.Leases, full.Leases, func(a, b policy.Lease) bool {
-			return a.Resource == b.Resource && a.CreatedAt.Equal(b.CreatedAt) && a.End().Equal(b.End())
-		}) {
-			t.Errorf("pass %d: %d leases from a checkpoint, the whole history %d", pass, len(st.Leases), len(full.Leases))
-		}
-		entries, _ := os.ReadDir(cps)
-		if len(entries) != 3 {
-			t.Errorf("pass %d: %d checkpoints, want one a segment (3)", pass, len(entries))
-		}
-		// A checkpoint that is not one changes nothing.
-		for _, e := range entries {
-			os.WriteFile(filepath.Join(cps, e.Name()), []byte("{"), 0o644)
-		}
-	}
-	// The checkpoints are read: one planted with a lease the history never
-	// had shows it.
-	if _, err := ref.HistoryState(time.Time{}); err != nil { // writes them again
-		t.Fatal(err)
-	}
-	entries, _ := os.ReadDir(cps)
-	for _, e := range entries {
-		file := filepath.Join(cps, e.Name())
-		data, _ := os.ReadFile(file)
-		var cp map[string]any
-		if err := json.Unmarshal(data, &cp); err != nil {
-			t.Fatal(err)
-		}
-		cp["state"] = map[string]any{"Leases": []map[string]any{{"resource": "planted", "owner": "x@builder.example", "domain": "builder", "ttl": 60,
-			"created_at": time.Now().Format(time.RFC3339), "expires_at": time.Now().Add(time.Hour).Format(time.RFC3339)}}}
-		data, _ = json.Marshal(cp)
-		os.WriteFile(file, data, 0o644)
-	}
-	st, err := ref.HistoryState(time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.ContainsFunc(st.Leases, func(l policy.Lease) bool { return l.Resource == "planted" }) {
-		t.Error("the history for a recent range was not read from a checkpoint")
 	}
 }

@@ -31,16 +31,18 @@ func OpenRef(r gitcli.Runner, ref string) *Ref {
 // ErrServerSide refuses a mutation on the server's own repository.
 var ErrServerSide = errors.New("this is a bare repository: claim, renew and release from a clone, whose pushes update the state here")
 
-// files reads the state ref's files; with history, its segments too.
+// files reads the state ref's files; with history, its segments too (never
+// its checkpoints).
 func (s *Ref) files(history bool) (map[string][]byte, error) {
 	tip, err := s.git.RefID(s.ref)
 	if err != nil || tip == "" {
 		return map[string][]byte{}, err
 	}
+	skip := sealedFile
 	if history {
-		return s.git.ReadTree(tip)
+		skip = isCheckpoint
 	}
-	files, _, err := s.git.ReadTreeSkip(tip, isSegment)
+	files, _, err := s.git.ReadTreeSkip(tip, skip)
 	return files, err
 }
 
@@ -128,7 +130,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	}
 	prev, prevEntries := map[string][]byte{}, map[string]gitcli.TreeEntry{}
 	if !gitcli.IsZeroID(old) {
-		if prev, prevEntries, err = v.Git.ReadTreeSkip(old, isSegment); err != nil {
+		if prev, prevEntries, err = v.Git.ReadTreeSkip(old, sealedFile); err != nil {
 			return err
 		}
 	}
@@ -140,7 +142,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
 			return fmt.Errorf("state commit %s: the state ref's history must be a single line", c.ID[:12])
 		}
-		files, entries, err := v.Git.ReadTreeSkip(c.ID, isSegment)
+		files, entries, err := v.Git.ReadTreeSkip(c.ID, sealedFile)
 		if err != nil {
 			return err
 		}
@@ -180,17 +182,23 @@ type replayState struct {
 // verifyStep checks one state commit against its parent's files, whose
 // records st holds already parsed; it returns the records after it. Each
 // event costs one decision and the records it writes: linear in the events.
-// History segments are compared by blob, never read. It returns, too, the
-// events it checked.
+// History segments are compared by blob, never read; a seal's checkpoint is
+// computed from the checkpoint before it, at the cost of a segment. It
+// returns, too, the events it checked.
 func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, afterEntries map[string]gitcli.TreeEntry, st policy.State, rs *replayState) (policy.State, []Event, error) {
 	for path := range afterEntries {
-		if !stateFileName(path) && !isSegment(path) {
+		if !stateFileName(path) && !sealedFile(path) {
 			return st, nil, fmt.Errorf("%s has no place in the state", path)
 		}
 	}
-	old, err := checkSegments(before, beforeEntries, afterEntries)
+	old, seal, err := checkSegments(before, beforeEntries, afterEntries)
 	if err != nil {
 		return st, nil, err
+	}
+	if seal > 0 {
+		if err := checkCheckpoint(v.Git, beforeEntries, afterEntries, seal, before[eventsLog]); err != nil {
+			return st, nil, err
+		}
 	}
 	added := after[eventsLog]
 	if !bytes.HasPrefix(added, old) {

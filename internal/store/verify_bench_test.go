@@ -84,11 +84,17 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The claim seals the flood's 1,600 events into the first segment.
+	// The claim seals the flood's 1,600 events into the first segment, with
+	// its checkpoint (the first: computed from the segment alone).
 	after := maps.Clone(state)
 	after[eventsLog] = nil
 	afterEntries := entriesOf(after)
 	afterEntries[segmentPath(1)] = gitcli.TreeEntry{Size: int64(len(state[eventsLog]))}
+	cp, err := nextCheckpoint(nil, state[eventsLog], segmentPath(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	afterEntries[checkpointPath(1)] = gitcli.TreeEntry{OID: blobID(cp, ""), Size: int64(len(cp))}
 	for _, ch := range record(a, d) {
 		ch.event.V = formatVersion
 		line, _ := encodeEvent(ch.event)
