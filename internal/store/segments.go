@@ -99,7 +99,7 @@ func checkSegments(before map[string][]byte, beforeEntries, afterEntries map[str
 	}
 	n := len(asegs)
 	if _, ok := afterEntries[checkpointPath(n)]; !ok {
-		return nil, 0, fmt.Errorf("%s is sealed without %s, the state after it (oxygen writes both in one commit)", segmentPath(n), checkpointPath(n))
+		return nil, 0, fmt.Errorf("%s is sealed without %s, the state after it: oxygen writes both in one commit (an oxygen older than the server's does not: upgrade it)", segmentPath(n), checkpointPath(n))
 	}
 	return nil, n, newCheckpoints(beforeEntries, afterEntries, checkpointPath(n))
 }
