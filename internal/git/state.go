@@ -138,26 +138,45 @@ func (r Runner) ReadTree(commit string) (map[string][]byte, error) {
 	return files, err
 }
 
-// TreeEntry is a file of a tree: its blob and size.
+// TreeEntry is a file of a tree: its mode, blob and size.
 type TreeEntry struct {
+	Mode string
 	OID  string
 	Size int64
 }
 
 // ReadTreeSkip returns the files of commit's tree, by path, but for those
-// skip names, which it does not read; and every file's entry.
+// skip names, which it does not read; and every file's entry. A tree that
+// names one path twice, or holds an empty folder, is refused: git tools
+// read the first of two entries and oxygen the last, so the state would
+// say one thing to a person and another to the gates; and an empty folder
+// is seen by no listing of files, its name carrying bytes that nothing
+// checks, kept in the history every clone fetches.
 func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[string][]byte, map[string]TreeEntry, error) {
-	out, err := r.Run(nil, "ls-tree", "-r", "-z", "-l", "--full-tree", commit)
+	out, err := r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", commit)
 	if err != nil {
 		return nil, nil, err
 	}
 	var paths, specs []string
 	entries := map[string]TreeEntry{}
+	seen, folder := map[string]bool{}, "" // folder: the last tree listed, until a path inside it comes
 	for _, rec := range SplitNUL(out) {
 		meta, path, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
 		if !ok || len(f) != 4 {
 			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+		}
+		if seen[path] {
+			return nil, nil, fmt.Errorf("%s: %s appears twice in the tree", shortOID(commit), path)
+		}
+		seen[path] = true
+		if folder != "" && !strings.HasPrefix(path, folder+"/") {
+			return nil, nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
+		}
+		folder = ""
+		if f[1] == "tree" {
+			folder = path // -t lists a tree before what it holds
+			continue
 		}
 		if f[1] != "blob" || !IsObjectID(f[2]) {
 			return nil, nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
@@ -166,10 +185,13 @@ func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[st
 		if err != nil {
 			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
 		}
-		entries[path] = TreeEntry{OID: f[2], Size: size}
+		entries[path] = TreeEntry{Mode: f[0], OID: f[2], Size: size}
 		if skip == nil || !skip(path) {
 			paths, specs = append(paths, path), append(specs, f[2])
 		}
+	}
+	if folder != "" {
+		return nil, nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
 	}
 	files := make(map[string][]byte, len(paths))
 	if len(specs) == 0 {

@@ -179,6 +179,9 @@ type replayState struct {
 	scanned bool // pruneAt is known
 }
 
+// regularFile is the mode of every file oxygen writes on the state ref.
+const regularFile = "100644"
+
 // verifyStep checks one state commit against its parent's files, whose
 // records st holds already parsed; it returns the records after it. Each
 // event costs one decision and the records it writes: linear in the events.
@@ -186,9 +189,16 @@ type replayState struct {
 // computed from the checkpoint before it, at the cost of a segment. It
 // returns, too, the events it checked.
 func (v Verifier) verifyStep(before, after map[string][]byte, beforeEntries, afterEntries map[string]gitcli.TreeEntry, st policy.State, rs *replayState) (policy.State, []Event, error) {
-	for path := range afterEntries {
+	for path, e := range afterEntries {
 		if !stateFileName(path) && !sealedFile(path) {
 			return st, nil, fmt.Errorf("%s has no place in the state", path)
+		}
+		// Contents are compared, not modes: else a checkpoint or record
+		// could turn into an executable or a symlink (whose target is its
+		// content), a sealed one after its seal. Only a new or changed
+		// entry is asked, so a ref written so before stays usable.
+		if e.Mode != regularFile && e != beforeEntries[path] {
+			return st, nil, fmt.Errorf("%s has mode %s: the state's files are plain files (%s)", path, e.Mode, regularFile)
 		}
 	}
 	old, seal, err := checkSegments(before, beforeEntries, afterEntries)

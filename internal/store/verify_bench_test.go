@@ -89,12 +89,12 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 	after := maps.Clone(state)
 	after[eventsLog] = nil
 	afterEntries := entriesOf(after)
-	afterEntries[segmentPath(1)] = gitcli.TreeEntry{Size: int64(len(state[eventsLog]))}
+	afterEntries[segmentPath(1)] = gitcli.TreeEntry{Mode: regularFile, Size: int64(len(state[eventsLog]))}
 	cp, err := nextCheckpoint(nil, state[eventsLog], segmentPath(1))
 	if err != nil {
 		b.Fatal(err)
 	}
-	afterEntries[checkpointPath(1)] = gitcli.TreeEntry{OID: blobID(cp, ""), Size: int64(len(cp))}
+	afterEntries[checkpointPath(1)] = gitcli.TreeEntry{Mode: regularFile, OID: blobID(cp, ""), Size: int64(len(cp))}
 	for _, ch := range record(a, d) {
 		ch.event.V = formatVersion
 		line, _ := encodeEvent(ch.event)
@@ -117,7 +117,7 @@ func BenchmarkVerifyClaimAfterFlood(b *testing.B) {
 func entriesOf(files map[string][]byte) map[string]gitcli.TreeEntry {
 	out := map[string]gitcli.TreeEntry{}
 	for path, data := range files {
-		out[path] = gitcli.TreeEntry{Size: int64(len(data))}
+		out[path] = gitcli.TreeEntry{Mode: regularFile, Size: int64(len(data))}
 	}
 	return out
 }
