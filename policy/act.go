@@ -3,8 +3,10 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Acts a domain takes on the coordination state.
@@ -198,11 +200,21 @@ const (
 	maxPaths = 256     // files of a signal, globs of a scope, resources of an act
 )
 
-// ValidText bounds texts and lists of them as a record may carry them.
+// ValidText bounds texts and lists of them as a record may carry them:
+// each one line of printable UTF-8. A record's YAML would keep a line
+// break, yet not always read it back as written ("\n 00" does not parse,
+// "\n\n" reads as "\n"), and one unreadable record is lost to every clone.
 func ValidText(texts []string, lists ...[]string) error {
 	for _, t := range texts {
 		if len(t) > maxText {
 			return fmt.Errorf("a text of %d bytes: at most %d", len(t), maxText)
+		}
+		if !utf8.ValidString(t) {
+			return fmt.Errorf("the text %q is not UTF-8", t)
+		}
+		if i := strings.IndexFunc(t, unprintable); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(t[i:])
+			return fmt.Errorf("the text %q holds %U, a line break or control character: a record keeps one line of text", t, r)
 		}
 	}
 	for _, l := range lists {
@@ -214,6 +226,22 @@ func ValidText(texts []string, lists ...[]string) error {
 		}
 	}
 	return nil
+}
+
+// unprintable says whether r is a control character or a line break (YAML
+// counts U+0085, U+2028 and U+2029 as ones).
+func unprintable(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x2028 || r == 0x2029
+}
+
+// OneLine is s as ValidText lets a record keep it: s itself if it is one
+// line of printable UTF-8, else s quoted, with escapes (Go's syntax), as
+// git quotes a path it prints.
+func OneLine(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 func validTTL(d time.Duration) error {

@@ -359,6 +359,7 @@ func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 		d.Who = who
 	}
 	add := func(list []string, v string) []string {
+		v = policy.OneLine(v) // a path may hold a line break; a refusal, several lines
 		if v == "" || slices.Contains(list, v) {
 			return list
 		}

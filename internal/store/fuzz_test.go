@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oxygen-protocol/oxygen/internal/store"
 	"github.com/oxygen-protocol/oxygen/policy"
@@ -104,6 +105,31 @@ func FuzzParseEvents(f *testing.F) {
 		torn, err := store.ParseEvents(bytes.NewReader(append(bytes.Clone(data), `{"v":1,"op":"cla`...)), "events.jsonl")
 		if err != nil || len(torn) != len(evs) {
 			t.Fatalf("with a torn last line: %d events, %v; want the %d before it", len(torn), err, len(evs))
+		}
+	})
+}
+
+// FuzzRecordTextsReadBack: any UTF-8 text an act may carry (a reason, a
+// subject, a file) reads back from its record exactly as written; yaml.v3
+// alone writes "\n 00" so that it does not parse and "\n\n" so that it
+// reads as "\n".
+func FuzzRecordTextsReadBack(f *testing.F) {
+	for _, s := range []string{"\n 00", "\n\n", " lead", "trail ", "a\r\nb", "\u2028", "\u0085x", "\t", "#", "- y", "a: b", "null", "~", "'\"", "\x7f", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) || policy.ValidText([]string{s}) != nil {
+			return // refused before any record is written
+		}
+		l := policy.Lease{Resource: "schema", Owner: "o@x", Domain: "d", TTL: 60, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute), Reason: s}
+		got, err := store.ParseLease("schema", store.FormatLease(l))
+		if err != nil || got.Reason != s {
+			t.Fatalf("lease reason %q read back as %q (%v)", s, got.Reason, err)
+		}
+		sig := policy.Signal{ID: "s-1", Kind: policy.SignalMissive, From: "d", By: "o@x", To: []string{"e"}, Files: []string{s}, Subject: s, CreatedAt: t0}
+		back, err := store.ParseSignal("s-1", store.FormatSignal(sig))
+		if err != nil || back.Subject != s || len(back.Files) != 1 || back.Files[0] != s {
+			t.Fatalf("signal subject and file %q read back as %q, %q (%v)", s, back.Subject, back.Files, err)
 		}
 	})
 }
