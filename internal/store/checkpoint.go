@@ -35,9 +35,11 @@ const (
 	// checkpointKeep is the slack by which a checkpoint keeps finished
 	// records: it must exceed any clock_skew a policy sets.
 	checkpointKeep = 24 * time.Hour
-	// maxCheckpoint bounds what a checkpoint file may hold.
-	maxCheckpoint = 64 << 20
 )
+
+// maxCheckpoint bounds what a checkpoint file may hold (a variable for the
+// tests only).
+var maxCheckpoint int64 = 64 << 20
 
 type checkpoint struct {
 	V      int          `json:"v"`

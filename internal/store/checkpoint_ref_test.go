@@ -193,7 +193,8 @@ func TestHistoryStateFromRefCheckpoints(t *testing.T) {
 	// The checkpoint is read: one planted (on a server that does not
 	// verify) shows its lease to a recent range, not to the whole history.
 	files := mustOK[map[string][]byte](t, "read")(g.remote.ReadTree(tips[7]))
-	_, forged := g.variant(t, tips[7], map[string][]byte{cp2: planted(t, files[cp2])})
+	plant := planted(t, files[cp2])
+	_, forged := g.variant(t, tips[7], map[string][]byte{cp2: plant})
 	if _, err := g.remote.Run(nil, "update-ref", stateRef, forged); err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +205,14 @@ func TestHistoryStateFromRefCheckpoints(t *testing.T) {
 		}
 		if st, err := s.HistoryState(time.Time{}); err != nil || slices.ContainsFunc(st.Leases, isPlanted) {
 			t.Errorf("%s: the whole history was read from a checkpoint (%v)", name, err)
+		}
+	}
+	// A checkpoint too large to read is passed over: the range is answered
+	// from an older start, not refused.
+	defer store.SetMaxCheckpoint(int64(len(plant)) - 1)()
+	for name, s := range map[string]store.Store{"server": ref, "fresh clone": freshClone(t, g)} {
+		if st, err := s.HistoryState(recent); err != nil || slices.ContainsFunc(st.Leases, isPlanted) || len(st.Leases) != len(full.Leases) {
+			t.Errorf("%s: with the planted checkpoint too large, %d leases, planted %v, want the whole history's %d (%v)", name, len(st.Leases), slices.ContainsFunc(st.Leases, isPlanted), len(full.Leases), err)
 		}
 	}
 }

@@ -7,3 +7,11 @@ func SetSegmentEvents(n int) (restore func()) {
 	segmentEvents = n
 	return func() { segmentEvents = old }
 }
+
+// SetMaxCheckpoint makes readers take checkpoints of at most n bytes,
+// until the returned function restores it.
+func SetMaxCheckpoint(n int64) (restore func()) {
+	old := maxCheckpoint
+	maxCheckpoint = n
+	return func() { maxCheckpoint = old }
+}

@@ -179,10 +179,10 @@ func replayRef(r gitcli.Runner, tip, name string, since time.Time) (policy.State
 		var ks []int
 		var names, oids []string
 		for k := hi; k > max(hi-batch, 0); k-- {
-			if e, ok := entries[checkpointPath(k)]; ok {
-				if e.Size > maxCheckpoint {
-					return policy.State{}, fmt.Errorf("%s:%s is larger than %d bytes", name, checkpointPath(k), maxCheckpoint)
-				}
+			// One too large to read is passed over, not an error: a
+			// checkpoint only shortens the replay, and a flood of events
+			// in one day must not stop every range check over it.
+			if e, ok := entries[checkpointPath(k)]; ok && e.Size <= maxCheckpoint {
 				ks, names, oids = append(ks, k), append(names, checkpointPath(k)), append(oids, e.OID)
 			}
 		}
