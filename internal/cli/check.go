@@ -124,7 +124,7 @@ func (a *app) indexOf(d git.Dirs) bool {
 	if index == "" || filepath.IsAbs(index) {
 		return true
 	}
-	dir, err := os.Stat(filepath.Dir(index))
+	dir, err := os.Stat(filepath.Dir(filepath.Join(a.git.Dir, index))) // as git.StagedPathsOf reads it
 	gitDir, err2 := os.Stat(d.GitDir)
 	return err == nil && err2 == nil && os.SameFile(dir, gitDir)
 }

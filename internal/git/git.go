@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -231,8 +232,12 @@ func (r Runner) StagedPaths(rev string) ([]string, error) {
 // cache of its trees is whole (IndexTree), git diffs HEAD's tree against
 // that tree and reads no index, which is most of what diff --cached costs
 // in a large repository; otherwise, or where that diff fails (an unborn
-// branch), git diff --cached answers.
+// branch), git diff --cached answers. A relative index is taken from the
+// runner's directory.
 func (r Runner) StagedPathsOf(index string) ([]string, error) {
+	if !filepath.IsAbs(index) {
+		index = filepath.Join(r.Dir, index)
+	}
 	if tree := ReadIndexTree(index); tree != "" {
 		if paths, err := r.diffPaths("HEAD", tree, "--"); err == nil {
 			return paths, nil
