@@ -95,10 +95,38 @@ policy, against the lease history (a lease released since still counts).`,
 func (a *app) openStaged() (*repo, []string, error) {
 	var paths []string
 	r, err := a.openRepo(func() (err error) {
-		paths, err = a.git.StagedPaths("")
+		paths, err = a.stagedPaths()
 		return err
 	})
+	if err == nil && !a.indexOf(r.dirs) {
+		paths, err = a.git.StagedPaths("")
+	}
 	return r, paths, err
+}
+
+// stagedPaths lists the staged paths: where git named the index in
+// GIT_INDEX_FILE, as it does for the commit hooks, from the index's cache
+// of its trees (git.StagedPathsOf). The caller checks indexOf once it
+// knows the repository.
+func (a *app) stagedPaths() ([]string, error) {
+	if index := a.getenv("GIT_INDEX_FILE"); index != "" {
+		return a.git.StagedPathsOf(index)
+	}
+	return a.git.StagedPaths("")
+}
+
+// indexOf says whether the GIT_INDEX_FILE that stagedPaths read is the one
+// git means in the repository d. git takes a relative name from the top of
+// the worktree, where it runs hooks (git commit names .git/index), so a
+// relative one counts only if it lies in d's git dir.
+func (a *app) indexOf(d git.Dirs) bool {
+	index := a.getenv("GIT_INDEX_FILE")
+	if index == "" || filepath.IsAbs(index) {
+		return true
+	}
+	dir, err := os.Stat(filepath.Dir(filepath.Join(a.git.Dir, index))) // as git.StagedPathsOf reads it
+	gitDir, err2 := os.Stat(d.GitDir)
+	return err == nil && err2 == nil && os.SameFile(dir, gitDir)
 }
 
 // judgeStaged judges the staged paths as the next commit, made now. hook
@@ -316,10 +344,13 @@ pre-receive gate has no such switch.`,
 				if h.refs {
 					in.stdin, err = readAll(a.stdin)
 				} else {
-					in.paths, err = a.git.StagedPaths("")
+					in.paths, err = a.stagedPaths()
 				}
 				return err
 			})
+			if err == nil && !h.refs && !a.indexOf(r.dirs) {
+				in.paths, err = a.git.StagedPaths("")
+			}
 			if err == nil {
 				err = a.runChained(r.dirs, h.name, in.args, bytes.NewReader(in.stdin))
 			}

@@ -147,3 +147,62 @@ func TestHookSkipSwitch(t *testing.T) {
 		t.Errorf("exit %d, printed %q, ran git %q; want exit 0, nothing, no git", code, out, rec.calls)
 	}
 }
+
+// TestHookIndexShortcut: where git names the index (GIT_INDEX_FILE, as for
+// the commit hooks) and its cache tree is whole, the hook's one diff is of
+// two trees; a relative name that is not
+// in the repository's git dir (run from a folder holding a .git/index of
+// its own) is not taken, and the staged change is judged all the same.
+func TestHookIndexShortcut(t *testing.T) {
+	dir := testRepo(t)
+	gitHere(t, "write-tree") // the committed state, with a whole cache tree
+	decoy := filepath.Join(dir, "sub", ".git", "index")
+	if err := os.MkdirAll(filepath.Dir(decoy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	index, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(decoy, index, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "store", "blobs", "model.bin") // storage, which nobody holds
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f, []byte("v1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitHere(t, "add", "store")
+	gitHere(t, "write-tree")                               // as git commit does before pre-commit
+	runApp(t, newApp(nil, nil, nil), "hook", "pre-commit") // caches the policy, as any clone once
+	for _, where := range []string{".", "sub"} {
+		t.Chdir(filepath.Join(dir, where))
+		var rec gitRecorder
+		var diffs [][]string
+		rec.fake = func(cmd *exec.Cmd) {
+			if cmd.Args[1] == "diff" {
+				diffs = append(diffs, cmd.Args)
+			}
+		}
+		a := newApp(nil, nil, nil)
+		a.git.Exec = rec.exec
+		a.lookupEnv = func(name string) (string, bool) {
+			if name == "GIT_INDEX_FILE" {
+				return ".git/index", true
+			}
+			return os.LookupEnv(name)
+		}
+		code, out := runApp(t, a, "hook", "pre-commit")
+		if code != exitRefused || !strings.Contains(out, "store/blobs/model.bin") {
+			t.Errorf("from %s: exit %d: %s; want store/blobs/model.bin refused", where, code, out)
+		}
+		if where == "." && (len(diffs) != 1 || slices.Contains(diffs[0], "--cached")) {
+			t.Errorf("from the top: diff %q; want one diff, of two trees", diffs)
+		}
+		if where == "sub" && (len(diffs) != 2 || !slices.Contains(diffs[1], "--cached")) {
+			t.Errorf("from sub: diff %q; want the decoy's trees, then diff --cached", diffs)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func (a *app) execute(ctx context.Context, args []string) (code int) {
 			code = exitError
 		}
 	}()
-	root := a.rootCommand()
+	root := a.root(a.commandsFor(args))
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -130,7 +130,35 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
-func (a *app) rootCommand() *cobra.Command {
+// rootCommand is oxygen's whole command line.
+func (a *app) rootCommand() *cobra.Command { return a.root(a.commands()) }
+
+// commandsFor gives the commands the command line args needs. git runs
+// `oxygen hook` on every commit, where building every other command's
+// flags and help costs a tenth of a millisecond and more garbage for the
+// start-up to fault in; it takes no flags and names no other command.
+func (a *app) commandsFor(args []string) []*cobra.Command {
+	if len(args) > 0 && args[0] == "hook" {
+		return []*cobra.Command{a.hookCommand()}
+	}
+	return a.commands()
+}
+
+// commands are oxygen's commands.
+func (a *app) commands() []*cobra.Command {
+	return []*cobra.Command{
+		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
+		a.checkCommand(), a.hookCommand(), a.explainCommand(),
+		a.assignCommand(), a.doneCommand(), a.capsulesCommand(), a.signalCommand(), a.signalsCommand(),
+		a.statusCommand(), a.auditCommand(), a.lintCommand(), a.reportCommand(),
+		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
+		a.initCommand(),
+		a.runCommand(), a.eventsCommand(), a.mcpCommand(),
+	}
+}
+
+// root is the root command with the commands cmds.
+func (a *app) root(cmds []*cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "oxygen",
 		Short: "Enforce the Oxygen Protocol in git: leases on shared resources, checked on every commit and push",
@@ -147,15 +175,7 @@ configuration or internal error.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%v (see oxygen %s --help)", err, c.Name())}
 	})
-	root.AddCommand(
-		a.claimCommand(), a.renewCommand(), a.releaseCommand(), a.leasesCommand(),
-		a.checkCommand(), a.hookCommand(), a.explainCommand(),
-		a.assignCommand(), a.doneCommand(), a.capsulesCommand(), a.signalCommand(), a.signalsCommand(),
-		a.statusCommand(), a.auditCommand(), a.lintCommand(), a.reportCommand(),
-		a.installCommand(), a.uninstallCommand(), a.syncCommand(), versionCommand(),
-		a.initCommand(),
-		a.runCommand(), a.eventsCommand(), a.mcpCommand(),
-	)
+	root.AddCommand(cmds...)
 	markUsage(root)
 	return root
 }

@@ -31,24 +31,28 @@ type repo struct {
 // beside them (the staged diff for a check).
 func (a *app) openRepo(also func() error) (*repo, error) {
 	var (
-		r                repo
-		wg               sync.WaitGroup
-		dirsErr, alsoErr error
-		head             git.Blob
-		stateIDs         []string // the main worktree's HEAD:.substrate, if git got to it
+		r                           repo
+		wg                          sync.WaitGroup
+		dirsErr, alsoErr, policyErr error
+		src                         policy.Source
 	)
 	run := func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() }
 	// HEAD's policy blob id comes with the directories; its content from
 	// the cache, or from git once per policy version. (The staged policy
 	// costs a read of the whole index, and is wanted only where HEAD has
-	// none or it does not load.)
+	// none or it does not load.) The policy is loaded and the store opened
+	// here, while the staged diff, the longest, still runs.
 	run(func() {
 		var ids []string
 		r.dirs, ids, dirsErr = a.git.DirsWith("HEAD:"+policy.FileName, stateSpec)
-		if dirsErr == nil {
-			stateIDs = ids[1:]
-			head, dirsErr = a.headPolicy(r.dirs, ids[0])
+		if dirsErr != nil {
+			return
 		}
+		var head git.Blob
+		if head, dirsErr = a.headPolicy(r.dirs, ids[0]); dirsErr != nil {
+			return
+		}
+		src, policyErr = a.openPolicy(&r, head, ids[1:])
 	})
 	run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
 	if also != nil {
@@ -58,19 +62,29 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		run(func() { alsoErr = also() })
 	}
 	wg.Wait()
-	for _, e := range []error{dirsErr, alsoErr} {
+	for _, e := range []error{dirsErr, alsoErr, policyErr} {
 		if e != nil {
 			return nil, e
 		}
 	}
-	if err := a.choosePolicy(&r, head); err != nil {
-		return nil, err
+	if src == policy.FromLastLoading {
+		fmt.Fprintf(a.stderr, "oxygen: warning: HEAD's %v; %s judges until a fix is committed\n", r.headErr, r.policySrc)
+	}
+	return &r, nil
+}
+
+// openPolicy chooses the policy for r and opens its store. stateIDs is the
+// main worktree's HEAD:.substrate, if git got to it.
+func (a *app) openPolicy(r *repo, head git.Blob, stateIDs []string) (policy.Source, error) {
+	src, err := a.choosePolicy(r, head)
+	if err != nil {
+		return src, err
 	}
 	r.store = openStore(a.git, r.dirs, r.policy.Store)
 	if err := a.stateUntracked(r.dirs, stateIDs); err != nil {
 		r.store = store.Untrusted(err)
 	}
-	return &r, nil
+	return src, nil
 }
 
 // openState opens the repository and reads the store's current records:
@@ -134,24 +148,26 @@ func (a *app) headPolicy(d git.Dirs, id string) (git.Blob, error) {
 // where HEAD has none, its upstream's, then origin's default branch's.
 // Where there is none at all, nothing is judged, and commands work with the
 // staged policy (a repository adopting oxygen), else the built-in one.
-func (a *app) choosePolicy(r *repo, head git.Blob) error {
+// openRepo warns about a policy that does not load once the other git
+// questions are answered too.
+func (a *app) choosePolicy(r *repo, head git.Blob) (policy.Source, error) {
 	pr := a.policyReader()
 	l := policy.Lineage{Base: pr.version("HEAD", head)}
 	r.headErr = pr.errs["HEAD"]
 	var err error
 	if l.NeedsLastLoading() {
 		if l.LastLoading, err = pr.lastLoading("HEAD"); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if _, src := policy.InForce(l); src == policy.Unadopted && !r.dirs.Bare {
 		up, err := a.git.Upstream()
 		if err != nil {
-			return err
+			return 0, err
 		}
 		ps, err := pr.atTipsOrNone([]string{up, "refs/remotes/origin/HEAD"})
 		if err != nil {
-			return err
+			return 0, err
 		}
 		l.Ref, l.Default = ps[0], ps[1]
 	}
@@ -163,15 +179,14 @@ func (a *app) choosePolicy(r *repo, head git.Blob) error {
 		r.policySrc = "HEAD's " + policy.FileName
 	case policy.FromLastLoading:
 		r.policySrc = "the last " + policy.FileName + " that loads on HEAD's line"
-		fmt.Fprintf(a.stderr, "oxygen: warning: HEAD's %v; %s judges until a fix is committed\n", r.headErr, r.policySrc)
 	case policy.FromRef:
 		r.policySrc = "the upstream branch's " + policy.FileName + " (HEAD has none)"
 	case policy.FromDefault:
 		r.policySrc = "origin's default branch's " + policy.FileName + " (HEAD has none)"
 	default:
-		return a.unadoptedPolicy(r, head)
+		return src, a.unadoptedPolicy(r, head)
 	}
-	return nil
+	return src, nil
 }
 
 // unadoptedPolicy gives commands a policy to work with where none judges:

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,8 +221,34 @@ func ParseIdentEmail(ident string) (string, bool) {
 // honours GIT_INDEX_FILE, which points at a temporary index during
 // `commit -a` and partial commits.
 func (r Runner) StagedPaths(rev string) ([]string, error) {
-	args := []string{"diff",
-		"--cached",                 // the index against a commit, not the worktree
+	if rev != "" {
+		return r.diffPaths("--cached", rev, "--") // the index against a commit, not the worktree
+	}
+	return r.diffPaths("--cached")
+}
+
+// StagedPathsOf is StagedPaths("") for the index file git named in
+// GIT_INDEX_FILE, as git gives it to the commit hooks: where the index's
+// cache of its trees is whole (IndexTree), git diffs HEAD's tree against
+// that tree and reads no index, which is most of what diff --cached costs
+// in a large repository; otherwise, or where that diff fails (an unborn
+// branch), git diff --cached answers. A relative index is taken from the
+// runner's directory.
+func (r Runner) StagedPathsOf(index string) ([]string, error) {
+	if !filepath.IsAbs(index) {
+		index = filepath.Join(r.Dir, index)
+	}
+	if tree := ReadIndexTree(index); tree != "" {
+		if paths, err := r.diffPaths("HEAD", tree, "--"); err == nil {
+			return paths, nil
+		}
+	}
+	return r.StagedPaths("")
+}
+
+// diffPaths runs git diff with args and lists the paths it names.
+func (r Runner) diffPaths(args ...string) ([]string, error) {
+	args = append([]string{"diff",
 		"-z",                       // NUL-terminated, unquoted paths
 		"--name-only",              // paths only
 		"--no-renames",             // a rename is its deletion and its addition
@@ -229,10 +256,7 @@ func (r Runner) StagedPaths(rev string) ([]string, error) {
 		"--no-color",               // whatever color.ui says
 		"--no-relative",            // full paths whatever diff.relative says
 		"--ignore-submodules=none", // submodule pointer changes count
-	}
-	if rev != "" {
-		args = append(args, rev, "--")
-	}
+	}, args...)
 	out, err := r.Run(nil, args...)
 	if err != nil {
 		return nil, err
