@@ -80,6 +80,10 @@ func agreeOnce(t *testing.T, seed uint64, ops int) (refused, accepted int) {
 	tip := strings.TrimSpace(w.git("dev", "rev-parse", "HEAD"))
 	n, _ := strconv.Atoi(strings.TrimSpace(w.git("dev", "rev-list", "--count", tip, "^"+adopt)))
 
+	// The three gates judge at one moment, as if run at once: future-date
+	// is relative to the gate's clock, and a commit dated clock_skew and a
+	// second after an act would pass a gate that runs a second later.
+	w.env = append(w.env, "OXYGEN_TEST_NOW="+time.Now().UTC().Format(time.RFC3339))
 	// pre-push, as git would run it for a push of main.
 	zero := strings.Repeat("0", 40)
 	url := filepath.Join(w.dir, "server.git")
