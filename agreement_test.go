@@ -218,7 +218,7 @@ func (w *world) dated(who string, args ...string) string {
 	env := []string{"GIT_COMMITTER_EMAIL=" + who, "GIT_COMMITTER_DATE=" + d, "GIT_AUTHOR_DATE=" + d}
 	out, errOut, code := w.run("dev", "", "env", append(append(env, "git"), args...)...)
 	if code != 0 {
-		w.t.Fatalf("git %s: %s", strings.Join(args, " "), errOut)
+		w.t.Fatalf("git %s: %s%s", strings.Join(args, " "), out, errOut)
 	}
 	return out
 }
@@ -236,7 +236,21 @@ func (w *world) merge(who string, evil bool) {
 	w.git("dev", "checkout", "-q", "-b", fmt.Sprintf("side%d", w.n), base)
 	w.commit(pickPerson(w))
 	w.git("dev", "checkout", "-q", "main")
-	w.dated(who, "merge", "-q", "--no-ff", "--no-verify", "-X", "theirs", "-m", fmt.Sprintf("merge %d", w.n), fmt.Sprintf("side%d", w.n))
+	// -X theirs settles content conflicts but not a side's change to a
+	// file an evil merge removed: those keep the side's version.
+	d := w.date()
+	env := []string{"GIT_COMMITTER_EMAIL=" + who, "GIT_COMMITTER_DATE=" + d, "GIT_AUTHOR_DATE=" + d, "git"}
+	msg := fmt.Sprintf("merge %d", w.n)
+	out, errOut, code := w.run("dev", "", "env", append(env, "merge", "-q", "--no-ff", "--no-verify", "-X", "theirs", "-m", msg, fmt.Sprintf("side%d", w.n))...)
+	if code != 0 {
+		if !strings.Contains(out, "CONFLICT (modify/delete)") {
+			w.t.Fatalf("git merge: %s%s", out, errOut)
+		}
+		w.git("dev", "add", "-A")
+		if _, errOut, code := w.run("dev", "", "env", append(env, "commit", "-q", "--no-verify", "-m", msg)...); code != 0 {
+			w.t.Fatalf("git commit (merge): %s", errOut)
+		}
+	}
 }
 
 func pickPerson(w *world) string { return people[w.rng.IntN(len(people))] }
@@ -266,7 +280,7 @@ func (w *world) write(name, content string) {
 func (w *world) git(dir string, args ...string) string {
 	out, errOut, code := w.run(dir, "", "git", args...)
 	if code != 0 {
-		w.t.Fatalf("git %s: %s", strings.Join(args, " "), errOut)
+		w.t.Fatalf("git %s: %s%s", strings.Join(args, " "), out, errOut)
 	}
 	return out
 }
