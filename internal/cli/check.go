@@ -340,14 +340,14 @@ pre-receive gate has no such switch.`,
 			if !h.bare && (a.getenv(git.SkipEnv) == "0" || a.getenv(chainedEnv) == h.name) {
 				return nil
 			}
-			r, err := a.openRepo(func() (err error) {
+			r, err := a.open(func() (err error) {
 				if h.refs {
 					in.stdin, err = readAll(a.stdin)
 				} else {
 					in.paths, err = a.stagedPaths()
 				}
 				return err
-			})
+			}, !h.bare)
 			if err == nil && !h.refs && !a.indexOf(r.dirs) {
 				in.paths, err = a.git.StagedPaths("")
 			}

@@ -720,10 +720,13 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			specs = append(specs, up.New, up.New+"^{}")
 		}
 	}
-	objs, err := a.git.Objects(specs)
+	// The state ref as found, asked in the same process: a push that lost
+	// the race for it is refused at once.
+	objs, err := a.git.Objects(append(specs, r.policy.Store.Ref+"^{commit}"))
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	found := objs[len(specs)].ID
 	var refusals []error
 	tips := map[string]string{} // commit -> a ref pushed to it
 	var olds []string
@@ -740,7 +743,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case up.Ref == r.policy.Store.Ref:
-			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Ref: up.Ref}
+			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
 				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, err))
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,11 @@ type repo struct {
 // openRepo gathers what a command needs from git. The git processes run at
 // once: on the commit path their start-up costs add up otherwise. also runs
 // beside them (the staged diff for a check).
-func (a *app) openRepo(also func() error) (*repo, error) {
+func (a *app) openRepo(also func() error) (*repo, error) { return a.open(also, true) }
+
+// open is openRepo; ident says whether to ask git who commits here (a
+// server's gate judges as the pusher, and spares the process).
+func (a *app) open(also func() error, ident bool) (*repo, error) {
 	var (
 		r                           repo
 		wg                          sync.WaitGroup
@@ -54,7 +59,11 @@ func (a *app) openRepo(also func() error) (*repo, error) {
 		}
 		src, policyErr = a.openPolicy(&r, head, ids[1:])
 	})
-	run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
+	if ident {
+		run(func() { r.email, r.emailErr = a.git.CommitterEmail() })
+	} else {
+		r.emailErr = errors.New("a server's gate has no committer of its own")
+	}
 	if also != nil {
 		// Started last, so it runs first (the scheduler runs the newest
 		// goroutine next): on the commit path it is git's own work, the

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -153,25 +154,88 @@ type TreeEntry struct {
 // is seen by no listing of files, its name carrying bytes that nothing
 // checks, kept in the history every clone fetches.
 func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[string][]byte, map[string]TreeEntry, error) {
-	out, err := r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", commit)
+	trees, err := r.ReadTrees([]string{commit}, skip)
 	if err != nil {
 		return nil, nil, err
 	}
-	var paths, specs []string
+	return trees[0].Files, trees[0].Entries, nil
+}
+
+// Tree is what ReadTrees read of one commit's tree.
+type Tree struct {
+	Files   map[string][]byte    // by path, but for those skipped
+	Entries map[string]TreeEntry // every file's
+}
+
+// ReadTrees is ReadTreeSkip for several commits: their listings at once
+// (one ls-tree each), then every blob not skipped in one cat-file, each
+// blob read once however many of the trees hold it. A server checking a
+// push of one state commit runs three processes, not four.
+func (r Runner) ReadTrees(commits []string, skip func(path string) bool) ([]Tree, error) {
+	outs := make([][]byte, len(commits))
+	errs := make([]error, len(commits))
+	var wg sync.WaitGroup
+	for i, c := range commits {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", c)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	trees := make([]Tree, len(commits))
+	at := map[string]int{} // blob -> its place in specs
+	var specs []string
+	for i, c := range commits {
+		entries, err := parseTreeListing(c, outs[i])
+		if err != nil {
+			return nil, err
+		}
+		trees[i] = Tree{Files: map[string][]byte{}, Entries: entries}
+		for path, e := range entries {
+			if _, ok := at[e.OID]; !ok && (skip == nil || !skip(path)) {
+				at[e.OID] = len(specs)
+				specs = append(specs, e.OID)
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return trees, nil
+	}
+	blobs, err := r.ReadBlobs(specs...)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range trees {
+		for path, e := range t.Entries {
+			if skip == nil || !skip(path) {
+				t.Files[path] = blobs[at[e.OID]].Data
+			}
+		}
+	}
+	return trees, nil
+}
+
+// parseTreeListing reads `git ls-tree -r -t -z -l` of commit into its
+// files' entries, refusing what ReadTreeSkip refuses.
+func parseTreeListing(commit string, out []byte) (map[string]TreeEntry, error) {
 	entries := map[string]TreeEntry{}
 	seen, folder := map[string]bool{}, "" // folder: the last tree listed, until a path inside it comes
 	for _, rec := range SplitNUL(out) {
 		meta, path, ok := strings.Cut(rec, "\t")
 		f := strings.Fields(meta)
 		if !ok || len(f) != 4 {
-			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
 		}
 		if seen[path] {
-			return nil, nil, fmt.Errorf("%s: %s appears twice in the tree", shortOID(commit), path)
+			return nil, fmt.Errorf("%s: %s appears twice in the tree", shortOID(commit), path)
 		}
 		seen[path] = true
 		if folder != "" && !strings.HasPrefix(path, folder+"/") {
-			return nil, nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
+			return nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
 		}
 		folder = ""
 		if f[1] == "tree" {
@@ -179,32 +243,18 @@ func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[st
 			continue
 		}
 		if f[1] != "blob" || !IsObjectID(f[2]) {
-			return nil, nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
+			return nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
 		}
 		size, err := strconv.ParseInt(f[3], 10, 64)
 		if err != nil {
-			return nil, nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
+			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
 		}
 		entries[path] = TreeEntry{Mode: f[0], OID: f[2], Size: size}
-		if skip == nil || !skip(path) {
-			paths, specs = append(paths, path), append(specs, f[2])
-		}
 	}
 	if folder != "" {
-		return nil, nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
+		return nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
 	}
-	files := make(map[string][]byte, len(paths))
-	if len(specs) == 0 {
-		return files, entries, nil
-	}
-	blobs, err := r.ReadBlobs(specs...)
-	if err != nil {
-		return nil, nil, err
-	}
-	for i, b := range blobs {
-		files[paths[i]] = b.Data
-	}
-	return files, entries, nil
+	return entries, nil
 }
 
 // StateCommit is a commit to write on the state ref.

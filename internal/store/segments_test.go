@@ -118,14 +118,15 @@ func TestVerifierRefusesAStaleUpdateAtOnce(t *testing.T) {
 	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
 	first := g.tip(t)
 	g.do(t, "claim", gclaim([]string{"index"}, "builder", ""))
-	v := store.Verifier{Git: g.remote, Policy: g.policy, Now: time.Now(), Ref: stateRef}
+	found := g.tip(t)
+	v := store.Verifier{Git: g.remote, Policy: g.policy, Now: time.Now(), Found: &found}
 	if err := v.VerifyUpdate(zeroID, first); err == nil || err.Error() != gitcli.MovedMeanwhile {
 		t.Errorf("an update from nothing, the ref being at %s: %v", g.tip(t)[:12], err)
 	}
 	if err := v.VerifyUpdate(first, g.tip(t)); err == nil || err.Error() != gitcli.MovedMeanwhile {
 		t.Errorf("an update from %s, the ref being there already: %v", first[:12], err)
 	}
-	v.Ref = ""
+	v.Found = nil
 	if err := v.VerifyUpdate(first, g.tip(t)); err != nil {
 		t.Errorf("without the ref to compare, the update replays: %v", err)
 	}

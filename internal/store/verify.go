@@ -87,37 +87,27 @@ type Verifier struct {
 	Policy *policy.Policy
 	Pusher string    // who the host says pushes ("" if it does not say)
 	Now    time.Time // the server's clock
-	Ref    string    // the state ref, if the update is checked before git applies it
+	// Found is the state ref's id as the server found it before the push
+	// ("" where it had none), where the update is checked before git
+	// applies it; nil where it is not.
+	Found *string
 }
 
 // VerifyUpdate checks the update of the state ref from old to new (ids;
 // all-zero for none).
 func (v Verifier) VerifyUpdate(old, new string) error {
-	if v.Ref != "" {
-		// Another clone's push landed first: git would refuse this update
-		// anyway, so it is refused before its replay, at once, in words
-		// the pushing clone takes for a lost race (gitcli.ErrLostRace).
-		cur, err := v.Git.RefID(v.Ref)
-		if err != nil {
-			return err
-		}
-		if cur != old && !(cur == "" && gitcli.IsZeroID(old)) {
-			return errors.New(gitcli.MovedMeanwhile)
-		}
+	// Another clone's push landed first: git would refuse this update
+	// anyway, so it is refused before its replay, at once, in words the
+	// pushing clone takes for a lost race (gitcli.ErrLostRace).
+	if f := v.Found; f != nil && *f != old && !(*f == "" && gitcli.IsZeroID(old)) {
+		return errors.New(gitcli.MovedMeanwhile)
 	}
-	switch {
-	case gitcli.IsZeroID(new):
+	if gitcli.IsZeroID(new) {
 		return errors.New("the state ref may not be deleted: its history is the audit log")
-	case !gitcli.IsZeroID(old):
-		ok, err := v.Git.IsAncestor(old, new)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errors.New("the state ref only moves forward: this push rewrites its history")
-		}
 	}
-	revs := []string{new}
+	// One more than a push may carry is enough to refuse a flood, so git
+	// never lists more, whatever the push holds.
+	revs := []string{fmt.Sprintf("--max-count=%d", MaxPushCommits+1), new}
 	if !gitcli.IsZeroID(old) {
 		revs = append(revs, "^"+old)
 	}
@@ -126,13 +116,32 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		return err
 	}
 	if len(commits) > MaxPushCommits {
-		return fmt.Errorf("the push carries %d state commits, more than the %d one push may: push fewer at once", len(commits), MaxPushCommits)
+		return fmt.Errorf("the push carries more than %d state commits, the most one push may: push fewer at once", MaxPushCommits)
+	}
+	// old is an ancestor of new exactly where it is a parent of one of the
+	// commits new has and old has not (or is new itself): no merge-base
+	// process, the commits being listed anyway.
+	if !gitcli.IsZeroID(old) && old != new && !slices.ContainsFunc(commits, func(c gitcli.Commit) bool { return slices.Contains(c.Parents, old) }) {
+		return errors.New("the state ref only moves forward: this push rewrites its history")
+	}
+	trees := []string{new}
+	if !gitcli.IsZeroID(old) {
+		trees = append(trees, old)
+	}
+	for _, c := range commits[:max(len(commits)-1, 0)] {
+		trees = append(trees, c.ID)
+	}
+	read, err := v.Git.ReadTrees(trees, sealedFile)
+	if err != nil {
+		return err
+	}
+	tree := map[string]gitcli.Tree{}
+	for i, id := range trees {
+		tree[id] = read[i]
 	}
 	prev, prevEntries := map[string][]byte{}, map[string]gitcli.TreeEntry{}
 	if !gitcli.IsZeroID(old) {
-		if prev, prevEntries, err = v.Git.ReadTreeSkip(old, sealedFile); err != nil {
-			return err
-		}
+		prev, prevEntries = tree[old].Files, tree[old].Entries
 	}
 	parent := old
 	st := stateFiles(prev, func(p string) string { return p })
@@ -142,10 +151,7 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 		if gitcli.IsZeroID(parent) && len(c.Parents) != 0 || !gitcli.IsZeroID(parent) && (len(c.Parents) != 1 || c.Parents[0] != parent) {
 			return fmt.Errorf("state commit %s: the state ref's history must be a single line", c.ID[:12])
 		}
-		files, entries, err := v.Git.ReadTreeSkip(c.ID, sealedFile)
-		if err != nil {
-			return err
-		}
+		files, entries := tree[c.ID].Files, tree[c.ID].Entries
 		var events []Event
 		if st, events, err = v.verifyStep(prev, files, prevEntries, entries, st, &rs); err != nil {
 			return fmt.Errorf("state commit %s: %w", c.ID[:12], err)

@@ -402,7 +402,8 @@ func leaseAt(t *testing.T, g *gitState, resource string) policy.Lease {
 }
 
 // TestVerifierBoundsAPush: a push of more state commits than the bound is
-// refused with the number, before any of them is replayed.
+// refused with the bound, before any of them is replayed, and git lists
+// no more of them than one past the bound.
 func TestVerifierBoundsAPush(t *testing.T) {
 	g := newGitState(t)
 	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
@@ -416,7 +417,7 @@ func TestVerifierBoundsAPush(t *testing.T) {
 		tip = id
 	}
 	err := g.verify(old, tip)
-	if err == nil || !strings.Contains(err.Error(), "the push carries 101 state commits, more than the 100 one push may") {
+	if err == nil || !strings.Contains(err.Error(), "the push carries more than 100 state commits, the most one push may") {
 		t.Fatalf("a push of 101 state commits: %v", err)
 	}
 }
@@ -462,5 +463,50 @@ func TestVerifierAcceptsQueueAndDeadEnd(t *testing.T) {
 	st, err := g.store.Current()
 	if err != nil || len(st.Waiters) != 0 || len(st.DeadEnds) != 1 {
 		t.Fatalf("state after: %+v, %v", st, err)
+	}
+}
+
+// TestVerifierAncestry: the state ref moves only forward, along one line.
+// The verifier reads ancestry from the commits the push brings, with no
+// process of its own for it: each shape of history is told apart.
+func TestVerifierAncestry(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
+	first := g.tip(t)
+	g.do(t, "claim", gclaim([]string{"index"}, "builder", ""))
+	second := g.tip(t)
+	commitTree := func(parents ...string) string {
+		t.Helper()
+		args := []string{"-c", "user.name=t", "-c", "user.email=t@example", "commit-tree", "-m", "shape"}
+		for _, p := range parents {
+			args = append(args, "-p", p)
+		}
+		out, err := g.remote.Run(nil, append(args, second+"^{tree}")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	unrelated := commitTree()
+	const forward, line = "only moves forward", "must be a single line"
+	for _, tc := range []struct {
+		name     string
+		old, new string
+		want     string // in the refusal; "" accepted
+	}{
+		{"one act on top", first, second, ""},
+		{"back to an older state", second, first, forward},
+		{"a history of its own", second, unrelated, forward},
+		{"a history of its own on top of one", second, commitTree(unrelated), forward},
+		{"a merge that brings the old state in second", second, commitTree(unrelated, second), line},
+		{"a merge that brings the old state in first", second, commitTree(second, unrelated), line},
+	} {
+		err := g.verify(tc.old, tc.new)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }
