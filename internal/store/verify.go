@@ -118,6 +118,13 @@ func (v Verifier) VerifyUpdate(old, new string) error {
 	if len(commits) > MaxPushCommits {
 		return fmt.Errorf("the push carries more than %d state commits, the most one push may: push fewer at once", MaxPushCommits)
 	}
+	// git lists new first of all (last, reversed) where it is a commit. An
+	// annotated tag of one lists its commit instead: the ref would name the
+	// tag, which no later push could move from (each must name a commit's
+	// parent), so it is refused, not replayed.
+	if len(commits) > 0 && commits[len(commits)-1].ID != new {
+		return fmt.Errorf("%.12s is not a commit (an annotated tag?): the state ref names state commits only; push the commit itself", new)
+	}
 	// old is an ancestor of new exactly where it is a parent of one of the
 	// commits new has and old has not (or is new itself): no merge-base
 	// process, the commits being listed anyway.

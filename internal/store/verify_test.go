@@ -488,7 +488,21 @@ func TestVerifierAncestry(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 	unrelated := commitTree()
-	const forward, line = "only moves forward", "must be a single line"
+	// An annotated tag of the next state: git would set the ref to the tag,
+	// which no later push could move (the ref no longer names a commit).
+	tag := func(of string) string {
+		t.Helper()
+		name := "t" + of[:12]
+		if _, err := g.remote.Run(nil, "-c", "user.name=t", "-c", "user.email=t@example", "tag", "-a", "-m", "tag", name, of); err != nil {
+			t.Fatal(err)
+		}
+		out, err := g.remote.Run(nil, "rev-parse", "refs/tags/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	const forward, line, notCommit = "only moves forward", "must be a single line", "is not a commit"
 	for _, tc := range []struct {
 		name     string
 		old, new string
@@ -500,6 +514,8 @@ func TestVerifierAncestry(t *testing.T) {
 		{"a history of its own on top of one", second, commitTree(unrelated), forward},
 		{"a merge that brings the old state in second", second, commitTree(unrelated, second), line},
 		{"a merge that brings the old state in first", second, commitTree(second, unrelated), line},
+		{"an annotated tag of the next state", first, tag(second), notCommit},
+		{"an annotated tag of the first state, from none", zeroID, tag(first), notCommit},
 	} {
 		err := g.verify(tc.old, tc.new)
 		switch {
