@@ -386,8 +386,14 @@ pre-receive gate has no such switch.`,
 // cannot change the outcome: a failure to write it is only reported.
 func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 	d := store.DeadEnd{Hook: hook, Who: r.email, At: a.now()}
-	if who, _ := a.pusher(); hook == "pre-receive" && who != "" {
-		d.Who = who
+	if hook == "pre-receive" {
+		// The one refused is the pusher, where the host names one. The
+		// server asks git for no committer of its own (it would be the
+		// server's, not the pusher's): with no name, it says so.
+		d.Who = unnamedPusher
+		if who, _ := a.pusher(); who != "" {
+			d.Who = who
+		}
 	}
 	add := func(list []string, v string) []string {
 		v = policy.OneLine(v) // a path may hold a line break; a refusal, several lines
@@ -407,6 +413,10 @@ func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 		fmt.Fprintf(a.stderr, "oxygen: warning: could not record the dead end: %v\n", err)
 	}
 }
+
+// unnamedPusher is who a dead end of the server's gate names where the
+// host names no pusher.
+const unnamedPusher = "an unnamed pusher"
 
 // chainedEnv is set for a chained hook: if it runs `oxygen hook` for the
 // same hook (a hook manager configured to run oxygen), that inner run does
