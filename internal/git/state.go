@@ -175,10 +175,13 @@ func (r Runner) ReadTrees(commits []string, skip func(path string) bool) ([]Tree
 	outs := make([][]byte, len(commits))
 	errs := make([]error, len(commits))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, 4) // a push of a hundred commits starts a hundred processes, but four at a time
 	for i, c := range commits {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
 			outs[i], errs[i] = r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", c)
 		}()
 	}
