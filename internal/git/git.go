@@ -282,7 +282,8 @@ func SplitNUL(b []byte) []string {
 // Blob is one object read by ReadBlobs.
 type Blob struct {
 	Spec    string // what was asked for, like HEAD:resources.yaml
-	Missing bool
+	ID      string // the object's id; "" if the name does not resolve
+	Missing bool   // no such blob: the name does not resolve, or not to a blob
 	Data    []byte
 }
 
@@ -346,10 +347,10 @@ func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
 			return nil, fmt.Errorf("git cat-file --batch: object %s is not %d bytes long as its header says", spec, size)
 		}
 		if typ != "blob" {
-			blobs = append(blobs, Blob{Spec: spec, Missing: true})
+			blobs = append(blobs, Blob{Spec: spec, ID: fields[0], Missing: true})
 			continue
 		}
-		blobs = append(blobs, Blob{Spec: spec, Data: data[:size]})
+		blobs = append(blobs, Blob{Spec: spec, ID: fields[0], Data: data[:size]})
 	}
 	return blobs, nil
 }

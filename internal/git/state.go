@@ -222,6 +222,52 @@ func (r Runner) ReadTrees(commits []string, skip func(path string) bool) ([]Tree
 	return trees, nil
 }
 
+// ReadRefTree is ReadTreeSkip of the commit a local ref points at, with
+// that commit's id, in the two processes that read the tree rather than a
+// third to resolve the ref first: ls-tree lists the ref by name, and the
+// cat-file that reads the files is asked for the commit first. Each of
+// them resolves the ref, so it must not move meanwhile: this is for the
+// git store's tracking ref, which moves only under the clone's lock. The
+// server's state ref, which pushes move at any time, is read by id.
+func (r Runner) ReadRefTree(ref string, skip func(path string) bool) (string, map[string][]byte, map[string]TreeEntry, error) {
+	rev := ref + "^{commit}" // as RefID peels it
+	out, err := r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", "--end-of-options", rev)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	entries, err := parseTreeListing(rev, out)
+	if err != nil {
+		// Refused: worth a process more to name the commit, as
+		// ReadTreeSkip does.
+		tip, rerr := r.RefID(ref)
+		if rerr != nil || tip == "" {
+			return "", nil, nil, errors.Join(err, rerr)
+		}
+		_, err = parseTreeListing(tip, out)
+		return tip, nil, nil, err
+	}
+	var paths []string
+	specs := []string{rev}
+	for path, e := range entries {
+		if skip == nil || !skip(path) {
+			paths, specs = append(paths, path), append(specs, e.OID)
+		}
+	}
+	blobs, err := r.ReadBlobs(specs...)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	tip := blobs[0].ID
+	if !IsObjectID(tip) {
+		return "", nil, nil, fmt.Errorf("git cat-file --batch: %s does not name a commit", ref)
+	}
+	files := make(map[string][]byte, len(paths))
+	for i, b := range blobs[1:] {
+		files[paths[i]] = b.Data
+	}
+	return tip, files, entries, nil
+}
+
 // parseTreeListing reads `git ls-tree -r -t -z -l` of commit into its
 // files' entries, refusing what ReadTreeSkip refuses.
 func parseTreeListing(commit string, out []byte) (map[string]TreeEntry, error) {

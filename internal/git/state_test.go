@@ -85,3 +85,81 @@ func gitIn(t *testing.T, dir string) func(args ...string) string {
 		return strings.TrimSpace(string(out))
 	}
 }
+
+// counted is r, counting the git processes it starts by subcommand.
+func counted(r Runner, calls *[]string) Runner {
+	r.Exec = func(cmd *exec.Cmd) error {
+		args := cmd.Args[1:]
+		for len(args) > 2 && args[0] == "-c" {
+			args = args[2:]
+		}
+		*calls = append(*calls, args[0])
+		return cmd.Run()
+	}
+	return r
+}
+
+// TestReadRefTree: a ref's tree and commit id read in two processes are
+// what RefID and ReadTreeSkip read in three, refusals and all (which cost
+// a rev-parse to name the commit, where nothing is read).
+func TestReadRefTree(t *testing.T) {
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q")
+	blob := func(s string) string {
+		t.Helper()
+		cmd := exec.Command("git", "hash-object", "-w", "--stdin")
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(s)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	mktree := func(entries ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", "mktree", "--missing")
+		var in strings.Builder
+		for _, e := range entries {
+			in.WriteString(e + "\n")
+		}
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(in.String())
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	a, b := blob("a\n"), blob("bb\n")
+	leases := mktree("100644 blob "+b+"\tx.yaml", "100644 blob "+a+"\ty.yaml")
+	for name, tree := range map[string]string{
+		"state":        mktree("100644 blob "+a+"\tevents.jsonl", "040000 tree "+leases+"\tleases", "100644 blob "+b+"\tsealed"),
+		"empty state":  mktree(),
+		"twice":        mktree("100644 blob "+a+"\tevents.jsonl", "100644 blob "+b+"\tevents.jsonl"),
+		"empty folder": mktree("100644 blob "+a+"\tevents.jsonl", "040000 tree "+mktree()+"\tsmuggled"),
+		"not a file":   mktree("160000 commit " + strings.Repeat("1", 40) + "\tsub"),
+	} {
+		ref := "refs/oxygen/remotes/origin/" + strings.ReplaceAll(name, " ", "-")
+		commit := git("-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", name, tree)
+		git("update-ref", ref, commit)
+		var calls []string
+		r := Runner{Dir: dir, Env: []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1"}}
+		skip := func(p string) bool { return p == "sealed" }
+		tip, files, entries, err := counted(r, &calls).ReadRefTree(ref, skip)
+		id, _ := r.RefID(ref)
+		wantFiles, wantEntries, wantErr := r.ReadTreeSkip(id, skip)
+		if tip != id || fmt.Sprint(files, entries) != fmt.Sprint(wantFiles, wantEntries) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: ReadRefTree: %s, %q, %v, %v; RefID and ReadTreeSkip: %s, %q, %v, %v", name, tip, files, entries, err, id, wantFiles, wantEntries, wantErr)
+		}
+		if (wantErr != nil) != (name == "twice" || name == "empty folder" || name == "not a file") || wantErr != nil && !strings.HasPrefix(wantErr.Error(), id[:12]+": ") {
+			t.Errorf("%s: ReadTreeSkip: %v", name, wantErr)
+		}
+		want := "ls-tree cat-file"
+		if wantErr != nil {
+			want = "ls-tree rev-parse" // a refusal names the commit
+		}
+		if got := strings.Join(calls, " "); got != want {
+			t.Errorf("%s: ran git %s, want %s", name, got, want)
+		}
+	}
+}

@@ -149,13 +149,11 @@ func (g *Git) fetch() (string, map[string][]byte, []int64, error) {
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("%w; nothing changed", err)
 	}
-	tip, err := g.git.RefID(g.tracking)
+	// The tracking ref moves only under the lock this runs under: its
+	// tree and id are read together, in two processes, not three.
+	tip, files, entries, err := g.git.ReadRefTree(g.tracking, sealedFile)
 	if err != nil {
-		return "", nil, nil, err
-	}
-	files, entries, err := g.git.ReadTreeSkip(tip, sealedFile)
-	if err != nil {
-		return "", nil, nil, fmt.Errorf("read %s at %s: %w", g.ref, tip[:12], err)
+		return "", nil, nil, fmt.Errorf("read %s: %w", g.ref, err)
 	}
 	var sealed []int64
 	for _, seg := range segments(entries) {

@@ -1,0 +1,92 @@
+package store_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
+	"github.com/oxygen-protocol/oxygen/internal/store"
+)
+
+const trackingRef = "refs/oxygen/remotes/origin/oxygen/state"
+
+// countedStore is g's clone's git store, with its git processes recorded
+// by subcommand.
+func countedStore(g *gitState, calls *[]string) *store.Git {
+	r := gitcli.Runner{Dir: g.clone, Exec: func(cmd *exec.Cmd) error {
+		args := cmd.Args[1:]
+		for len(args) > 2 && args[0] == "-c" {
+			args = args[2:]
+		}
+		*calls = append(*calls, args[0])
+		return cmd.Run()
+	}}
+	return store.OpenGit(r, filepath.Join(g.clone, ".git"), g.clone, "origin", stateRef)
+}
+
+// tracked is where the clone's tracking ref of the state ref points.
+func (g *gitState) tracked(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("git", "-C", g.clone, "for-each-ref", "--format=%(objectname)", trackingRef).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// processes is an act's git processes, without the gc --auto that one act
+// in 16 runs after it.
+func processes(calls []string) string {
+	return strings.TrimSuffix(strings.Join(calls, " "), " gc")
+}
+
+// An act through the git store runs six git processes: fetch; ls-tree and
+// cat-file, which read the state and name its commit (no rev-parse);
+// fast-import; push; and update-ref of the tracking ref, which ends at the
+// remote's state ref. On a busy remote every process counts: the fleet's
+// acts are bound by the machine's processors.
+func TestGitStoreActProcesses(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "the first claim", gclaim([]string{"schema"}, "builder", ""))
+	var calls []string
+	s := countedStore(g, &calls)
+	if _, err := s.Act(g.policy, gclaim([]string{"storage"}, "builder", ""), time.Now); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := processes(calls), "fetch ls-tree cat-file fast-import push update-ref"; got != want {
+		t.Errorf("an act ran git %s, want %s", got, want)
+	}
+	if got, want := g.tracked(t), g.tip(t); got != want {
+		t.Errorf("tracking ref at %s, want the state ref's %s", got, want)
+	}
+}
+
+// The server checks a push of one state commit with four git processes:
+// rev-list of the commits, one ls-tree of each end, and one cat-file for
+// every record of both (pre-receive adds two: rev-parse for the repository
+// and cat-file for the pushed objects and the state ref as found).
+func TestVerifierProcesses(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "the first claim", gclaim([]string{"schema"}, "builder", ""))
+	old := g.tip(t)
+	g.do(t, "a second claim", gclaim([]string{"storage"}, "builder", ""))
+	var calls []string
+	r := g.remote
+	r.Exec = func(cmd *exec.Cmd) error {
+		calls = append(calls, cmd.Args[1])
+		return cmd.Run()
+	}
+	found := old
+	v := store.Verifier{Git: r, Policy: g.policy, Now: time.Now(), Found: &found}
+	if err := v.VerifyUpdate(old, g.tip(t)); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(calls)
+	if got, want := strings.Join(calls, " "), "cat-file ls-tree ls-tree rev-list"; got != want {
+		t.Errorf("the check ran git %s, want %s", got, want)
+	}
+}
