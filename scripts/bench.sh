@@ -55,7 +55,10 @@ Options:
                   resource at once (exactly one must win). Prints failures,
                   latency p50/p90/max, acts per second and how many pushes
                   each act took (target for 8: 0 failures, p90 < 300 ms);
-                  a list (2,8,32) runs a fleet of each size
+                  beside it, the same acts with each clone on its own copy
+                  of the remote (no ref shared: the floor of any design),
+                  and git's own fetch, commit and push; a list (2,8,32)
+                  runs a fleet of each size
   --acts N        also run N acts (claim, release) one after another in one
                   clone of the git store and report its .git size after
                   (target < 50 MB for 10,000)
@@ -651,15 +654,18 @@ if [ "$prior" -gt 0 ]; then
 	gitrows+=("claim + release (git daemon): $prior prior  /  10 prior|daemon|ratio|120")
 fi
 
-# fleet_act I VERB RESOURCE: clone I acts; appends "ms exit pushes" to
-# $tmp/fleet-VERB.txt. GIT_TRACE counts the pushes, so the tries.
+# fleet_act I VERB RESOURCE [solo]: clone I of the fleet's remote (solo:
+# clone I of its own copy of it) acts; appends "ms exit pushes" to
+# $tmp/fleet-VERB.txt (solo-VERB.txt). GIT_TRACE counts the pushes, so
+# the tries.
 fleet_act() {
-	local t0 rc=0
+	local t0 rc=0 kind=${4:-fleet} dir=$tmp/f$1
+	[ "$kind" = fleet ] || dir=$tmp/s$1
 	stamp
 	t0=$now
-	(cd "$tmp/f$1" && GIT_TRACE="$tmp/trace.$1" "$oxy" "$2" "$3" >/dev/null 2>&1) || rc=$?
+	(cd "$dir" && GIT_TRACE="$tmp/trace.$1" "$oxy" "$2" "$3" >/dev/null 2>&1) || rc=$?
 	stamp
-	echo "$(((now - t0) / 1000)) $rc $(grep -c 'built-in: git push' "$tmp/trace.$1")" >>"$tmp/fleet-$2.txt"
+	echo "$(((now - t0) / 1000)) $rc $(grep -c 'built-in: git push' "$tmp/trace.$1")" >>"$tmp/$kind-$2.txt"
 	rm -f "$tmp/trace.$1"
 }
 # floor_act I: git's own work for one act, as a floor for the fleet's: clone
@@ -693,6 +699,12 @@ fleet_out=()
 if [ "$clones" -gt 0 ]; then
 	make_remote fleet
 	for ((i = 1; i <= clones; i++)); do clone_of fleet "$tmp/f$i" "agent@d$i.example"; done
+	# The same clones, each of its own copy of the remote: the fleet's acts
+	# with no ref shared, the floor of any design of the store.
+	for ((i = 1; i <= clones; i++)); do
+		cp -a "$remotes/fleet.git" "$remotes/solo$i.git"
+		clone_of "solo$i" "$tmp/s$i" "agent@d$i.example"
+	done
 	git init -q --bare "$remotes/floor.git"
 	for ((i = 1; i <= clones; i++)); do
 		git clone -q "$remotes/floor.git" "$tmp/g$i" 2>/dev/null
@@ -725,6 +737,16 @@ if [ "$clones" -gt 0 ]; then
 		fleet_out+=("  claims:   $(summary "$tmp/fleet-claim.txt")")
 		fleet_out+=("  releases: $(summary "$tmp/fleet-release.txt")")
 		fleet_out+=("  throughput: $ok acts in $fleet_ms ms = $((ok * 1000 / (fleet_ms > 0 ? fleet_ms : 1))) acts/s")
+		rm -f "$tmp/solo-claim.txt" "$tmp/solo-release.txt"
+		for ((r = 0; r < rounds; r++)); do
+			for ((i = 1; i <= n; i++)); do fleet_act "$i" claim "r$i" solo & done
+			wait
+			for ((i = 1; i <= n; i++)); do fleet_act "$i" release "r$i" solo & done
+			wait
+		done
+		fleet_out+=("  the same acts with no ref shared, each clone on its own copy of the remote (the floor of any design):")
+		fleet_out+=("    claims:   $(summary "$tmp/solo-claim.txt" | sed 's/; pushes.*//')")
+		fleet_out+=("    releases: $(summary "$tmp/solo-release.txt" | sed 's/; pushes.*//')")
 		rm -f "$tmp/fleet-floor.txt"
 		for ((r = 0; r < rounds; r++)); do
 			for ((i = 1; i <= n; i++)); do floor_act "$i" & done
