@@ -116,8 +116,8 @@ done
 [ ${#sizes[@]} -gt 0 ] || sizes=(0)
 events=${sizes[${#sizes[@]} - 1]} # the main table's
 case $mix in leases | mixed) ;; *) echo "bench.sh: --mix wants leases or mixed, got '$mix'" >&2; exit 2 ;; esac
-if [ "$files" -lt 1000 ] || [ "$commits" -lt 1 ] || [ "$runs" -lt 1 ]; then
-	echo "bench.sh: want --files >= 1000, --commits >= 1, --runs >= 1" >&2
+if [ "$files" -lt 1500 ] || [ "$commits" -lt 1 ] || [ "$runs" -lt 1 ]; then
+	echo "bench.sh: want --files >= 1500, --commits >= 1, --runs >= 1" >&2
 	exit 2
 fi
 if [ "${BASH_VERSINFO[0]}" -lt 4 ]; then
