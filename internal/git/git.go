@@ -319,40 +319,55 @@ func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
 	br := bufio.NewReader(rd)
 	blobs := make([]Blob, 0, len(specs))
 	for _, spec := range specs {
-		header, err := br.ReadString('\n')
-		if err != nil {
-			return nil, fmt.Errorf("git cat-file --batch: truncated output for %s", spec)
+		o, err := readObject(br, spec)
+		switch {
+		case err != nil:
+			return nil, err
+		case o.typ != "blob":
+			blobs = append(blobs, Blob{Spec: spec, ID: o.id, Missing: true})
+		default:
+			blobs = append(blobs, Blob{Spec: spec, ID: o.id, Data: o.data})
 		}
-		header = strings.TrimSuffix(header, "\n")
-		if strings.HasSuffix(header, " missing") || strings.HasSuffix(header, " ambiguous") {
-			blobs = append(blobs, Blob{Spec: spec, Missing: true})
-			continue
-		}
-		// Exactly "<oid> <type> <size>", the size in plain decimal: Sscanf
-		// would take "3x", "+3" or "0x3" (as 0) and read the wrong bytes.
-		fields := strings.Split(header, " ")
-		var size uint64 = 1<<64 - 1
-		if len(fields) == 3 {
-			size, err = strconv.ParseUint(fields[2], 10, 64)
-		}
-		if len(fields) != 3 || err != nil || size > 1<<26 {
-			return nil, fmt.Errorf("git cat-file --batch: bad header %q for %s", header, spec)
-		}
-		typ := fields[1]
-		data := make([]byte, size+1)
-		if _, err := io.ReadFull(br, data); err != nil {
-			return nil, fmt.Errorf("git cat-file --batch: truncated object %s", spec)
-		}
-		if data[size] != '\n' {
-			return nil, fmt.Errorf("git cat-file --batch: object %s is not %d bytes long as its header says", spec, size)
-		}
-		if typ != "blob" {
-			blobs = append(blobs, Blob{Spec: spec, ID: fields[0], Missing: true})
-			continue
-		}
-		blobs = append(blobs, Blob{Spec: spec, ID: fields[0], Data: data[:size]})
 	}
 	return blobs, nil
+}
+
+// object is one answer of `git cat-file --batch`: type "" where the name
+// does not resolve.
+type object struct {
+	id, typ string
+	data    []byte
+}
+
+// readObject reads cat-file --batch's answer for name: "<oid> <type>
+// <size>\n<content>\n", or "<name> missing\n".
+func readObject(br *bufio.Reader, name string) (object, error) {
+	header, err := br.ReadString('\n')
+	if err != nil {
+		return object{}, fmt.Errorf("git cat-file --batch: truncated output for %s", name)
+	}
+	header = strings.TrimSuffix(header, "\n")
+	if strings.HasSuffix(header, " missing") || strings.HasSuffix(header, " ambiguous") {
+		return object{}, nil
+	}
+	// Exactly "<oid> <type> <size>", the size in plain decimal: Sscanf
+	// would take "3x", "+3" or "0x3" (as 0) and read the wrong bytes.
+	fields := strings.Split(header, " ")
+	var size uint64 = 1<<64 - 1
+	if len(fields) == 3 {
+		size, err = strconv.ParseUint(fields[2], 10, 64)
+	}
+	if len(fields) != 3 || err != nil || size > 1<<26 || !IsObjectID(fields[0]) || fields[1] == "" {
+		return object{}, fmt.Errorf("git cat-file --batch: bad header %q for %s", header, name)
+	}
+	data := make([]byte, size+1)
+	if _, err := io.ReadFull(br, data); err != nil {
+		return object{}, fmt.Errorf("git cat-file --batch: truncated object %s", name)
+	}
+	if data[size] != '\n' {
+		return object{}, fmt.Errorf("git cat-file --batch: object %s is not %d bytes long as its header says", name, size)
+	}
+	return object{id: fields[0], typ: fields[1], data: data[:size]}, nil
 }
 
 // MergeHeads returns the commits being merged in (the MERGE_HEAD file of a

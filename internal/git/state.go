@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -139,7 +138,8 @@ func (r Runner) ReadTree(commit string) (map[string][]byte, error) {
 	return files, err
 }
 
-// TreeEntry is a file of a tree: its mode, blob and size.
+// TreeEntry is a file of a tree: its mode, blob and size (-1 where
+// ReadTrees did not read the blob).
 type TreeEntry struct {
 	Mode string
 	OID  string
@@ -154,72 +154,38 @@ type TreeEntry struct {
 // is seen by no listing of files, its name carrying bytes that nothing
 // checks, kept in the history every clone fetches.
 func (r Runner) ReadTreeSkip(commit string, skip func(path string) bool) (map[string][]byte, map[string]TreeEntry, error) {
-	trees, err := r.ReadTrees([]string{commit}, skip)
+	out, err := r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", commit)
 	if err != nil {
 		return nil, nil, err
 	}
-	return trees[0].Files, trees[0].Entries, nil
+	entries, err := parseTreeListing(commit, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	var paths, specs []string
+	for path, e := range entries {
+		if skip == nil || !skip(path) {
+			paths, specs = append(paths, path), append(specs, e.OID)
+		}
+	}
+	files := make(map[string][]byte, len(paths))
+	if len(specs) == 0 {
+		return files, entries, nil
+	}
+	blobs, err := r.ReadBlobs(specs...)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, b := range blobs {
+		files[paths[i]] = b.Data
+	}
+	return files, entries, nil
 }
 
 // Tree is what ReadTrees read of one commit's tree.
 type Tree struct {
 	Files   map[string][]byte    // by path, but for those skipped
 	Entries map[string]TreeEntry // every file's
-}
-
-// ReadTrees is ReadTreeSkip for several commits: their listings at once
-// (one ls-tree each), then every blob not skipped in one cat-file, each
-// blob read once however many of the trees hold it. A server checking a
-// push of one state commit runs three processes, not four.
-func (r Runner) ReadTrees(commits []string, skip func(path string) bool) ([]Tree, error) {
-	outs := make([][]byte, len(commits))
-	errs := make([]error, len(commits))
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, 4) // a push of a hundred commits starts a hundred processes, but four at a time
-	for i, c := range commits {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			outs[i], errs[i] = r.Run(nil, "ls-tree", "-r", "-t", "-z", "-l", "--full-tree", c)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	trees := make([]Tree, len(commits))
-	at := map[string]int{} // blob -> its place in specs
-	var specs []string
-	for i, c := range commits {
-		entries, err := parseTreeListing(c, outs[i])
-		if err != nil {
-			return nil, err
-		}
-		trees[i] = Tree{Files: map[string][]byte{}, Entries: entries}
-		for path, e := range entries {
-			if _, ok := at[e.OID]; !ok && (skip == nil || !skip(path)) {
-				at[e.OID] = len(specs)
-				specs = append(specs, e.OID)
-			}
-		}
-	}
-	if len(specs) == 0 {
-		return trees, nil
-	}
-	blobs, err := r.ReadBlobs(specs...)
-	if err != nil {
-		return nil, err
-	}
-	for _, t := range trees {
-		for path, e := range t.Entries {
-			if skip == nil || !skip(path) {
-				t.Files[path] = blobs[at[e.OID]].Data
-			}
-		}
-	}
-	return trees, nil
 }
 
 // ReadRefTree is ReadTreeSkip of the commit a local ref points at, with

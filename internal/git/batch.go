@@ -1,0 +1,187 @@
+package git
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// batch is one `git cat-file --batch` asked one object at a time, so that
+// what is asked next can follow from what came back (a tree's subtrees and
+// files): a walk of several trees, and every blob they hold, in one
+// process. (cat-file flushes each answer when not told --buffer.)
+type batch struct {
+	in   *io.PipeWriter
+	out  *bufio.Reader
+	done chan error
+}
+
+func (r Runner) startBatch() *batch {
+	args := []string{"cat-file", "--batch"}
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	cmd := exec.Command("git", args...)
+	cmd.Dir, cmd.Env = r.Dir, r.environ()
+	var stderr bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, &stderr
+	b := &batch{in: inW, out: bufio.NewReader(outR), done: make(chan error, 1)}
+	go func() {
+		err := r.exec(cmd)
+		if err != nil {
+			err = runError(args, err, &stderr)
+		}
+		// Whatever is still asked or awaited fails, rather than waiting
+		// for a git that is gone.
+		inR.CloseWithError(errors.Join(err, io.ErrClosedPipe))
+		outW.CloseWithError(errors.Join(err, io.ErrUnexpectedEOF))
+		b.done <- err
+	}()
+	return b
+}
+
+// get asks for the object name names.
+func (b *batch) get(name string) (object, error) {
+	if strings.ContainsAny(name, "\n") {
+		return object{}, fmt.Errorf("object name %q has a newline", name)
+	}
+	if _, err := io.WriteString(b.in, name+"\n"); err != nil {
+		return object{}, fmt.Errorf("git cat-file --batch: %w", err)
+	}
+	return readObject(b.out, name)
+}
+
+// close ends the process and says how it ended.
+func (b *batch) close() error {
+	b.in.Close()
+	return <-b.done
+}
+
+// ReadTrees reads several commits' trees as ReadTreeSkip reads one, refusals
+// and all, but in one git process however many trees there are: each tree
+// and file is asked of one cat-file as the walk comes to it, and a blob that
+// several paths or trees hold is read once. It is what the server's check of
+// a push reads (the push's commits and the one before them). A file that
+// skip names is not read: its entry's Size is -1.
+func (r Runner) ReadTrees(commits []string, skip func(path string) bool) (trees []Tree, err error) {
+	b := r.startBatch()
+	defer func() { err = errors.Join(err, b.close()) }()
+	read := map[string][]byte{} // blob id -> its content
+	for _, c := range commits {
+		t := Tree{Files: map[string][]byte{}, Entries: map[string]TreeEntry{}}
+		w := treeWalk{b: b, commit: c, tree: t, skip: skip, read: read}
+		if err := w.walk(c+"^{tree}", ""); err != nil {
+			return nil, err
+		}
+		trees = append(trees, t)
+	}
+	return trees, nil
+}
+
+// treeWalk reads one commit's tree into tree.
+type treeWalk struct {
+	b      *batch
+	commit string
+	tree   Tree
+	skip   func(path string) bool
+	read   map[string][]byte
+}
+
+// walk reads the tree name names, whose paths start with prefix.
+func (w treeWalk) walk(name, prefix string) error {
+	o, err := w.b.get(name)
+	if err != nil {
+		return err
+	}
+	if o.typ != "tree" {
+		return fmt.Errorf("%s: no tree at %q", shortOID(w.commit), prefix)
+	}
+	items, err := ParseTree(o.data, len(w.commit)/2)
+	if err != nil {
+		return fmt.Errorf("%s: %w", shortOID(w.commit), err)
+	}
+	if len(items) == 0 && prefix != "" {
+		return fmt.Errorf("%s: %s is an empty folder", shortOID(w.commit), strings.TrimSuffix(prefix, "/"))
+	}
+	seen := map[string]bool{} // names, of files and folders alike
+	for _, it := range items {
+		path := prefix + it.Name
+		if seen[it.Name] {
+			return fmt.Errorf("%s: %s appears twice in the tree", shortOID(w.commit), path)
+		}
+		seen[it.Name] = true
+		switch it.Type {
+		case "tree":
+			if err := w.walk(it.OID, path+"/"); err != nil {
+				return err
+			}
+			continue
+		case "blob":
+		default:
+			return fmt.Errorf("%s: %s is a %s, not a file", shortOID(w.commit), path, it.Type)
+		}
+		e := TreeEntry{Mode: it.Mode, OID: it.OID, Size: -1}
+		if w.skip == nil || !w.skip(path) {
+			data, ok := w.read[it.OID]
+			if !ok {
+				o, err := w.b.get(it.OID)
+				if err != nil {
+					return err
+				}
+				if o.typ != "blob" {
+					return fmt.Errorf("%s: %s is not a file", shortOID(w.commit), path)
+				}
+				data, w.read[it.OID] = o.data, o.data
+			}
+			w.tree.Files[path], e.Size = data, int64(len(data))
+		}
+		w.tree.Entries[path] = e
+	}
+	return nil
+}
+
+// TreeItem is one entry of a tree object.
+type TreeItem struct {
+	Mode string // as ls-tree prints it: six octal digits
+	Type string // "tree", "commit" (a submodule) or "blob", by the mode
+	Name string
+	OID  string // hex
+}
+
+// ParseTree reads a tree object's entries: "<octal mode> <name>\0" and the
+// id in idLen raw bytes, each. A name that git would never write (empty,
+// ".", "..", or holding a slash) is refused: it would read as a path it is
+// not.
+func ParseTree(data []byte, idLen int) ([]TreeItem, error) {
+	var items []TreeItem
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		nul := bytes.IndexByte(data, 0)
+		if sp <= 0 || nul < sp || len(data) < nul+1+idLen {
+			return nil, errors.New("a tree object is malformed")
+		}
+		mode, err := strconv.ParseUint(string(data[:sp]), 8, 32)
+		if err != nil {
+			return nil, fmt.Errorf("a tree entry has mode %q", data[:sp])
+		}
+		name := string(data[sp+1 : nul])
+		if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+			return nil, fmt.Errorf("a tree entry is named %q", name)
+		}
+		typ := "blob"
+		switch mode & 0o170000 {
+		case 0o040000:
+			typ = "tree"
+		case 0o160000:
+			typ = "commit"
+		}
+		items = append(items, TreeItem{Mode: fmt.Sprintf("%06o", mode), Type: typ, Name: name, OID: hex.EncodeToString(data[nul+1 : nul+1+idLen])})
+		data = data[nul+1+idLen:]
+	}
+	return items, nil
+}

@@ -1,0 +1,143 @@
+package git
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestReadTrees: the one-process walk reads what ls-tree and cat-file read,
+// and refuses what they refuse, with the same words, for every shape of
+// tree the server's check has met (but the sizes of blobs it skips, which
+// it does not read: -1).
+func TestReadTrees(t *testing.T) {
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q")
+	hashObject := func(s string) string {
+		t.Helper()
+		cmd := exec.Command("git", "hash-object", "-w", "--stdin")
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(s)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	mktree := func(entries ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", "mktree", "--missing")
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(strings.Join(entries, "\n")+"\n")
+		if len(entries) == 0 {
+			cmd.Stdin = strings.NewReader("")
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	a, b := hashObject("a\n"), hashObject("bb\n")
+	leases := mktree("100644 blob "+b+"\tx.yaml", "100644 blob "+a+"\ty.yaml")
+	deep := mktree("040000 tree " + leases + "\tinner")
+	shapes := map[string]string{
+		"state":             mktree("100644 blob "+a+"\tevents.jsonl", "040000 tree "+leases+"\tleases", "100644 blob "+b+"\tsealed", "100755 blob "+a+"\trun", "120000 blob "+b+"\tlink"),
+		"one blob twice":    mktree("100644 blob "+a+"\tevents.jsonl", "100644 blob "+a+"\tsealed", "040000 tree "+leases+"\tleases"),
+		"deep":              mktree("040000 tree " + deep + "\tdeep"),
+		"empty state":       mktree(),
+		"twice":             mktree("100644 blob "+a+"\tevents.jsonl", "100644 blob "+b+"\tevents.jsonl"),
+		"a file and folder": mktree("040000 tree "+leases+"\tleases", "100644 blob "+a+"\tleases"),
+		"empty folder":      mktree("100644 blob "+a+"\tevents.jsonl", "040000 tree "+mktree()+"\tsmuggled"),
+		"not a file":        mktree("160000 commit " + strings.Repeat("1", 40) + "\tsub"),
+	}
+	skip := func(p string) bool { return p == "sealed" }
+	for _, name := range slices.Sorted(maps.Keys(shapes)) {
+		commit := git("-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", name, shapes[name])
+		r := Runner{Dir: dir}
+		files, entries, wantErr := r.ReadTreeSkip(commit, skip)
+		var calls []string
+		trees, err := counted(r, &calls).ReadTrees([]string{commit, commit}, skip)
+		if got := strings.Join(calls, " "); got != "cat-file" {
+			t.Errorf("%s: ran git %s, want one cat-file", name, got)
+		}
+		if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("%s: ReadTrees refused with %v, ReadTreeSkip with %v", name, err, wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		for path, e := range entries {
+			if skip(path) {
+				entries[path] = TreeEntry{Mode: e.Mode, OID: e.OID, Size: -1}
+			}
+		}
+		for _, tr := range trees {
+			if !maps.EqualFunc(tr.Files, files, bytes.Equal) || !maps.Equal(tr.Entries, entries) {
+				t.Errorf("%s: ReadTrees read %q %v, ReadTreeSkip %q %v", name, tr.Files, tr.Entries, files, entries)
+			}
+		}
+	}
+}
+
+// TestParseTree: names git never writes are refused, whatever git's own
+// tools would make of them.
+func TestParseTree(t *testing.T) {
+	id := bytes.Repeat([]byte{0xab}, 20)
+	entry := func(mode, name string) []byte { return append([]byte(mode+" "+name+"\x00"), id...) }
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string // the items, or the refusal
+	}{
+		{"a file", entry("100644", "a"), "[{100644 blob a " + hex.EncodeToString(id) + "}]"},
+		{"a folder, zero-padded or not", append(entry("40000", "d"), entry("040000", "e")...), "[{040000 tree d " + hex.EncodeToString(id) + "} {040000 tree e " + hex.EncodeToString(id) + "}]"},
+		{"a submodule", entry("160000", "s"), "[{160000 commit s " + hex.EncodeToString(id) + "}]"},
+		{"a slash", entry("100644", "leases/x.yaml"), `a tree entry is named "leases/x.yaml"`},
+		{"dot dot", entry("40000", ".."), `a tree entry is named ".."`},
+		{"no name", entry("100644", ""), `a tree entry is named ""`},
+		{"no mode", entry("", "a"), "a tree object is malformed"},
+		{"a mode not octal", entry("10064x", "a"), `a tree entry has mode "10064x"`},
+		{"an id cut short", entry("100644", "a")[:10], "a tree object is malformed"},
+	} {
+		items, err := ParseTree(tc.data, 20)
+		got := fmt.Sprint(items)
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// FuzzParseTree: any bytes give entries or an error, never a panic, and
+// every entry is one a walk can take: a name with no slash, an id in hex of
+// the length asked, a type its mode says.
+func FuzzParseTree(f *testing.F) {
+	f.Add([]byte("100644 a\x00"+strings.Repeat("\xab", 20)+"40000 d\x00"+strings.Repeat("\x01", 20)), 20)
+	f.Add([]byte("160000 s\x00"+strings.Repeat("\x02", 32)), 32)
+	f.Add([]byte("100644 \x00"), 20)
+	f.Fuzz(func(t *testing.T, data []byte, idLen int) {
+		if idLen != 20 && idLen != 32 {
+			return
+		}
+		items, err := ParseTree(data, idLen)
+		if err != nil {
+			return
+		}
+		for _, it := range items {
+			if it.Name == "" || strings.Contains(it.Name, "/") || strings.ContainsRune(it.Name, 0) || len(it.OID) != 2*idLen || len(it.Mode) < 6 {
+				t.Fatalf("entry %+v from %q", it, data)
+			}
+			if want := map[bool]string{true: "tree"}[strings.HasPrefix(it.Mode, "04")]; want != "" && it.Type != want {
+				t.Fatalf("entry %+v: a folder's mode, type %s", it, it.Type)
+			}
+		}
+	})
+}
