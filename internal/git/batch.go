@@ -18,6 +18,7 @@ import (
 // process. (cat-file flushes each answer when not told --buffer.)
 type batch struct {
 	in   *io.PipeWriter
+	outR *io.PipeReader
 	out  *bufio.Reader
 	done chan error
 }
@@ -30,7 +31,7 @@ func (r Runner) startBatch() *batch {
 	cmd.Dir, cmd.Env = r.Dir, r.environ()
 	var stderr bytes.Buffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, &stderr
-	b := &batch{in: inW, out: bufio.NewReader(outR), done: make(chan error, 1)}
+	b := &batch{in: inW, outR: outR, out: bufio.NewReader(outR), done: make(chan error, 1)}
 	go func() {
 		err := r.exec(cmd)
 		if err != nil {
@@ -59,6 +60,10 @@ func (b *batch) get(name string) (object, error) {
 // close ends the process and says how it ended.
 func (b *batch) close() error {
 	b.in.Close()
+	// An answer not read to its end (one refused for its size) would keep
+	// git writing into a pipe no one reads, and so never ending: what it
+	// writes now fails, and git with it.
+	b.outR.CloseWithError(io.ErrClosedPipe)
 	return <-b.done
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReadTrees: the one-process walk reads what ls-tree and cat-file read,
@@ -140,4 +141,55 @@ func FuzzParseTree(f *testing.F) {
 			}
 		}
 	})
+}
+
+// writeRawTree writes a tree object of raw entries (mode, name, hex id),
+// as git would never write it if it must.
+func writeRawTree(t *testing.T, dir string, entries ...[3]string) string {
+	t.Helper()
+	var data []byte
+	for _, e := range entries {
+		id, err := hex.DecodeString(e[2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = append(append(data, e[0]+" "+e[1]+"\x00"...), id...)
+	}
+	cmd := exec.Command("git", "hash-object", "-t", "tree", "--literally", "-w", "--stdin")
+	cmd.Dir, cmd.Stdin = dir, bytes.NewReader(data)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestReadTreesOversizedBlob: a file larger than cat-file answers are read
+// is refused, not waited on: git, blocked writing the rest of it into a
+// pipe no one reads, would never end, and neither would the server's check.
+func TestReadTreesOversizedBlob(t *testing.T) {
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q")
+	cmd := exec.Command("git", "hash-object", "-w", "--stdin")
+	cmd.Dir, cmd.Stdin = dir, bytes.NewReader(make([]byte, 1<<26+1))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := writeRawTree(t, dir, [3]string{"100644", "big", strings.TrimSpace(string(out))})
+	commit := git("-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", "big", tree)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Runner{Dir: dir}.ReadTrees([]string{commit}, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "bad header") {
+			t.Fatalf("ReadTrees: %v, want a bad header", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("ReadTrees still waits on git after 30s")
+	}
 }
