@@ -76,10 +76,12 @@ func (b *batch) close() error {
 func (r Runner) ReadTrees(commits []string, skip func(path string) bool) (trees []Tree, err error) {
 	b := r.startBatch()
 	defer func() { err = errors.Join(err, b.close()) }()
-	read := map[string][]byte{} // blob id -> its content
+	read := map[string][]byte{}      // blob id -> its content
+	items := map[string][]TreeItem{} // tree -> its entries
+	budget := maxTreeEntries
 	for _, c := range commits {
 		t := Tree{Files: map[string][]byte{}, Entries: map[string]TreeEntry{}}
-		w := treeWalk{b: b, commit: c, tree: t, skip: skip, read: read}
+		w := treeWalk{b: b, commit: c, tree: t, skip: skip, read: read, items: items, budget: &budget}
 		if err := w.walk(c+"^{tree}", ""); err != nil {
 			return nil, err
 		}
@@ -95,20 +97,38 @@ type treeWalk struct {
 	tree   Tree
 	skip   func(path string) bool
 	read   map[string][]byte
+	items  map[string][]TreeItem
+	budget *int // entries, files and folders, the walks may still list
 }
+
+// Bounds on what ReadTrees lists: a tree that holds one subtree under two
+// names, and that one another twice, and so on, names 2^n paths in n small
+// objects; a chain of n folders, n paths whose lengths add up to n^2. No
+// state comes near either: its paths are a folder and a file, and it holds
+// a few files for each thousand events of its history.
+const (
+	maxTreeEntries = 1 << 20
+	maxTreePath    = 4096
+)
 
 // walk reads the tree name names, whose paths start with prefix.
 func (w treeWalk) walk(name, prefix string) error {
-	o, err := w.b.get(name)
-	if err != nil {
-		return err
+	items, ok := w.items[name] // a tree several paths hold is asked once
+	if !ok {
+		o, err := w.b.get(name)
+		if err != nil {
+			return err
+		}
+		if o.typ != "tree" {
+			return fmt.Errorf("%s: no tree at %q", shortOID(w.commit), prefix)
+		}
+		if items, err = ParseTree(o.data, len(w.commit)/2); err != nil {
+			return fmt.Errorf("%s: %w", shortOID(w.commit), err)
+		}
+		w.items[name] = items
 	}
-	if o.typ != "tree" {
-		return fmt.Errorf("%s: no tree at %q", shortOID(w.commit), prefix)
-	}
-	items, err := ParseTree(o.data, len(w.commit)/2)
-	if err != nil {
-		return fmt.Errorf("%s: %w", shortOID(w.commit), err)
+	if *w.budget -= len(items); *w.budget < 0 {
+		return fmt.Errorf("%s: the trees read hold more than %d files and folders", shortOID(w.commit), maxTreeEntries)
 	}
 	if len(items) == 0 && prefix != "" {
 		return fmt.Errorf("%s: %s is an empty folder", shortOID(w.commit), strings.TrimSuffix(prefix, "/"))
@@ -120,6 +140,9 @@ func (w treeWalk) walk(name, prefix string) error {
 			return fmt.Errorf("%s: %s appears twice in the tree", shortOID(w.commit), path)
 		}
 		seen[it.Name] = true
+		if len(path) > maxTreePath {
+			return fmt.Errorf("%s: a path is longer than %d bytes: %.64s...", shortOID(w.commit), maxTreePath, path)
+		}
 		switch it.Type {
 		case "tree":
 			if err := w.walk(it.OID, path+"/"); err != nil {

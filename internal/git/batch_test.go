@@ -193,3 +193,44 @@ func TestReadTreesOversizedBlob(t *testing.T) {
 		t.Fatal("ReadTrees still waits on git after 30s")
 	}
 }
+
+// TestReadTreesShared: a tree whose folders hold one subtree twice, over
+// and over, names 2^n paths in n small objects. Each tree is asked of git
+// once, however many paths hold it, and the paths are counted: past the
+// bound, refused, at once, not after 2^n questions or a listing of 2^n
+// lines. A path nested past any real one is refused too: the paths of a
+// deep chain of small trees add up to the square of its depth.
+func TestReadTreesShared(t *testing.T) {
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q")
+	cmd := exec.Command("git", "hash-object", "-w", "--stdin")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader("a\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := writeRawTree(t, dir, [3]string{"100644", "f", strings.TrimSpace(string(out))})
+	deep := tree
+	for range 40 {
+		tree = writeRawTree(t, dir, [3]string{"40000", "a", tree}, [3]string{"40000", "b", tree})
+	}
+	for range 2100 {
+		deep = writeRawTree(t, dir, [3]string{"40000", "d", deep})
+	}
+	for name, tc := range map[string]struct{ tree, want string }{
+		"shared": {tree, "more than"},
+		"deep":   {deep, "longer than"},
+	} {
+		commit := git("-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", name, tc.tree)
+		start := time.Now()
+		var calls []string
+		_, err := counted(Runner{Dir: dir}, &calls).ReadTrees([]string{commit}, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: ReadTrees: %v, want %q", name, err, tc.want)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Errorf("%s: ReadTrees took %s", name, d)
+		}
+	}
+}
