@@ -2,6 +2,7 @@ package oxygen_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -23,6 +24,32 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"runfix":   runFix,
 	"mcp":      mcpSessions,
 	"agestate": ageState,
+	"rawtree":  rawTree,
+}
+
+// rawTree writes, in the repository of the current directory, the tree
+// BASE names with entries added as given, bytes and all, where git's own
+// tools refuse to write them (a name holding a slash), and puts its id in
+// variable VAR. An entry's object is any name git resolves.
+//
+//	rawtree VAR BASE MODE NAME OBJECT...
+func rawTree(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 5 || (len(args)-2)%3 != 0 {
+		ts.Fatalf("usage: rawtree VAR BASE MODE NAME OBJECT...")
+	}
+	git := gitcli.Runner{Dir: ts.MkAbs(".")}
+	tree, err := git.Run(nil, "cat-file", "tree", args[1])
+	ts.Check(err)
+	for i := 2; i < len(args); i += 3 {
+		out, err := git.Run(nil, "rev-parse", "--verify", args[i+2])
+		ts.Check(err)
+		id, err := hex.DecodeString(string(bytes.TrimSpace(out)))
+		ts.Check(err)
+		tree = append(append(tree, args[i]+" "+args[i+1]+"\x00"...), id...)
+	}
+	out, err := git.Run(bytes.NewReader(tree), "hash-object", "-t", "tree", "--literally", "-w", "--stdin")
+	ts.Check(err)
+	ts.Setenv(args[0], string(bytes.TrimSpace(out)))
 }
 
 // ageState gives the state ref of bare repository BARE the history of a
