@@ -315,7 +315,11 @@ func batchInput(specs []string) (*bytes.Buffer, error) {
 
 // ParseBatch reads `git cat-file --batch` output for the given names:
 // "<oid> <type> <size>\n<content>\n" or "<name> missing\n" for each.
-func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
+func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) { return parseBatch(rd, specs, "blob") }
+
+// parseBatch is ParseBatch keeping the content of objects of type typ:
+// any other comes back Missing, with its id.
+func parseBatch(rd io.Reader, specs []string, typ string) ([]Blob, error) {
 	br := bufio.NewReader(rd)
 	blobs := make([]Blob, 0, len(specs))
 	for _, spec := range specs {
@@ -338,7 +342,6 @@ func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
 		if len(fields) != 3 || err != nil || size > 1<<26 {
 			return nil, fmt.Errorf("git cat-file --batch: bad header %q for %s", header, spec)
 		}
-		typ := fields[1]
 		data := make([]byte, size+1)
 		if _, err := io.ReadFull(br, data); err != nil {
 			return nil, fmt.Errorf("git cat-file --batch: truncated object %s", spec)
@@ -346,7 +349,7 @@ func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
 		if data[size] != '\n' {
 			return nil, fmt.Errorf("git cat-file --batch: object %s is not %d bytes long as its header says", spec, size)
 		}
-		if typ != "blob" {
+		if fields[1] != typ {
 			blobs = append(blobs, Blob{Spec: spec, ID: fields[0], Missing: true})
 			continue
 		}
