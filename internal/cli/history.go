@@ -67,7 +67,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), hint time
 			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
-	policies, out, err := a.commitPolicies(commits, fbs, tips)
+	policies, out, err := a.commitPolicies(r, commits, fbs, tips)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,9 +202,11 @@ func broughtIn(b git.Blob) *policy.Policy {
 // it, or it is a merge or a root; so only those, and the parents at the
 // range's edge, are looked up: two small git processes whatever the range's
 // length (more only to walk back from a policy that does not load), each
-// distinct policy parsed once. Commits come parents first. It returns,
-// too, the refusals of the tips that leave a policy that does not load.
-func (a *app) commitPolicies(commits []git.Commit, fallbacks func() ([]fallback, error), tips map[string]string) ([][]*policy.Policy, []policy.Violation, error) {
+// distinct policy parsed once (HEAD's, which opening r loaded, not again:
+// where the range keeps it, git reads no policy). Commits come parents
+// first. It returns, too, the refusals of the tips that leave a policy
+// that does not load.
+func (a *app) commitPolicies(r *repo, commits []git.Commit, fallbacks func() ([]fallback, error), tips map[string]string) ([][]*policy.Policy, []policy.Violation, error) {
 	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
 	at := make(map[string]int, len(commits))     // commit -> its index
 	for i, c := range commits {
@@ -249,6 +251,12 @@ func (a *app) commitPolicies(commits []git.Commit, fallbacks func() ([]fallback,
 		}
 	}
 	pr := a.policyReader()
+	if r.headID != "" {
+		pr.byBlob[r.headID] = r.head
+		if r.headErr != nil {
+			pr.errs[r.headID] = r.headErr
+		}
+	}
 	if err := pr.load(slices.Collect(maps.Values(own))); err != nil {
 		return nil, nil, err
 	}
