@@ -52,8 +52,13 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), hint time
 	st, err := early.wait()
 	if early == nil || oldest.Before(hint) {
 		// No hint, or the range holds a commit made before it (a merge of
-		// an old branch, a backdated commit): read from the oldest.
-		st, err = r.store.HistoryState(oldest)
+		// an old branch, a backdated commit): read from the oldest, without
+		// a second fetch where the first read made one.
+		if g, ok := r.store.(*store.Git); ok && early != nil && err == nil {
+			st, err = g.SyncedHistoryState(oldest)
+		} else {
+			st, err = r.store.HistoryState(oldest)
+		}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -131,7 +136,8 @@ type pastRead struct {
 // exactly as the whole replay does (the store's
 // TestHistoryStateFromCheckpoint and TestHistoryStateFromRefCheckpoints).
 // It costs the events between the two checkpoints; a read thrown away
-// costs its time on the other core (and, for the git store, a second fetch).
+// costs its time on the other core (the git store's fetch is not made
+// again).
 func (a *app) readPast(r *repo, since time.Time) *pastRead {
 	if since.IsZero() {
 		return nil

@@ -209,3 +209,64 @@ func TestCheckRangeGitProcesses(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRangeFetchesOnce: with the git store, a range that holds a
+// commit older than its start is read twice (from the start, then from
+// the oldest commit) but fetched once.
+func TestCheckRangeFetchesOnce(t *testing.T) {
+	testRepo(t)
+	remote := t.TempDir()
+	gitHere(t, "init", "-q", "--bare", remote)
+	gitHere(t, "remote", "add", "origin", remote)
+	data, err := os.ReadFile(policy.FileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	git := strings.Replace(string(data), "store:\n  kind: local", "store:\n  kind: git", 1)
+	if git == string(data) {
+		t.Fatal("the reference policy has no local store to replace")
+	}
+	writeFile(t, policy.FileName, git)
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	start := t0.Add(5 * 24 * time.Hour)
+	gitHere(t, "add", policy.FileName)
+	commitAt(t, t0.Add(-time.Hour), "ada@builder.example", "-m", "the git store")
+	gitHere(t, "push", "-q", "origin", "main")
+	runAt(t, t0, "claim", "storage")
+	runAt(t, t0.Add(30*time.Minute), "release", "storage")
+	gitHere(t, "branch", "old")
+	writeFile(t, "notes.txt", "a\n")
+	gitHere(t, "add", "notes.txt")
+	commitAt(t, start, "ada@builder.example", "-m", "A")
+	gitHere(t, "tag", "A")
+	gitHere(t, "checkout", "-q", "-b", "side", "old")
+	writeFile(t, "store/blobs/model.bin", "x\n")
+	gitHere(t, "add", "-A")
+	commitAt(t, t0.Add(10*time.Minute), "eve@guardian.example", "-m", "X")
+	gitHere(t, "checkout", "-q", "A")
+	cmd := exec.Command("git", "merge", "-q", "--no-ff", "--no-verify", "-m", "M", "side")
+	date := start.Add(time.Hour).Format(time.RFC3339)
+	cmd.Env = append(cmd.Environ(), "GIT_COMMITTER_DATE="+date, "GIT_AUTHOR_DATE="+date)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git merge: %v: %s", err, out)
+	}
+
+	var rec gitRecorder
+	a := newApp(nil, &bytes.Buffer{}, &bytes.Buffer{})
+	a.git.Exec = rec.exec
+	a.now = func() time.Time { return t0.Add(10 * 24 * time.Hour) }
+	r, err := a.openRepo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vs, err := a.checkRange(r, "A..HEAD", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || vs[0].Rule != policy.RuleHeldByOther {
+		t.Errorf("eve's commit under ada's lease, days before the range's start: %v, want held-by-other", vs)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(rec.calls), func(c string) bool { return c != "fetch" })); n != 1 {
+		t.Errorf("git %q: %d fetches, want 1", rec.calls, n)
+	}
+}
