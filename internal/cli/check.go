@@ -65,13 +65,7 @@ policy, against the lease history (a lease released since still counts).`,
 			if err != nil {
 				return err
 			}
-			var old string
-			tips := map[string]string{}
-			commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
-				return a.checkCommits(r, rng, commit, &old, tips)
-			}, "", func() ([]fallback, error) {
-				return a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
-			}, tips)
+			commits, vs, err := a.checkRange(r, rng, commit)
 			if err != nil {
 				return err
 			}

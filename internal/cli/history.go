@@ -29,10 +29,14 @@ git commit --amend --no-edit (the last one) or git rebase --force-rebase BASE
 // fallbacks of the refs they go to), against the whole lease history: a
 // lease released after a commit still covers it. It also refuses a tip
 // (commit -> the ref it goes to, for the message) that leaves a policy
-// that does not load.
-func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string, fbs func() ([]fallback, error), tips map[string]string) ([]git.Commit, []policy.Violation, error) {
+// that does not load. hint, if not zero, is a time before which the
+// commits list gives are most likely not made: the history is read from
+// there while git lists them (see readPast).
+func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), hint time.Time, as string, fbs func() ([]fallback, error), tips map[string]string) ([]git.Commit, []policy.Violation, error) {
+	early := a.readPast(r, hint)
 	commits, err := list()
 	if err != nil || len(commits) == 0 && len(tips) == 0 {
+		early.wait() // nothing to judge: neither its state nor its error counts
 		return commits, nil, err
 	}
 	// The history, not the live records: those drop what finished long
@@ -45,7 +49,17 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 			oldest = c.Time
 		}
 	}
-	st, err := r.store.HistoryState(oldest)
+	st, err := early.wait()
+	if early == nil || oldest.Before(hint) {
+		// No hint, or the range holds a commit made before it (a merge of
+		// an old branch, a backdated commit): read from the oldest, without
+		// a second fetch where the first read made one.
+		if g, ok := r.store.(*store.Git); ok && early != nil && err == nil {
+			st, err = g.SyncedHistoryState(oldest)
+		} else {
+			st, err = r.store.HistoryState(oldest)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -58,7 +72,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 			return nil, nil, fmt.Errorf("commit %s: %w", shortID(c.ID), git.ErrShallow)
 		}
 	}
-	policies, out, err := a.commitPolicies(commits, fbs, tips)
+	policies, out, err := a.commitPolicies(r, commits, fbs, tips)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -97,6 +111,52 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), as string
 		out = append(out, vs...)
 	}
 	return commits, out, nil
+}
+
+// pastRead is a read of the history under way (store.HistoryState).
+type pastRead struct {
+	done chan struct{}
+	st   policy.State
+	err  error
+}
+
+// readPast starts reading the history from since while git lists the
+// commits (nil where since is zero: no hint). judgeCommits keeps the read
+// only where no commit listed is older than since, and it then judges as
+// the read from the oldest commit would. HistoryState(t) holds all that
+// judging commits made at or after t needs (store.Store), and every commit
+// listed is made at or after the oldest, itself at or after since. The two
+// reads differ only in the checkpoint they start from, each at or before
+// its own time, and both replay every event after it; a checkpoint leaves
+// out only records that ended more than checkpointKeep (a day, more than
+// any clock_skew) before its time. So the read from since holds all that
+// the read from the oldest does, and at most more records that ended over
+// a day before the oldest commit, which cover none of them, give or take
+// the skew: a read from any checkpoint holds what matters from its time on
+// exactly as the whole replay does (the store's
+// TestHistoryStateFromCheckpoint and TestHistoryStateFromRefCheckpoints).
+// It costs the events between the two checkpoints; a read thrown away
+// costs its time on the other core (the git store's fetch is not made
+// again).
+func (a *app) readPast(r *repo, since time.Time) *pastRead {
+	if since.IsZero() {
+		return nil
+	}
+	p := &pastRead{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.st, p.err = r.store.HistoryState(since)
+	}()
+	return p
+}
+
+// wait waits for the read to end, so that none outlives the command.
+func (p *pastRead) wait() (policy.State, error) {
+	if p == nil {
+		return policy.State{}, nil
+	}
+	<-p.done
+	return p.st, p.err
 }
 
 // policyChanges finds, for each commit that changes resources.yaml itself
@@ -148,9 +208,11 @@ func broughtIn(b git.Blob) *policy.Policy {
 // it, or it is a merge or a root; so only those, and the parents at the
 // range's edge, are looked up: two small git processes whatever the range's
 // length (more only to walk back from a policy that does not load), each
-// distinct policy parsed once. Commits come parents first. It returns,
-// too, the refusals of the tips that leave a policy that does not load.
-func (a *app) commitPolicies(commits []git.Commit, fallbacks func() ([]fallback, error), tips map[string]string) ([][]*policy.Policy, []policy.Violation, error) {
+// distinct policy parsed once (HEAD's, which opening r loaded, not again:
+// where the range keeps it, git reads no policy). Commits come parents
+// first. It returns, too, the refusals of the tips that leave a policy
+// that does not load.
+func (a *app) commitPolicies(r *repo, commits []git.Commit, fallbacks func() ([]fallback, error), tips map[string]string) ([][]*policy.Policy, []policy.Violation, error) {
 	own := make(map[string]string, len(commits)) // commit -> its resources.yaml blob ("" none)
 	at := make(map[string]int, len(commits))     // commit -> its index
 	for i, c := range commits {
@@ -195,6 +257,12 @@ func (a *app) commitPolicies(commits []git.Commit, fallbacks func() ([]fallback,
 		}
 	}
 	pr := a.policyReader()
+	if r.headID != "" {
+		pr.byBlob[r.headID] = r.head
+		if r.headErr != nil {
+			pr.errs[r.headID] = r.headErr
+		}
+	}
 	if err := pr.load(slices.Collect(maps.Values(own))); err != nil {
 		return nil, nil, err
 	}
@@ -512,31 +580,46 @@ func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 	return content, nil
 }
 
-// checkCommits lists the commits of rng ("A..B": in B, not in A) or the
-// one commit rev, as CI judges them: it sets old to the range's start (the
-// ref they go to, "" for one commit), and adds the last commit to tips.
-func (a *app) checkCommits(r *repo, rng, rev string, old *string, tips map[string]string) ([]git.Commit, error) {
-	to := rev
-	if rng != "" {
-		from, t, ok := strings.Cut(rng, "..")
-		if !ok || from == "" || t == "" || strings.HasPrefix(t, ".") {
-			return nil, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
-		}
-		var err error
-		if *old, err = a.git.ResolveCommit(r.dirs, from); err != nil {
-			return nil, err
-		}
-		to = t
-	}
-	tip, err := a.git.ResolveCommit(r.dirs, to)
+// checkRange judges the commits of rng ("A..B": in B, not in A) or the one
+// commit rev, as CI does.
+func (a *app) checkRange(r *repo, rng, rev string) ([]git.Commit, []policy.Violation, error) {
+	old, tip, hint, err := a.checkEnds(r, rng, rev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	tips[tip] = "the last commit judged"
-	if *old == "" {
-		return a.git.Log("-n1", tip)
+	tips := map[string]string{tip: "the last commit judged"}
+	return a.judgeCommits(r, func() ([]git.Commit, error) {
+		if old == "" {
+			return a.git.Log("-n1", tip)
+		}
+		return a.git.Log(tip, "^"+old)
+	}, hint, "", func() ([]fallback, error) {
+		return a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
+	}, tips)
+}
+
+// checkEnds resolves rng's two ends, or rev, in one git process: old is
+// the range's start ("" for one commit) and tip its last commit. hint is
+// old's committer time (rev's, for one commit): the commits of a range
+// are most often made after its start, so the history is read from there
+// while git lists them.
+func (a *app) checkEnds(r *repo, rng, rev string) (old, tip string, hint time.Time, err error) {
+	revs := []string{rev}
+	if rng != "" {
+		from, to, ok := strings.Cut(rng, "..")
+		if !ok || from == "" || to == "" || strings.HasPrefix(to, ".") {
+			return "", "", time.Time{}, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+		}
+		revs = []string{from, to}
 	}
-	return a.git.Log(tip, "^"+*old)
+	ends, err := a.git.ResolveCommits(r.dirs, revs...)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if rng != "" {
+		old = ends[0].ID
+	}
+	return old, ends[len(ends)-1].ID, ends[0].Time, nil
 }
 
 // prePush judges every commit a push would send that the remote does not
@@ -605,7 +688,7 @@ func (a *app) judgeNew(r *repo, tips map[string]string, olds []string, def strin
 	ids := slices.Sorted(maps.Keys(tips))
 	commits, vs, err := a.judgeCommits(r, func() ([]git.Commit, error) {
 		return a.git.LogFrom(ids, exclude...)
-	}, as, func() ([]fallback, error) { return a.fallbacks(olds, def) }, tips)
+	}, time.Time{}, as, func() ([]fallback, error) { return a.fallbacks(olds, def) }, tips)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -21,6 +21,8 @@ type repo struct {
 	policy    *policy.Policy // what commands work with: judging, else the staged or built-in one
 	judging   *policy.Policy // what judges the next commit; nil before adoption: nothing is judged
 	headErr   error          // why HEAD's policy does not load, if it does not
+	headID    string         // the blob id of HEAD's resources.yaml ("" none)
+	head      policy.Version // and that policy, loaded
 	policySrc string         // where the policy came from, for messages
 	email     string         // the committer's e-mail
 	emailErr  error          // why there is none; only commands that need it fail
@@ -54,6 +56,7 @@ func (a *app) open(also func() error, ident bool) (*repo, error) {
 			return
 		}
 		var head git.Blob
+		r.headID = ids[0]
 		if head, dirsErr = a.headPolicy(r.dirs, ids[0]); dirsErr != nil {
 			return
 		}
@@ -162,7 +165,7 @@ func (a *app) headPolicy(d git.Dirs, id string) (git.Blob, error) {
 func (a *app) choosePolicy(r *repo, head git.Blob) (policy.Source, error) {
 	pr := a.policyReader()
 	l := policy.Lineage{Base: pr.version("HEAD", head)}
-	r.headErr = pr.errs["HEAD"]
+	r.head, r.headErr = l.Base, pr.errs["HEAD"]
 	var err error
 	if l.NeedsLastLoading() {
 		if l.LastLoading, err = pr.lastLoading("HEAD"); err != nil {

@@ -315,7 +315,11 @@ func batchInput(specs []string) (*bytes.Buffer, error) {
 
 // ParseBatch reads `git cat-file --batch` output for the given names:
 // "<oid> <type> <size>\n<content>\n" or "<name> missing\n" for each.
-func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
+func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) { return parseBatch(rd, specs, "blob") }
+
+// parseBatch is ParseBatch keeping the content of objects of type typ:
+// any other comes back Missing, with its id.
+func parseBatch(rd io.Reader, specs []string, typ string) ([]Blob, error) {
 	br := bufio.NewReader(rd)
 	blobs := make([]Blob, 0, len(specs))
 	for _, spec := range specs {
@@ -323,7 +327,7 @@ func ParseBatch(rd io.Reader, specs []string) ([]Blob, error) {
 		switch {
 		case err != nil:
 			return nil, err
-		case o.typ != "blob":
+		case o.typ != typ:
 			blobs = append(blobs, Blob{Spec: spec, ID: o.id, Missing: true})
 		default:
 			blobs = append(blobs, Blob{Spec: spec, ID: o.id, Data: o.data})

@@ -2,6 +2,7 @@ package git
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"errors"
 	"fmt"
@@ -262,14 +263,114 @@ func (r Runner) ResolveCommit(d Dirs, rev string) (string, error) {
 	if err != nil {
 		var gerr *Error
 		if errors.As(err, &gerr) {
-			if shallow, _ := ShallowCommits(d); len(shallow) > 0 {
-				return "", fmt.Errorf("unknown revision %q: %w", rev, ErrShallow)
-			}
-			return "", fmt.Errorf("unknown revision %q (not a commit here; fetch it, or check the name)", rev)
+			return "", unknownRevision(d, rev)
 		}
 		return "", err
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// unknownRevision is the error for user text that names no commit here.
+func unknownRevision(d Dirs, rev string) error {
+	if shallow, _ := ShallowCommits(d); len(shallow) > 0 {
+		return fmt.Errorf("unknown revision %q: %w", rev, ErrShallow)
+	}
+	return fmt.Errorf("unknown revision %q (not a commit here; fetch it, or check the name)", rev)
+}
+
+// Resolved is user text resolved to a commit.
+type Resolved struct {
+	ID   string
+	Time time.Time // its committer time (zero where its committer line does not parse)
+}
+
+// ResolveCommits is ResolveCommit for several revisions in one git
+// process, and gives each commit's committer time too: git cat-file reads
+// the names on its standard input, where no user text can become an
+// option, and prints each commit whole. The first revision that does not
+// resolve is ResolveCommit's error. Where git fails outright (it dies on
+// HEAD@{99} past the end of the reflog) or a name cannot be a line of its
+// input, each is asked again of ResolveCommit, in order, for its error
+// (or its id, without a time).
+func (r Runner) ResolveCommits(d Dirs, revs ...string) ([]Resolved, error) {
+	specs := make([]string, len(revs))
+	for i, rev := range revs {
+		specs[i] = rev + "^{commit}" // a tag peeled; a tree or blob does not resolve
+	}
+	out, err := r.resolveBatch(specs)
+	var gerr *Error
+	if errors.As(err, &gerr) || errors.Is(err, errBatchName) {
+		got := make([]Resolved, len(revs)) // without their times
+		for i, rev := range revs {
+			if got[i].ID, err = r.ResolveCommit(d, rev); err != nil {
+				return nil, err
+			}
+		}
+		return got, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	got := make([]Resolved, len(revs))
+	for i, o := range out {
+		if o.Missing {
+			return nil, unknownRevision(d, revs[i])
+		}
+		got[i] = Resolved{ID: o.ID, Time: CommitterTime(o.Data)}
+	}
+	return got, nil
+}
+
+// errBatchName: an object name that cannot be a line of cat-file's input.
+var errBatchName = errors.New("not a line")
+
+// resolveBatch reads the commits specs name, in one git process.
+func (r Runner) resolveBatch(specs []string) ([]Blob, error) {
+	for _, s := range specs {
+		if strings.ContainsAny(s, "\n\x00") {
+			return nil, errBatchName
+		}
+	}
+	in, err := batchInput(specs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Run(in, "cat-file", "--batch") // "<oid> commit <size>" and the object, or "<name> missing"
+	if err != nil {
+		return nil, err
+	}
+	return parseBatch(bytes.NewReader(out), specs, "commit")
+}
+
+// CommitterTime reads a commit object's committer time, from the
+// "committer <name> <<email>> <unix time> <zone>" line of its header, as
+// git's %ct does (the number after the last '>'); zero where there is none.
+func CommitterTime(obj []byte) time.Time {
+	for len(obj) > 0 {
+		line := obj
+		if i := bytes.IndexByte(obj, '\n'); i >= 0 {
+			line, obj = obj[:i], obj[i+1:]
+		} else {
+			obj = nil
+		}
+		if len(line) == 0 {
+			break // the end of the header
+		}
+		rest, ok := bytes.CutPrefix(line, []byte("committer "))
+		if !ok {
+			continue
+		}
+		f := strings.Fields(string(rest[bytes.LastIndexByte(rest, '>')+1:]))
+		if len(f) == 0 {
+			return time.Time{}
+		}
+		secs, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return time.Time{}
+		}
+		return time.Unix(secs, 0).UTC()
+	}
+	return time.Time{}
 }
 
 // ShallowCommits returns the commits whose parents a shallow clone lacks.

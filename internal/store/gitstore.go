@@ -83,6 +83,13 @@ func (g *Git) HistoryState(since time.Time) (policy.State, error) {
 	if err := g.Sync(); err != nil {
 		return policy.State{}, err
 	}
+	return g.SyncedHistoryState(since)
+}
+
+// SyncedHistoryState is HistoryState without the fetch: the history of the
+// remote's state as the last Sync brought it, for a second read after one
+// (a range check whose first read, from a hint, started too late).
+func (g *Git) SyncedHistoryState(since time.Time) (policy.State, error) {
 	tip, err := g.git.RefID(g.tracking)
 	if err != nil {
 		return policy.State{}, err
