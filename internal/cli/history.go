@@ -52,13 +52,9 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), hint time
 	st, err := early.wait()
 	if early == nil || oldest.Before(hint) {
 		// No hint, or the range holds a commit made before it (a merge of
-		// an old branch, a backdated commit): read from the oldest, without
-		// a second fetch where the first read made one.
-		if g, ok := r.store.(*store.Git); ok && early != nil && err == nil {
-			st, err = g.SyncedHistoryState(oldest)
-		} else {
-			st, err = r.store.HistoryState(oldest)
-		}
+		// an old branch, a backdated commit): read from the oldest (a git
+		// store fetches once a command).
+		st, err = r.store.HistoryState(oldest)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -600,9 +596,13 @@ func (a *app) checkRange(r *repo, rng, rev string) ([]git.Commit, []policy.Viola
 
 // checkEnds resolves rng's two ends, or rev, in one git process: old is
 // the range's start ("" for one commit) and tip its last commit. hint is
-// old's committer time (rev's, for one commit): the commits of a range
-// are most often made after its start, so the history is read from there
-// while git lists them.
+// old's committer time (rev's, for one commit), from which the history is
+// read while git lists the range. It holds where the range's commits were
+// made after its start, as on a branch's own history (CI on a push: the
+// old tip to the new); a pull request's commits from before the main
+// line's newest (origin/main..HEAD once main moved on) are older, and then
+// the read is made again from the oldest, the first costing only the
+// other processor's time.
 func (a *app) checkEnds(r *repo, rng, rev string) (old, tip string, hint time.Time, err error) {
 	revs := []string{rev}
 	if rng != "" {

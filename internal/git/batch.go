@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -17,15 +18,21 @@ import (
 // files): a walk of several trees, and every blob they hold, in one
 // process. (cat-file flushes each answer when not told --buffer.)
 type batch struct {
-	in   *io.PipeWriter
+	in   *os.File // git's standard input, this end
 	outR *io.PipeReader
 	out  *bufio.Reader
 	done chan error
 }
 
-func (r Runner) startBatch() *batch {
+func (r Runner) startBatch() (*batch, error) {
 	args := []string{"cat-file", "--batch"}
-	inR, inW := io.Pipe()
+	// git's input is an os.Pipe: os/exec would copy an io.Pipe into git
+	// with a goroutine that Run waits for, which would wait for the next
+	// name for ever if git ended on its own.
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("git cat-file --batch: %w", err)
+	}
 	outR, outW := io.Pipe()
 	cmd := exec.Command("git", args...)
 	cmd.Dir, cmd.Env = r.Dir, r.environ()
@@ -39,17 +46,17 @@ func (r Runner) startBatch() *batch {
 		}
 		// Whatever is still asked or awaited fails, rather than waiting
 		// for a git that is gone.
-		inR.CloseWithError(errors.Join(err, io.ErrClosedPipe))
-		outW.CloseWithError(errors.Join(err, io.ErrUnexpectedEOF))
+		inR.Close()
+		outW.CloseWithError(io.ErrUnexpectedEOF)
 		b.done <- err
 	}()
-	return b
+	return b, nil
 }
 
 // get asks for the object name names.
 func (b *batch) get(name string) (object, error) {
-	if strings.ContainsAny(name, "\n") {
-		return object{}, fmt.Errorf("object name %q has a newline", name)
+	if err := objectName(name); err != nil {
+		return object{}, err
 	}
 	if _, err := io.WriteString(b.in, name+"\n"); err != nil {
 		return object{}, fmt.Errorf("git cat-file --batch: %w", err)
@@ -67,17 +74,37 @@ func (b *batch) close() error {
 	return <-b.done
 }
 
-// ReadTrees reads several commits' trees as ReadTreeSkip reads one, refusals
-// and all, but in one git process however many trees there are: each tree
-// and file is asked of one cat-file as the walk comes to it, and a blob that
-// several paths or trees hold is read once. It is what the server's check of
-// a push reads (the push's commits and the one before them). A file that
-// skip names is not read: its entry's Size is -1.
-func (r Runner) ReadTrees(commits []string, skip func(path string) bool) (trees []Tree, err error) {
-	b := r.startBatch()
-	defer func() { err = errors.Join(err, b.close()) }()
+// ReadTrees reads several commits' trees as ReadTreeSkip reads one, in one
+// git process however many trees there are: each tree and file is asked of
+// one cat-file as the walk comes to it, and a tree or blob that several
+// paths or trees hold is read once. It is what the server's check of a
+// push reads (the push's commits and the one before them). It refuses what
+// ReadTreeSkip refuses, in the same words, and more: a name git never
+// writes (with a slash, "." or ".."), and more entries or longer paths than
+// any state holds. Modes are git's canonical ones, as ls-tree lists them.
+// A file that skip names is not read: its entry's Size is -1.
+func (r Runner) ReadTrees(commits []string, skip func(path string) bool) ([]Tree, error) {
+	b, err := r.startBatch()
+	if err != nil {
+		return nil, err
+	}
+	trees, err := b.readTrees(commits, skip)
+	end := b.close()
+	var big *tooBig
+	switch {
+	case err == nil:
+		return trees, end
+	case end != nil && !errors.As(err, &big):
+		return nil, end // git ended on its own (or never started): its words say why
+	}
+	return nil, err // what the walk refused; a git cut short for it says nothing more
+}
+
+// readTrees is ReadTrees' walk.
+func (b *batch) readTrees(commits []string, skip func(path string) bool) ([]Tree, error) {
+	var trees []Tree
 	read := map[string][]byte{}      // blob id -> its content
-	items := map[string][]TreeItem{} // tree -> its entries
+	items := map[string][]treeItem{} // tree -> its entries
 	budget := maxTreeEntries
 	for _, c := range commits {
 		t := Tree{Files: map[string][]byte{}, Entries: map[string]TreeEntry{}}
@@ -97,7 +124,7 @@ type treeWalk struct {
 	tree   Tree
 	skip   func(path string) bool
 	read   map[string][]byte
-	items  map[string][]TreeItem
+	items  map[string][]treeItem
 	budget *int // entries, files and folders, the walks may still list
 }
 
@@ -122,26 +149,26 @@ func (w treeWalk) walk(name, prefix string) error {
 		if o.typ != "tree" {
 			return fmt.Errorf("%s: no tree at %q", shortOID(w.commit), prefix)
 		}
-		if items, err = ParseTree(o.data, len(w.commit)/2); err != nil {
+		if items, err = parseTree(o.data, len(w.commit)/2); err != nil {
 			return fmt.Errorf("%s: %w", shortOID(w.commit), err)
 		}
 		w.items[name] = items
 	}
 	if *w.budget -= len(items); *w.budget < 0 {
-		return fmt.Errorf("%s: the trees read hold more than %d files and folders", shortOID(w.commit), maxTreeEntries)
+		return fmt.Errorf("%s: the trees read hold more than %d files and folders: push fewer state commits at once", shortOID(w.commit), maxTreeEntries)
 	}
 	if len(items) == 0 && prefix != "" {
-		return fmt.Errorf("%s: %s is an empty folder", shortOID(w.commit), strings.TrimSuffix(prefix, "/"))
+		return treeRefusal(w.commit, strings.TrimSuffix(prefix, "/"), "is an empty folder")
 	}
 	seen := map[string]bool{} // names, of files and folders alike
 	for _, it := range items {
 		path := prefix + it.Name
 		if seen[it.Name] {
-			return fmt.Errorf("%s: %s appears twice in the tree", shortOID(w.commit), path)
+			return treeRefusal(w.commit, path, "appears twice in the tree")
 		}
 		seen[it.Name] = true
 		if len(path) > maxTreePath {
-			return fmt.Errorf("%s: a path is longer than %d bytes: %.64s...", shortOID(w.commit), maxTreePath, path)
+			return fmt.Errorf("%s: a path is longer than %d bytes (it starts %q)", shortOID(w.commit), maxTreePath, path[:64])
 		}
 		switch it.Type {
 		case "tree":
@@ -151,7 +178,7 @@ func (w treeWalk) walk(name, prefix string) error {
 			continue
 		case "blob":
 		default:
-			return fmt.Errorf("%s: %s is a %s, not a file", shortOID(w.commit), path, it.Type)
+			return treeRefusal(w.commit, path, "is a "+it.Type+", not a file")
 		}
 		e := TreeEntry{Mode: it.Mode, OID: it.OID, Size: -1}
 		if w.skip == nil || !w.skip(path) {
@@ -162,7 +189,7 @@ func (w treeWalk) walk(name, prefix string) error {
 					return err
 				}
 				if o.typ != "blob" {
-					return fmt.Errorf("%s: %s is not a file", shortOID(w.commit), path)
+					return treeRefusal(w.commit, path, "is not a file")
 				}
 				data, w.read[it.OID] = o.data, o.data
 			}
@@ -173,20 +200,20 @@ func (w treeWalk) walk(name, prefix string) error {
 	return nil
 }
 
-// TreeItem is one entry of a tree object.
-type TreeItem struct {
-	Mode string // as ls-tree prints it: six octal digits
+// treeItem is one entry of a tree object.
+type treeItem struct {
+	Mode string // as ls-tree prints it: six octal digits, made canonical
 	Type string // "tree", "commit" (a submodule) or "blob", by the mode
 	Name string
 	OID  string // hex
 }
 
-// ParseTree reads a tree object's entries: "<octal mode> <name>\0" and the
+// parseTree reads a tree object's entries: "<octal mode> <name>\0" and the
 // id in idLen raw bytes, each. A name that git would never write (empty,
 // ".", "..", or holding a slash) is refused: it would read as a path it is
 // not.
-func ParseTree(data []byte, idLen int) ([]TreeItem, error) {
-	var items []TreeItem
+func parseTree(data []byte, idLen int) ([]treeItem, error) {
+	var items []treeItem
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		nul := bytes.IndexByte(data, 0)
@@ -201,15 +228,28 @@ func ParseTree(data []byte, idLen int) ([]TreeItem, error) {
 		if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
 			return nil, fmt.Errorf("a tree entry is named %q", name)
 		}
-		typ := "blob"
-		switch mode & 0o170000 {
-		case 0o040000:
-			typ = "tree"
-		case 0o160000:
-			typ = "commit"
-		}
-		items = append(items, TreeItem{Mode: fmt.Sprintf("%06o", mode), Type: typ, Name: name, OID: hex.EncodeToString(data[nul+1 : nul+1+idLen])})
+		canon, typ := canonMode(uint32(mode))
+		items = append(items, treeItem{Mode: fmt.Sprintf("%06o", canon), Type: typ, Name: name, OID: hex.EncodeToString(data[nul+1 : nul+1+idLen])})
 		data = data[nul+1+idLen:]
 	}
 	return items, nil
+}
+
+// canonMode is the mode git gives an entry of mode m when it reads a tree
+// (git's canon_mode), and the type that mode means: a file's permissions
+// come down to executable or not, and a mode git does not know is a
+// submodule's. The state's readers all see the entry so.
+func canonMode(m uint32) (uint32, string) {
+	switch m & 0o170000 {
+	case 0o100000:
+		if m&0o100 != 0 {
+			return 0o100755, "blob"
+		}
+		return 0o100644, "blob"
+	case 0o120000:
+		return 0o120000, "blob"
+	case 0o040000:
+		return 0o040000, "tree"
+	}
+	return 0o160000, "commit"
 }

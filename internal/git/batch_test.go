@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"os/exec"
 	"slices"
@@ -55,6 +56,9 @@ func TestReadTrees(t *testing.T) {
 		"a file and folder": mktree("040000 tree "+leases+"\tleases", "100644 blob "+a+"\tleases"),
 		"empty folder":      mktree("100644 blob "+a+"\tevents.jsonl", "040000 tree "+mktree()+"\tsmuggled"),
 		"not a file":        mktree("160000 commit " + strings.Repeat("1", 40) + "\tsub"),
+		// Modes git reads as others (canon_mode): ls-tree lists them so.
+		"odd permissions": writeRawTree(t, dir, [3]string{"100664", "events.jsonl", a}, [3]string{"100750", "sealed", b}),
+		"an unknown mode": writeRawTree(t, dir, [3]string{"60000", "sub", strings.Repeat("1", 40)}),
 	}
 	skip := func(p string) bool { return p == "sealed" }
 	for _, name := range slices.Sorted(maps.Keys(shapes)) {
@@ -99,6 +103,9 @@ func TestParseTree(t *testing.T) {
 		{"a file", entry("100644", "a"), "[{100644 blob a " + hex.EncodeToString(id) + "}]"},
 		{"a folder, zero-padded or not", append(entry("40000", "d"), entry("040000", "e")...), "[{040000 tree d " + hex.EncodeToString(id) + "} {040000 tree e " + hex.EncodeToString(id) + "}]"},
 		{"a submodule", entry("160000", "s"), "[{160000 commit s " + hex.EncodeToString(id) + "}]"},
+		{"a file's odd permissions, as git reads them", append(entry("100664", "f"), entry("100750", "x")...), "[{100644 blob f " + hex.EncodeToString(id) + "} {100755 blob x " + hex.EncodeToString(id) + "}]"},
+		{"a mode git does not know: a submodule's", entry("60000", "s"), "[{160000 commit s " + hex.EncodeToString(id) + "}]"},
+		{"a link's", entry("120777", "l"), "[{120000 blob l " + hex.EncodeToString(id) + "}]"},
 		{"a slash", entry("100644", "leases/x.yaml"), `a tree entry is named "leases/x.yaml"`},
 		{"dot dot", entry("40000", ".."), `a tree entry is named ".."`},
 		{"no name", entry("100644", ""), `a tree entry is named ""`},
@@ -106,7 +113,7 @@ func TestParseTree(t *testing.T) {
 		{"a mode not octal", entry("10064x", "a"), `a tree entry has mode "10064x"`},
 		{"an id cut short", entry("100644", "a")[:10], "a tree object is malformed"},
 	} {
-		items, err := ParseTree(tc.data, 20)
+		items, err := parseTree(tc.data, 20)
 		got := fmt.Sprint(items)
 		if err != nil {
 			got = err.Error()
@@ -128,7 +135,7 @@ func FuzzParseTree(f *testing.F) {
 		if idLen != 20 && idLen != 32 {
 			return
 		}
-		items, err := ParseTree(data, idLen)
+		items, err := parseTree(data, idLen)
 		if err != nil {
 			return
 		}
@@ -186,8 +193,8 @@ func TestReadTreesOversizedBlob(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "bad header") {
-			t.Fatalf("ReadTrees: %v, want a bad header", err)
+		if err == nil || err.Error() != fmt.Sprintf("git cat-file --batch: %s is 67108865 bytes, more than the 67108864 oxygen reads of one object", strings.TrimSpace(string(out))) {
+			t.Fatalf("ReadTrees: %v, want the object refused for its size, and nothing of the git cut short for it", err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("ReadTrees still waits on git after 30s")
@@ -218,19 +225,66 @@ func TestReadTreesShared(t *testing.T) {
 	for range 2100 {
 		deep = writeRawTree(t, dir, [3]string{"40000", "d", deep})
 	}
-	for name, tc := range map[string]struct{ tree, want string }{
-		"shared": {tree, "more than"},
-		"deep":   {deep, "longer than"},
+	for name, tc := range map[string]struct {
+		tree, want string
+		most       int // questions asked of cat-file
+	}{
+		"shared": {tree, "more than", 45},     // each of the 42 trees once, not 2^20 paths
+		"deep":   {deep, "longer than", 2060}, // 2048 folders deep, a path is 4096 bytes
 	} {
 		commit := git("-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", name, tc.tree)
-		start := time.Now()
-		var calls []string
-		_, err := counted(Runner{Dir: dir}, &calls).ReadTrees([]string{commit}, nil)
+		var asked lineCounter
+		r := Runner{Dir: dir, Exec: func(cmd *exec.Cmd) error {
+			asked.r = cmd.Stdin
+			cmd.Stdin = &asked
+			return cmd.Run()
+		}}
+		_, err := r.ReadTrees([]string{commit}, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: ReadTrees: %v, want %q", name, err, tc.want)
 		}
-		if d := time.Since(start); d > 20*time.Second {
-			t.Errorf("%s: ReadTrees took %s", name, d)
+		if asked.n > tc.most {
+			t.Errorf("%s: %d questions asked of cat-file, want at most %d", name, asked.n, tc.most)
+		}
+	}
+}
+
+// lineCounter counts the lines read through it.
+type lineCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *lineCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += bytes.Count(p[:n], []byte("\n"))
+	return n, err
+}
+
+// TestReadTreesGitGone: a cat-file that ends on its own in the middle of the
+// walk (killed, or out of memory) ends the walk at once, with its own words,
+// where the walk would wait for its next answer for ever.
+func TestReadTreesGitGone(t *testing.T) {
+	for name, script := range map[string]string{
+		"after the first question": "read l; echo 'fatal: gone' >&2; exit 128",
+		"before any":               "echo 'fatal: gone' >&2; exit 128",
+	} {
+		r := Runner{Exec: func(cmd *exec.Cmd) error {
+			cmd.Path, cmd.Args = "/bin/sh", []string{"sh", "-c", script}
+			return cmd.Run()
+		}}
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.ReadTrees([]string{strings.Repeat("1", 40)}, nil)
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || err.Error() != "git cat-file: gone" {
+				t.Errorf("%s: ReadTrees: %v, want git's own words", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: ReadTrees still waits on a git that is gone, after 10s", name)
 		}
 	}
 }

@@ -305,12 +305,39 @@ func (r Runner) ReadBlobs(specs ...string) ([]Blob, error) {
 func batchInput(specs []string) (*bytes.Buffer, error) {
 	var in bytes.Buffer
 	for _, s := range specs {
-		if strings.ContainsAny(s, "\n") {
-			return nil, fmt.Errorf("object name %q has a newline", s)
+		if err := objectName(s); err != nil {
+			return nil, err
 		}
 		in.WriteString(s + "\n")
 	}
 	return &in, nil
+}
+
+// ErrObjectName is an object name that cannot be a line of cat-file's
+// input: a line break would make it two names, and git ends a name at a
+// NUL, so it would ask for another object.
+var ErrObjectName = errors.New("an object name holds a line break or a NUL")
+
+// objectName refuses a name that cannot be a line of cat-file's input.
+func objectName(s string) error {
+	if strings.ContainsAny(s, "\n\x00") {
+		return fmt.Errorf("%w: %q", ErrObjectName, s)
+	}
+	return nil
+}
+
+// maxObject is the most of one object cat-file is read for: a state's
+// files are small, and a policy far smaller.
+const maxObject = 1 << 26
+
+// tooBig is an object larger than maxObject.
+type tooBig struct {
+	name string
+	size uint64
+}
+
+func (e *tooBig) Error() string {
+	return fmt.Sprintf("git cat-file --batch: %s is %d bytes, more than the %d oxygen reads of one object", e.name, e.size, uint64(maxObject))
 }
 
 // ParseBatch reads `git cat-file --batch` output for the given names:
@@ -361,8 +388,11 @@ func readObject(br *bufio.Reader, name string) (object, error) {
 	if len(fields) == 3 {
 		size, err = strconv.ParseUint(fields[2], 10, 64)
 	}
-	if len(fields) != 3 || err != nil || size > 1<<26 || !IsObjectID(fields[0]) || fields[1] == "" {
+	if len(fields) != 3 || err != nil || !IsObjectID(fields[0]) || fields[1] == "" {
 		return object{}, fmt.Errorf("git cat-file --batch: bad header %q for %s", header, name)
+	}
+	if size > maxObject {
+		return object{}, &tooBig{name: name, size: size}
 	}
 	data := make([]byte, size+1)
 	if _, err := io.ReadFull(br, data); err != nil {

@@ -78,7 +78,7 @@ var parseBatchTests = []struct {
 	{"hex size", []string{"HEAD:a"}, oid1 + " blob 0x3\nabc\n", nil, "bad header"},
 	{"size with trailing junk", []string{"HEAD:a"}, oid1 + " blob 3x\nabc\n", nil, "bad header"},
 	{"extra field", []string{"HEAD:a"}, oid1 + " blob 3 more\nabc\n", nil, "bad header"},
-	{"huge size", []string{"HEAD:a"}, oid1 + " blob 67108865\n", nil, "bad header"},
+	{"huge size", []string{"HEAD:a"}, oid1 + " blob 67108865\n", nil, "more than the 67108864 oxygen reads"},
 	{"size beyond int64", []string{"HEAD:a"}, oid1 + " blob 99999999999999999999\n", nil, "bad header"},
 }
 

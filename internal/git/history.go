@@ -299,7 +299,7 @@ func (r Runner) ResolveCommits(d Dirs, revs ...string) ([]Resolved, error) {
 	}
 	out, err := r.resolveBatch(specs)
 	var gerr *Error
-	if errors.As(err, &gerr) || errors.Is(err, errBatchName) {
+	if errors.As(err, &gerr) || errors.Is(err, ErrObjectName) {
 		got := make([]Resolved, len(revs)) // without their times
 		for i, rev := range revs {
 			if got[i].ID, err = r.ResolveCommit(d, rev); err != nil {
@@ -321,16 +321,8 @@ func (r Runner) ResolveCommits(d Dirs, revs ...string) ([]Resolved, error) {
 	return got, nil
 }
 
-// errBatchName: an object name that cannot be a line of cat-file's input.
-var errBatchName = errors.New("not a line")
-
 // resolveBatch reads the commits specs name, in one git process.
 func (r Runner) resolveBatch(specs []string) ([]Blob, error) {
-	for _, s := range specs {
-		if strings.ContainsAny(s, "\n\x00") {
-			return nil, errBatchName
-		}
-	}
 	in, err := batchInput(specs)
 	if err != nil {
 		return nil, err

@@ -234,6 +234,12 @@ func (r Runner) ReadRefTree(ref string, skip func(path string) bool) (string, ma
 	return tip, files, entries, nil
 }
 
+// treeRefusal says why the tree of commit is refused: what is wrong with
+// path. Both readers of trees (ReadTreeSkip, ReadTrees) say it so.
+func treeRefusal(commit, path, what string) error {
+	return fmt.Errorf("%s: %s %s", shortOID(commit), path, what)
+}
+
 // parseTreeListing reads `git ls-tree -r -t -z -l` of commit into its
 // files' entries, refusing what ReadTreeSkip refuses.
 func parseTreeListing(commit string, out []byte) (map[string]TreeEntry, error) {
@@ -246,11 +252,11 @@ func parseTreeListing(commit string, out []byte) (map[string]TreeEntry, error) {
 			return nil, fmt.Errorf("git ls-tree: unexpected record %q", rec)
 		}
 		if seen[path] {
-			return nil, fmt.Errorf("%s: %s appears twice in the tree", shortOID(commit), path)
+			return nil, treeRefusal(commit, path, "appears twice in the tree")
 		}
 		seen[path] = true
 		if folder != "" && !strings.HasPrefix(path, folder+"/") {
-			return nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
+			return nil, treeRefusal(commit, folder, "is an empty folder")
 		}
 		folder = ""
 		if f[1] == "tree" {
@@ -258,7 +264,7 @@ func parseTreeListing(commit string, out []byte) (map[string]TreeEntry, error) {
 			continue
 		}
 		if f[1] != "blob" || !IsObjectID(f[2]) {
-			return nil, fmt.Errorf("%s: %s is a %s, not a file", shortOID(commit), path, f[1])
+			return nil, treeRefusal(commit, path, "is a "+f[1]+", not a file")
 		}
 		size, err := strconv.ParseInt(f[3], 10, 64)
 		if err != nil {
@@ -267,7 +273,7 @@ func parseTreeListing(commit string, out []byte) (map[string]TreeEntry, error) {
 		entries[path] = TreeEntry{Mode: f[0], OID: f[2], Size: size}
 	}
 	if folder != "" {
-		return nil, fmt.Errorf("%s: %s is an empty folder", shortOID(commit), folder)
+		return nil, treeRefusal(commit, folder, "is an empty folder")
 	}
 	return entries, nil
 }

@@ -146,7 +146,10 @@ func TestReadRefTree(t *testing.T) {
 		r := Runner{Dir: dir, Env: []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1"}}
 		skip := func(p string) bool { return p == "sealed" }
 		tip, files, entries, err := counted(r, &calls).ReadRefTree(ref, skip)
-		id, _ := r.RefID(ref)
+		id, rerr := r.RefID(ref)
+		if rerr != nil {
+			t.Fatal(rerr)
+		}
 		wantFiles, wantEntries, wantErr := r.ReadTreeSkip(id, skip)
 		if tip != id || fmt.Sprint(files, entries) != fmt.Sprint(wantFiles, wantEntries) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
 			t.Errorf("%s: ReadRefTree: %s, %q, %v, %v; RefID and ReadTreeSkip: %s, %q, %v, %v", name, tip, files, entries, err, id, wantFiles, wantEntries, wantErr)

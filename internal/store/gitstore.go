@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,6 +31,8 @@ type Git struct {
 	ref      string
 	tracking string // the clone's copy of the remote ref
 	local    *Local
+	mu       sync.Mutex
+	fetched  string // the state a history read fetched, until an act moves it
 }
 
 // A mutation that lost the race for the ref starts over from the new
@@ -78,21 +81,25 @@ func (g *Git) History() ([]policy.Lease, error) {
 }
 
 // HistoryState fetches the remote's state and replays its history from
-// the ref's newest checkpoint at or before since, as the server does.
+// the ref's newest checkpoint at or before since, as the server does. The
+// fetch is made once: a second read (a range check's whose first, from a
+// hint, started too late) replays the state the first fetched, until an
+// act moves it. A Git is one command's: a command is a moment.
 func (g *Git) HistoryState(since time.Time) (policy.State, error) {
-	if err := g.Sync(); err != nil {
-		return policy.State{}, err
-	}
-	return g.SyncedHistoryState(since)
-}
-
-// SyncedHistoryState is HistoryState without the fetch: the history of the
-// remote's state as the last Sync brought it, for a second read after one
-// (a range check whose first read, from a hint, started too late).
-func (g *Git) SyncedHistoryState(since time.Time) (policy.State, error) {
-	tip, err := g.git.RefID(g.tracking)
-	if err != nil {
-		return policy.State{}, err
+	g.mu.Lock()
+	tip := g.fetched
+	g.mu.Unlock()
+	if tip == "" {
+		if err := g.Sync(); err != nil {
+			return policy.State{}, err
+		}
+		var err error
+		if tip, err = g.git.RefID(g.tracking); err != nil {
+			return policy.State{}, err
+		}
+		g.mu.Lock()
+		g.fetched = tip
+		g.mu.Unlock()
 	}
 	return replayRef(g.git, tip, g.ref, since)
 }
@@ -312,6 +319,9 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 		if err := g.git.UpdateRef(g.tracking, commit); err != nil {
 			return err
 		}
+		g.mu.Lock()
+		g.fetched = ""
+		g.mu.Unlock()
 		if err := g.materialise(commit, files, sealed); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 
 	gitcli "github.com/oxygen-protocol/oxygen/internal/git"
 	"github.com/oxygen-protocol/oxygen/internal/store"
+	"github.com/oxygen-protocol/oxygen/policy"
 )
 
 const trackingRef = "refs/oxygen/remotes/origin/oxygen/state"
@@ -89,5 +90,37 @@ func TestVerifierProcesses(t *testing.T) {
 	slices.Sort(calls)
 	if got, want := strings.Join(calls, " "), "cat-file rev-list"; got != want {
 		t.Errorf("the check ran git %s, want %s", got, want)
+	}
+}
+
+// A command's history reads fetch once: a second read (a range check's
+// whose first started too late) replays what the first fetched; an act
+// moves the state, and the next read fetches again.
+func TestGitStoreHistoryFetchesOnce(t *testing.T) {
+	g := newGitState(t)
+	g.do(t, "the first claim", gclaim([]string{"schema"}, "builder", ""))
+	var calls []string
+	s := countedStore(g, &calls)
+	fetches := func() int { return strings.Count(strings.Join(calls, " "), "fetch") }
+	for range 2 {
+		if _, err := s.HistoryState(time.Now().Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fetches(); n != 1 {
+		t.Errorf("two history reads fetched %d times, want once", n)
+	}
+	if _, err := s.Act(g.policy, gclaim([]string{"storage"}, "builder", ""), time.Now); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.HistoryState(time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := fetches(); n != 3 {
+		t.Errorf("a read after an act: %d fetches in all, want 3 (the act's, and the read's own)", n)
+	}
+	if !slices.ContainsFunc(st.Leases, func(l policy.Lease) bool { return l.Resource == "storage" }) {
+		t.Errorf("the read after the act holds no lease of storage: %+v", st.Leases)
 	}
 }

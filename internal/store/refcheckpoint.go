@@ -183,7 +183,7 @@ func replayRef(r gitcli.Runner, tip, name string, since time.Time) (policy.State
 			// One too large to read is passed over, not an error: a
 			// checkpoint only shortens the replay, and a flood of events
 			// in one day must not stop every range check over it.
-			if e, ok := entries[checkpointPath(k)]; ok && e.Size <= maxCheckpoint {
+			if e, ok := entries[checkpointPath(k)]; ok && e.Size >= 0 && e.Size <= maxCheckpoint { // -1: a size not known (git.ReadTrees), so not read
 				ks, names, oids = append(ks, k), append(names, checkpointPath(k)), append(oids, e.OID)
 			}
 		}

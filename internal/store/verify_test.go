@@ -402,8 +402,7 @@ func leaseAt(t *testing.T, g *gitState, resource string) policy.Lease {
 }
 
 // TestVerifierBoundsAPush: a push of more state commits than the bound is
-// refused with the bound, before any of them is replayed, and git lists
-// no more of them than one past the bound.
+// refused with the bound, before any of them is replayed.
 func TestVerifierBoundsAPush(t *testing.T) {
 	g := newGitState(t)
 	g.do(t, "claim", gclaim([]string{"schema"}, "builder", ""))
