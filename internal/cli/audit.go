@@ -106,7 +106,7 @@ func auditFindings(p *policy.Policy, st policy.State, deadEnds []store.DeadEnd, 
 		add("unreadable-record", br.File, br.Cause, "look at it, then remove it")
 	}
 	for _, d := range deadEnds {
-		detail := fmt.Sprintf("%s refused %s at %s on %s", d.Hook, d.Who, stamp(d.At), strings.Join(d.Paths, " "))
+		detail := fmt.Sprintf("%s refused %s at %s on %s", d.Hook, whoRefused(d), stamp(d.At), strings.Join(d.Paths, " "))
 		if len(d.Resources) > 0 {
 			detail += " (" + strings.Join(d.Resources, ", ") + ")"
 		}

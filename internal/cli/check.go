@@ -383,11 +383,8 @@ func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 	if hook == "pre-receive" {
 		// The one refused is the pusher, where the host names one. The
 		// server asks git for no committer of its own (it would be the
-		// server's, not the pusher's): with no name, it says so.
-		d.Who = unnamedPusher
-		if who, _ := a.pusher(); who != "" {
-			d.Who = who
-		}
+		// server's, not the pusher's): with no name, none (whoRefused).
+		d.Who, _ = a.pusher()
 	}
 	add := func(list []string, v string) []string {
 		v = policy.OneLine(v) // a path may hold a line break; a refusal, several lines
@@ -408,9 +405,18 @@ func (a *app) recordDeadEnd(r *repo, hook string, res hookResult) {
 	}
 }
 
-// unnamedPusher is who a dead end of the server's gate names where the
-// host names no pusher.
-const unnamedPusher = "an unnamed pusher"
+// whoRefused names who a dead end refused, for people to read: where the
+// record names nobody (a server whose host names no pusher, a clone with no
+// git identity), it says so rather than leave a blank.
+func whoRefused(d store.DeadEnd) string {
+	switch {
+	case d.Who != "":
+		return d.Who
+	case d.Hook == "pre-receive":
+		return "an unnamed pusher"
+	}
+	return "an unnamed committer"
+}
 
 // chainedEnv is set for a chained hook: if it runs `oxygen hook` for the
 // same hook (a hook manager configured to run oxygen), that inner run does

@@ -249,7 +249,7 @@ func renderReport(in reportInput) ([]byte, error) {
 			break
 		}
 		d := in.DeadEnds[i]
-		p.Refusals = append(p.Refusals, reportRefusal{At: d.At.UTC().Format("01-02 15:04"), Hook: d.Hook, Who: d.Who,
+		p.Refusals = append(p.Refusals, reportRefusal{At: d.At.UTC().Format("01-02 15:04"), Hook: d.Hook, Who: whoRefused(d),
 			Paths: strings.Join(d.Paths, " "), Resources: strings.Join(d.Resources, ", "), Why: strings.Join(d.Why, "; "), Fix: strings.Join(d.Fix, "; ")})
 	}
 	var b bytes.Buffer
