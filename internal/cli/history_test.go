@@ -41,3 +41,25 @@ func TestRefsReaching(t *testing.T) {
 		t.Errorf("refs reaching e: %q, want %d of the 4", got["e"], maxRefsNamed)
 	}
 }
+
+// TestLookalike: the names git's lookup of the state ref's name tries in
+// its place, in any case; nothing else.
+func TestLookalike(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"refs/heads/refs/oxygen/state":        true,
+		"refs/tags/refs/oxygen/state":         true,
+		"refs/refs/oxygen/state":              true,
+		"refs/remotes/refs/oxygen/state":      true,
+		"refs/remotes/refs/oxygen/state/HEAD": true,
+		"refs/heads/REFS/Oxygen/State":        true,
+		"refs/oxygen/state":                   false, // itself
+		"refs/heads/main":                     false,
+		"refs/heads/refs/oxygen/statex":       false,
+		"refs/heads/x/refs/oxygen/state":      false,
+		"refs/heads/refs/oxygen/state/HEAD":   false,
+	} {
+		if got := lookalike(ref, "refs/oxygen/state"); got != want {
+			t.Errorf("lookalike(%s) = %v, want %v", ref, got, want)
+		}
+	}
+}
