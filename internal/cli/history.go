@@ -827,6 +827,8 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case lookalike(up.Ref, r.policy.Store.Ref):
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for the state ref %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so state pushed by clients would land here, past the state's checks: push it under another name (deleting it is allowed)", up.Ref, r.policy.Store.Ref))
+		case shadows(up.Ref) != "":
+			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so the gates would read their policy or state from it (a server's HEAD naming a branch not made yet, a clone's refs/remotes/origin/HEAD): push it under another name (deleting it is allowed)", up.Ref, shadows(up.Ref)))
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
@@ -866,6 +868,28 @@ func lookalike(ref, state string) bool {
 		}
 	}
 	return false
+}
+
+// shadows returns the name that git's lookup would take ref for wherever
+// that name is missing, if it is one the gates look up: HEAD (a server's
+// HEAD that names a branch not made yet; a clone on an unborn branch), or
+// a full ref name (refs/..., such as a clone's refs/remotes/origin/HEAD,
+// its tracking ref of the state, or the branch a server's HEAD names). A
+// clone fetches tags as they are named, and a branch HEAD as its
+// refs/remotes/origin/HEAD. "" where ref shadows none. Case is ignored, as
+// a file system that ignores case reads loose refs.
+func shadows(ref string) string {
+	for _, prefix := range []string{"refs/", "refs/tags/", "refs/heads/", "refs/remotes/"} {
+		name, ok := strings.CutPrefix(strings.ToLower(ref), prefix)
+		switch {
+		case !ok:
+		case name == "head" || prefix == "refs/remotes/" && name == "head/head":
+			return "HEAD"
+		case strings.HasPrefix(name, "refs/"):
+			return ref[len(prefix):]
+		}
+	}
+	return ""
 }
 
 // refuseTarget says why a pushed ref may not point at obj (peeled: what it

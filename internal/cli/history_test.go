@@ -63,3 +63,34 @@ func TestLookalike(t *testing.T) {
 		}
 	}
 }
+
+// TestShadows: the names git's lookup of HEAD, or of a full ref name,
+// tries in its place, in any case; nothing else.
+func TestShadows(t *testing.T) {
+	for ref, want := range map[string]string{
+		"refs/heads/HEAD":                     "HEAD",
+		"refs/tags/HEAD":                      "HEAD",
+		"refs/HEAD":                           "HEAD",
+		"refs/remotes/HEAD":                   "HEAD",
+		"refs/remotes/HEAD/HEAD":              "HEAD",
+		"refs/heads/head":                     "HEAD",
+		"refs/heads/refs/heads/main":          "refs/heads/main",
+		"refs/tags/refs/remotes/origin/HEAD":  "refs/remotes/origin/HEAD",
+		"refs/refs/heads/main":                "refs/heads/main",
+		"refs/remotes/refs/heads/main/HEAD":   "refs/heads/main/HEAD",
+		"refs/heads/Refs/oxygen/remotes/x":    "Refs/oxygen/remotes/x",
+		"refs/heads/main":                     "",
+		"refs/heads/HEADS":                    "",
+		"refs/heads/x/HEAD":                   "",
+		"refs/remotes/origin/HEAD":            "",
+		"refs/heads/x/refs/heads/main":        "",
+		"refs/tags/v1":                        "",
+		"refs/heads/refsx/heads/main":         "",
+		"refs/oxygen/state":                   "",
+		"refs/remotes/origin/refs/heads/main": "",
+	} {
+		if got := shadows(ref); got != want {
+			t.Errorf("shadows(%s) = %q, want %q", ref, got, want)
+		}
+	}
+}
