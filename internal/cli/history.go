@@ -827,7 +827,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
 		case lookalike(up.Ref, r.policy.Store.Ref):
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for the state ref %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so state pushed by clients would land here, past the state's checks: push it under another name (deleting it is allowed)", up.Ref, r.policy.Store.Ref))
-		case shadows(up.Ref) != "":
+		case up.Ref != r.policy.Store.Ref && shadows(up.Ref) != "":
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so the gates would read their policy or state from it (a server's HEAD naming a branch not made yet, a clone's refs/remotes/origin/HEAD): push it under another name (deleting it is allowed)", up.Ref, shadows(up.Ref)))
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
