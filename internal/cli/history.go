@@ -825,10 +825,12 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			refusals = append(refusals, fmt.Errorf("%s: another spelling of the state ref %s, which a file system that ignores case takes for it: push to %s itself", up.Ref, r.policy.Store.Ref, r.policy.Store.Ref))
 		case git.IsZeroID(up.New) && up.Ref != r.policy.Store.Ref:
 			// A deletion adds nothing to judge (deleting a replace ref is its fix).
-		case lookalike(up.Ref, r.policy.Store.Ref):
-			refusals = append(refusals, fmt.Errorf("%s: git takes this name for the state ref %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so state pushed by clients would land here, past the state's checks: push it under another name (deleting it is allowed)", up.Ref, r.policy.Store.Ref))
 		case up.Ref != r.policy.Store.Ref && shadows(up.Ref) != "":
-			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so the gates would read their policy or state from it (a server's HEAD naming a branch not made yet, a clone's refs/remotes/origin/HEAD): push it under another name (deleting it is allowed)", up.Ref, shadows(up.Ref)))
+			name, harm := shadows(up.Ref), "the gates would read their policy or state from it (a server's HEAD naming a branch not made yet, a clone's refs/remotes/origin/HEAD)"
+			if strings.EqualFold(name, r.policy.Store.Ref) {
+				name, harm = "the state ref "+r.policy.Store.Ref, "state pushed by clients would land here, past the state's checks"
+			}
+			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so %s: push it under another name (deleting it is allowed)", up.Ref, name, harm))
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {
@@ -853,21 +855,6 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	// that brings them in answers for them.
 	vs, refsOf, err := a.judgeNew(r, tips, olds, "HEAD", []string{"--not", "--exclude=" + r.policy.Store.Ref, "--all"}, who)
 	return vs, refsOf, refusals, err
-}
-
-// lookalike reports whether git's lookup of the name state would find ref
-// where state itself is missing: state under one of the prefixes git tries
-// (git's ref_rev_parse_rules), in any case, as a file system that ignores
-// case reads them. A client's fetch and push of the state ref name it so,
-// and would read or write such a ref in its place.
-func lookalike(ref, state string) bool {
-	for _, prefix := range []string{"refs/", "refs/tags/", "refs/heads/", "refs/remotes/"} {
-		name, ok := strings.CutPrefix(strings.ToLower(ref), prefix)
-		if ok && (name == strings.ToLower(state) || prefix == "refs/remotes/" && name == strings.ToLower(state)+"/head") {
-			return true
-		}
-	}
-	return false
 }
 
 // shadows returns the name that git's lookup would take ref for wherever
