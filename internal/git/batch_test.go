@@ -21,30 +21,8 @@ func TestReadTrees(t *testing.T) {
 	dir := t.TempDir()
 	git := gitIn(t, dir)
 	git("init", "-q")
-	hashObject := func(s string) string {
-		t.Helper()
-		cmd := exec.Command("git", "hash-object", "-w", "--stdin")
-		cmd.Dir, cmd.Stdin = dir, strings.NewReader(s)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	mktree := func(entries ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", "mktree", "--missing")
-		cmd.Dir, cmd.Stdin = dir, strings.NewReader(strings.Join(entries, "\n")+"\n")
-		if len(entries) == 0 {
-			cmd.Stdin = strings.NewReader("")
-		}
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	a, b := hashObject("a\n"), hashObject("bb\n")
+	mktree := func(entries ...string) string { return mkTree(t, dir, entries...) }
+	a, b := hashObject(t, dir, "a\n"), hashObject(t, dir, "bb\n")
 	leases := mktree("100644 blob "+b+"\tx.yaml", "100644 blob "+a+"\ty.yaml")
 	deep := mktree("040000 tree " + leases + "\tinner")
 	shapes := map[string]string{
@@ -178,13 +156,8 @@ func TestReadTreesOversizedBlob(t *testing.T) {
 	dir := t.TempDir()
 	git := gitIn(t, dir)
 	git("init", "-q")
-	cmd := exec.Command("git", "hash-object", "-w", "--stdin")
-	cmd.Dir, cmd.Stdin = dir, bytes.NewReader(make([]byte, 1<<26+1))
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree := writeRawTree(t, dir, [3]string{"100644", "big", strings.TrimSpace(string(out))})
+	big := hashObject(t, dir, string(make([]byte, 1<<26+1)))
+	tree := writeRawTree(t, dir, [3]string{"100644", "big", big})
 	commit := git("-c", "user.name=a", "-c", "user.email=a@b.example", "commit-tree", "-m", "big", tree)
 	done := make(chan error, 1)
 	go func() {
@@ -193,7 +166,7 @@ func TestReadTreesOversizedBlob(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		if err == nil || err.Error() != fmt.Sprintf("git cat-file --batch: %s is 67108865 bytes, more than the 67108864 oxygen reads of one object", strings.TrimSpace(string(out))) {
+		if err == nil || err.Error() != fmt.Sprintf("git cat-file --batch: %s is 67108865 bytes, more than the 67108864 oxygen reads of one object", big) {
 			t.Fatalf("ReadTrees: %v, want the object refused for its size, and nothing of the git cut short for it", err)
 		}
 	case <-time.After(30 * time.Second):
@@ -211,13 +184,7 @@ func TestReadTreesShared(t *testing.T) {
 	dir := t.TempDir()
 	git := gitIn(t, dir)
 	git("init", "-q")
-	cmd := exec.Command("git", "hash-object", "-w", "--stdin")
-	cmd.Dir, cmd.Stdin = dir, strings.NewReader("a\n")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tree := writeRawTree(t, dir, [3]string{"100644", "f", strings.TrimSpace(string(out))})
+	tree := writeRawTree(t, dir, [3]string{"100644", "f", hashObject(t, dir, "a\n")})
 	deep := tree
 	for range 40 {
 		tree = writeRawTree(t, dir, [3]string{"40000", "a", tree}, [3]string{"40000", "b", tree})

@@ -86,6 +86,35 @@ func gitIn(t *testing.T, dir string) func(args ...string) string {
 	}
 }
 
+// hashObject writes a blob of s in the repository in dir.
+func hashObject(t *testing.T, dir, s string) string {
+	t.Helper()
+	cmd := exec.Command("git", "hash-object", "-w", "--stdin")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(s)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// mkTree writes a tree of entries, as git ls-tree lists them, in the
+// repository in dir; git mktree takes no name twice (writeRawTree does).
+func mkTree(t *testing.T, dir string, entries ...string) string {
+	t.Helper()
+	var in strings.Builder
+	for _, e := range entries {
+		in.WriteString(e + "\n")
+	}
+	cmd := exec.Command("git", "mktree", "--missing")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(in.String())
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // counted is r, counting the git processes it starts by subcommand.
 func counted(r Runner, calls *[]string) Runner {
 	r.Exec = func(cmd *exec.Cmd) error {
@@ -106,30 +135,8 @@ func TestReadRefTree(t *testing.T) {
 	dir := t.TempDir()
 	git := gitIn(t, dir)
 	git("init", "-q")
-	blob := func(s string) string {
-		t.Helper()
-		cmd := exec.Command("git", "hash-object", "-w", "--stdin")
-		cmd.Dir, cmd.Stdin = dir, strings.NewReader(s)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	mktree := func(entries ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", "mktree", "--missing")
-		var in strings.Builder
-		for _, e := range entries {
-			in.WriteString(e + "\n")
-		}
-		cmd.Dir, cmd.Stdin = dir, strings.NewReader(in.String())
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	blob := func(s string) string { return hashObject(t, dir, s) }
+	mktree := func(entries ...string) string { return mkTree(t, dir, entries...) }
 	a, b := blob("a\n"), blob("bb\n")
 	leases := mktree("100644 blob "+b+"\tx.yaml", "100644 blob "+a+"\ty.yaml")
 	for name, tree := range map[string]string{
