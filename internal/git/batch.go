@@ -53,7 +53,7 @@ func (r Runner) startBatch() (*batch, error) {
 	return b, nil
 }
 
-// get asks for the object name names.
+// get asks for the object that name names.
 func (b *batch) get(name string) (object, error) {
 	if err := objectName(name); err != nil {
 		return object{}, err
@@ -138,7 +138,7 @@ const (
 	maxTreePath    = 4096
 )
 
-// walk reads the tree name names, whose paths start with prefix.
+// walk reads the tree that name names, whose paths start with prefix.
 func (w treeWalk) walk(name, prefix string) error {
 	items, ok := w.items[name] // a tree several paths hold is asked once
 	if !ok {
