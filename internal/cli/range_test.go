@@ -67,15 +67,8 @@ func commitAt(t *testing.T, at time.Time, who string, args ...string) {
 func TestCheckRangeReadsHistoryEarly(t *testing.T) {
 	testRepo(t)
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	start := t0.Add(5 * 24 * time.Hour) // the range's start, A
+	start := leasedThenStarted(t, t0) // the range's start, A
 	now := t0.Add(10 * 24 * time.Hour)
-	runAt(t, t0, "claim", "storage")
-	runAt(t, t0.Add(30*time.Minute), "release", "storage")
-	gitHere(t, "branch", "old")
-	writeFile(t, "notes.txt", "a\n")
-	gitHere(t, "add", "notes.txt")
-	commitAt(t, start, "ada@builder.example", "-m", "A")
-	gitHere(t, "tag", "A")
 
 	judge := func(r *repo, rng, rev string, early bool) []policy.Violation {
 		t.Helper()
@@ -228,17 +221,10 @@ func TestCheckRangeFetchesOnce(t *testing.T) {
 	}
 	writeFile(t, policy.FileName, git)
 	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	start := t0.Add(5 * 24 * time.Hour)
 	gitHere(t, "add", policy.FileName)
 	commitAt(t, t0.Add(-time.Hour), "ada@builder.example", "-m", "the git store")
 	gitHere(t, "push", "-q", "origin", "main")
-	runAt(t, t0, "claim", "storage")
-	runAt(t, t0.Add(30*time.Minute), "release", "storage")
-	gitHere(t, "branch", "old")
-	writeFile(t, "notes.txt", "a\n")
-	gitHere(t, "add", "notes.txt")
-	commitAt(t, start, "ada@builder.example", "-m", "A")
-	gitHere(t, "tag", "A")
+	start := leasedThenStarted(t, t0)
 	gitHere(t, "checkout", "-q", "-b", "side", "old")
 	writeFile(t, "store/blobs/model.bin", "x\n")
 	gitHere(t, "add", "-A")
@@ -269,4 +255,20 @@ func TestCheckRangeFetchesOnce(t *testing.T) {
 	if n := len(slices.DeleteFunc(slices.Clone(rec.calls), func(c string) bool { return c != "fetch" })); n != 1 {
 		t.Errorf("git %q: %d fetches, want 1", rec.calls, n)
 	}
+}
+
+// leasedThenStarted makes the history both range tests judge: storage
+// leased by ada at t0 for half an hour, a branch "old" there, and five days
+// on the range's start, a commit tagged A; it returns A's time.
+func leasedThenStarted(t *testing.T, t0 time.Time) time.Time {
+	t.Helper()
+	start := t0.Add(5 * 24 * time.Hour)
+	runAt(t, t0, "claim", "storage")
+	runAt(t, t0.Add(30*time.Minute), "release", "storage")
+	gitHere(t, "branch", "old")
+	writeFile(t, "notes.txt", "a\n")
+	gitHere(t, "add", "notes.txt")
+	commitAt(t, start, "ada@builder.example", "-m", "A")
+	gitHere(t, "tag", "A")
+	return start
 }
