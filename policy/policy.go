@@ -92,6 +92,10 @@ type StoreConfig struct {
 	Kind   string // "local" or "git"
 	Remote string
 	Ref    string
+	// Sequenced (git only): the remote runs oxygen's server hooks, which
+	// take each act whole and decide it in turn, so clones send acts, not
+	// state, and no act waits out another clone's push.
+	Sequenced bool
 }
 
 // MinTTL is the shortest lease the protocol allows.
@@ -383,6 +387,16 @@ func (d decoder) int(n *yaml.Node) (int, error) {
 	return v, nil
 }
 
+func (d decoder) bool(n *yaml.Node) (bool, error) {
+	if err := d.plain(n); err != nil {
+		return false, err
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+		return false, d.errorf(n, "want true or false here")
+	}
+	return n.Value == "true", nil
+}
+
 func (d decoder) duration(n *yaml.Node, min time.Duration) (time.Duration, error) {
 	s, err := d.str(n)
 	if err != nil {
@@ -526,6 +540,11 @@ func (d decoder) count(n *yaml.Node) (int, error) {
 
 func (d decoder) store(n *yaml.Node, s *StoreConfig) error {
 	return d.mapping(n, "store", func(key string, k, v *yaml.Node) error {
+		if key == "sequenced" {
+			var err error
+			s.Sequenced, err = d.bool(v)
+			return err
+		}
 		val, err := d.str(v)
 		if err != nil {
 			return err
@@ -547,7 +566,7 @@ func (d decoder) store(n *yaml.Node, s *StoreConfig) error {
 			}
 			s.Ref = val
 		default:
-			return d.errorf(k, "unknown key %q in store (want kind, remote, ref)", key)
+			return d.errorf(k, "unknown key %q in store (want kind, remote, ref, sequenced)", key)
 		}
 		return nil
 	})

@@ -129,9 +129,9 @@ func TestLoadDefaults(t *testing.T) {
 		{
 			name: "every budget and the git store set",
 			src: "version: 1\nbudgets:\n  leases_per_domain: 3\n  in_progress_per_domain: 4\n  risk_paths_per_commit: 50\n" +
-				"  default_ttl: 30m\n  max_ttl: 1h\n  clock_skew: 0s\n  handshake_ttl: 2h\nstore:\n  kind: git\n  remote: upstream\n  ref: refs/coord/leases\n",
+				"  default_ttl: 30m\n  max_ttl: 1h\n  clock_skew: 0s\n  handshake_ttl: 2h\nstore:\n  kind: git\n  remote: upstream\n  ref: refs/coord/leases\n  sequenced: true\n",
 			want:  policy.Budgets{LeasesPerDomain: 3, InProgressPerDomain: 4, RiskPathsPerCommit: 50, DefaultTTL: 30 * time.Minute, MaxTTL: time.Hour, ClockSkew: 0, HandshakeTTL: 2 * time.Hour},
-			store: policy.StoreConfig{Kind: "git", Remote: "upstream", Ref: "refs/coord/leases"},
+			store: policy.StoreConfig{Kind: "git", Remote: "upstream", Ref: "refs/coord/leases", Sequenced: true},
 		},
 	}
 	for _, tt := range tests {
@@ -265,6 +265,7 @@ var loadErrorTests = []struct {
 	{"store ref with a space", pre + "store:\n  ref: refs/a b\n", 3, 8, `store ref "refs/a b"`},
 	{"store remote an option", pre + "store:\n  remote: --upload-pack=x\n", 3, 11, "is not a remote name"},
 	{"store value a list", pre + "store:\n  kind: [local]\n", 3, 9, "want a string"},
+	{"store sequenced a string", pre + "store:\n  sequenced: \"yes\"\n", 3, 14, "want true or false"},
 }
 
 func TestLoadErrors(t *testing.T) {

@@ -334,6 +334,16 @@ pre-receive gate has no such switch.`,
 			if !h.bare && (a.getenv(git.SkipEnv) == "0" || a.getenv(chainedEnv) == h.name) {
 				return nil
 			}
+			if h.serve != nil {
+				r, err := a.open(nil, false)
+				if err == nil {
+					err = h.serve(a, r)
+				}
+				if err != nil {
+					return fmt.Errorf("%s hook: %w", h.name, err)
+				}
+				return nil
+			}
 			r, err := a.open(func() (err error) {
 				if h.refs {
 					in.stdin, err = readAll(a.stdin)

@@ -811,6 +811,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	}
 	found := objs[len(specs)].ID
 	var refusals []error
+	var sequenced *bool         // whether acts are decided here, once asked
 	tips := map[string]string{} // commit -> a ref pushed to it
 	var olds []string
 	for _, up := range ups {
@@ -831,6 +832,18 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 				name, harm = "the state ref "+r.policy.Store.Ref, "state pushed by clients would land here, past the state's checks"
 			}
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so %s: push it under another name (deleting it is allowed)", up.Ref, name, harm))
+		case strings.HasPrefix(up.Ref, git.ActsRefs+"/"):
+			// An act, for the proc-receive hook to decide; nothing to judge.
+			if sequenced == nil {
+				on, err := sequencing(a.git)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				sequenced = &on
+			}
+			if !*sequenced {
+				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, notSequencing))
+			}
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
 			if err := v.VerifyUpdate(up.Old, up.New); err != nil {

@@ -25,6 +25,9 @@ type gitHook struct {
 	refs bool
 	// judge judges what the hook is handed.
 	judge func(a *app, r *repo, in hookInput) (hookResult, error)
+	// serve, in place of judge, speaks git's protocol for the hook on
+	// standard input and output itself. Such a hook chains none.
+	serve func(a *app, r *repo) error
 }
 
 // hookInput is what git hands a hook.
@@ -40,6 +43,7 @@ var gitHooks = []gitHook{
 	{name: "pre-merge-commit", skip: "git merge --no-verify", judge: commitHook},
 	{name: "pre-push", skip: "git push --no-verify", refs: true, judge: prePushHook},
 	{name: "pre-receive", bare: true, refs: true, judge: preReceiveHook},
+	{name: "proc-receive", bare: true, serve: procReceiveHook},
 }
 
 // hookNamed returns the row of the hook called name.
@@ -52,11 +56,12 @@ func hookNamed(name string) (gitHook, bool) {
 }
 
 // hookNames lists the hooks oxygen installs in a clone, or in a bare
-// repository.
+// repository, chaining what was there (not those that serve: see
+// installSequencer).
 func hookNames(bare bool) []string {
 	var out []string
 	for _, h := range gitHooks {
-		if h.bare == bare {
+		if h.bare == bare && h.serve == nil {
 			out = append(out, h.name)
 		}
 	}
@@ -64,7 +69,13 @@ func hookNames(bare bool) []string {
 }
 
 // allHookNames lists every hook oxygen runs as.
-func allHookNames() []string { return append(hookNames(false), hookNames(true)...) }
+func allHookNames() []string {
+	out := make([]string, len(gitHooks))
+	for i, h := range gitHooks {
+		out[i] = h.name
+	}
+	return out
+}
 
 // HookNames lists every hook oxygen runs as, for the shims' generator.
 func HookNames() []string { return allHookNames() }

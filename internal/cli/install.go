@@ -34,7 +34,10 @@ func (a *app) installCommand() *cobra.Command {
 		Short: "Install oxygen's git hooks in a clone",
 		Long: `Install oxygen's hooks where git looks for hooks (core.hooksPath is
 honoured): pre-commit, pre-merge-commit and pre-push in a clone; in a bare
-repository (a server), pre-receive, the gate that --no-verify cannot pass.
+repository (a server), pre-receive, the gate that --no-verify cannot pass,
+and proc-receive, which decides the acts of clones whose store says
+sequenced (it sets receive.procReceiveRefs to refs/oxygen/acts and turns
+receive.advertisePushOptions on; git 2.29 or later).
 A hook that is already there is kept as NAME.oxygen-chained and runs before
 oxygen. Running install again changes nothing; oxygen uninstall takes out
 only what install wrote.
@@ -68,6 +71,11 @@ to add to their configuration.`,
 				shims[n], _ = Shim(n)
 			}
 			acts, err := install.Install(d.Hooks, shims, names)
+			if err == nil && d.Bare {
+				var more []install.Action
+				more, err = a.installSequencer(d)
+				acts = append(acts, more...)
+			}
 			if err == nil || len(acts) > 0 {
 				a.printActions(d.Hooks, acts, asJSON)
 			}
@@ -102,6 +110,11 @@ func (a *app) uninstallCommand() *cobra.Command {
 				return err
 			}
 			acts, err := install.Uninstall(d.Hooks, names)
+			if err == nil && d.Bare {
+				var more []install.Action
+				more, err = a.uninstallSequencer(d)
+				acts = append(acts, more...)
+			}
 			a.printActions(d.Hooks, acts, asJSON)
 			return err
 		},

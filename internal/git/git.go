@@ -70,6 +70,12 @@ var ErrNoGit = errors.New("git is not installed or not on PATH")
 
 // Run runs git with args, feeding it stdin, and returns what it printed.
 func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
+	stdout, _, err := r.run(stdin, args...)
+	return stdout, err
+}
+
+// run is Run, with what git printed on standard error too.
+func (r Runner) run(stdin io.Reader, args ...string) ([]byte, []byte, error) {
 	cmd := exec.Command("git", args...)
 	cmd.Dir = r.Dir
 	cmd.Env = r.environ()
@@ -77,9 +83,9 @@ func (r Runner) Run(stdin io.Reader, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := r.exec(cmd); err != nil {
-		return stdout.Bytes(), runError(args, err, &stderr)
+		return stdout.Bytes(), stderr.Bytes(), runError(args, err, &stderr)
 	}
-	return stdout.Bytes(), nil
+	return stdout.Bytes(), stderr.Bytes(), nil
 }
 
 // runError is what a git command that did not succeed returns.

@@ -102,6 +102,25 @@ func (r Runner) PushCAS(remote, ref, old, commit string) error {
 	return fmt.Errorf("cannot push %s to %s: %s", ref, remote, firstLine(gerr.Stderr))
 }
 
+// ActsRefs is where clones push acts for a remote's oxygen to decide (its
+// proc-receive hook): refs/oxygen/acts/<kind>. No such ref is ever made.
+const ActsRefs = "refs/oxygen/acts"
+
+// PushAct sends an act to the remote's oxygen: a push of src (a commit the
+// remote has: nothing is sent but the act) to ActsRefs/kind, with the act
+// as a push option. It returns what git printed on standard error, where
+// the remote's answer is, whether or not the push succeeded.
+func (r Runner) PushAct(remote, src, kind, act string) ([]byte, error) {
+	_, stderr, err := r.run(nil, "push",
+		"--porcelain",
+		"--no-verify", // the act is oxygen's own: no pre-push hooks
+		"--push-option="+act,
+		"--end-of-options", remote,
+		src+":"+ActsRefs+"/"+kind,
+	)
+	return stderr, err
+}
+
 // PackAuto lets git pack the loose objects that state commits and fetches
 // leave, once there are a few hundred of them (git gc --auto, in the
 // background unless the user turned gc.autoDetach off): each act writes a
@@ -286,17 +305,25 @@ type StateCommit struct {
 	Message string
 	By      string // the e-mail the commit is recorded under
 	At      time.Time
+	// Ref, if set, is moved to the commit, but only as a fast-forward of
+	// what it holds (fast-import's own check, in the ref's transaction):
+	// where something else moved it since Parent was read, nothing moves
+	// and WriteCommit fails. Unset, the commit moves no ref but a scratch
+	// ref that WriteCommit owns.
+	Ref string
 }
 
 // WriteCommit writes the commit (its blobs, trees and itself) into the
-// repository with one `git fast-import` and returns its id. It moves no
-// ref but scratch, which it owns.
+// repository with one `git fast-import` and returns its id.
 func (r Runner) WriteCommit(gitDir string, c StateCommit) (string, error) {
-	const scratch = "refs/oxygen/scratch"
+	ref, args := c.Ref, []string{"fast-import", "--quiet", "--done"}
+	if ref == "" {
+		ref, args = "refs/oxygen/scratch", append(args, "--force")
+	}
 	marks := filepath.Join(gitDir, fmt.Sprintf("oxygen-marks-%d", os.Getpid()))
 	defer os.Remove(marks)
 	var in bytes.Buffer
-	fmt.Fprintf(&in, "commit %s\nmark :1\ncommitter oxygen <%s> %d +0000\n", scratch, sanitizeIdent(c.By), c.At.Unix())
+	fmt.Fprintf(&in, "commit %s\nmark :1\ncommitter oxygen <%s> %d +0000\n", ref, sanitizeIdent(c.By), c.At.Unix())
 	data(&in, []byte(c.Message))
 	if c.Parent != "" {
 		fmt.Fprintf(&in, "from %s\n", c.Parent)
@@ -315,7 +342,7 @@ func (r Runner) WriteCommit(gitDir string, c StateCommit) (string, error) {
 		data(&in, c.Put[p])
 	}
 	in.WriteString("done\n")
-	if _, err := r.Run(&in, "fast-import", "--quiet", "--done", "--force", "--export-marks="+marks); err != nil {
+	if _, err := r.Run(&in, append(args, "--export-marks="+marks)...); err != nil {
 		return "", err
 	}
 	out, err := os.ReadFile(marks)
@@ -371,4 +398,35 @@ func shortOID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// ConfigValues returns every value of a (multi-valued) config key, in the
+// repository's and the user's and the system's config; none where unset.
+func (r Runner) ConfigValues(key string) ([]string, error) {
+	out, err := r.Run(nil, "config", "--null", "--get-all", "--end-of-options", key)
+	var gerr *Error
+	if errors.As(err, &gerr) && gerr.Code == 1 {
+		return nil, nil // unset
+	}
+	if err != nil {
+		return nil, err
+	}
+	return SplitNUL(out), nil
+}
+
+// ConfigAdd adds value to key in the repository's own config.
+func (r Runner) ConfigAdd(key, value string) error {
+	_, err := r.Run(nil, "config", "--local", "--add", "--end-of-options", key, value)
+	return err
+}
+
+// ConfigUnset removes value from key in the repository's own config,
+// where it is there.
+func (r Runner) ConfigUnset(key, value string) error {
+	_, err := r.Run(nil, "config", "--local", "--fixed-value", "--unset-all", "--end-of-options", key, value)
+	var gerr *Error
+	if errors.As(err, &gerr) && gerr.Code == 5 {
+		return nil // not there
+	}
+	return err
 }

@@ -81,6 +81,33 @@ func Install(dir string, shims map[string][]byte, names []string) ([]Action, err
 	return done, nil
 }
 
+// InstallAlone writes the shim of a hook that cannot chain another (a
+// proc-receive hook answers for the updates it is handed: two cannot), so
+// a foreign one is left in place, and the Action says so.
+func InstallAlone(dir, name string, shim []byte) ([]Action, error) {
+	file := filepath.Join(dir, name)
+	old, err := readHook(file)
+	if err != nil {
+		return nil, err
+	}
+	act := Action{Hook: name, What: "installed"}
+	switch {
+	case bytes.Equal(old, shim):
+		return []Action{{Hook: name, What: "unchanged"}}, nil
+	case bytes.Contains(old, Fingerprint):
+		act.What = "updated"
+	case old != nil:
+		return []Action{{Hook: name, What: "left (another " + name + " hook is there, and it cannot be chained)"}}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create the hooks folder: %w", err)
+	}
+	if err := writeExecutable(file, shim); err != nil {
+		return nil, err
+	}
+	return []Action{act}, nil
+}
+
 // Uninstall removes oxygen's shims from dir and puts back the hooks they
 // chained. A hook that is not oxygen's is left as it is.
 func Uninstall(dir string, names []string) ([]Action, error) {

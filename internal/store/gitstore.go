@@ -33,6 +33,8 @@ type Git struct {
 	local    *Local
 	mu       sync.Mutex
 	fetched  string // the state a history read fetched, until an act moves it
+	// sequenced: the remote's oxygen decides acts (sequencer.go).
+	sequenced bool
 }
 
 // A mutation that lost the race for the ref starts over from the new
@@ -57,9 +59,9 @@ func backoff(attempt int, spent time.Duration) time.Duration {
 const syncedFile = "synced.json"
 
 // OpenGit returns the git store of the clone whose common git dir is gitDir
-// and whose root is root.
-func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string) *Git {
-	g := &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root)}
+// and whose root is root; sequenced, one whose remote decides its acts.
+func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string, sequenced bool) *Git {
+	g := &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root), sequenced: sequenced}
 	g.ops = ops{mutate: g.mutate}
 	return g
 }
@@ -67,6 +69,79 @@ func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string) *Git {
 // TrackingRef is where a clone keeps its copy of the remote's state ref.
 func TrackingRef(remote, ref string) string {
 	return "refs/oxygen/remotes/" + remote + "/" + strings.TrimPrefix(ref, "refs/")
+}
+
+// Act decides a. Where the remote sequences acts, it is sent there and
+// the remote's oxygen decides it, at the remote's time; else this clone
+// decides it against the state it fetches, and pushes what it decided.
+func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (policy.Decision, error) {
+	if g.sequenced {
+		if seen := g.seen(); seen != "" {
+			return g.send(a, seen)
+		}
+		// Never synced: the remote may hold no state yet, which only a
+		// clone's own push makes. The clone's first act pushes its own.
+	}
+	return g.ops.Act(p, a, clock)
+}
+
+// seen is the state the copy was last made of ("" if none).
+func (g *Git) seen() string {
+	data, err := readFile(filepath.Join(g.local.dir, syncedFile), maxRecord)
+	var s synced
+	if err != nil || json.Unmarshal(data, &s) != nil || s.Remote != g.remote || s.Ref != g.ref || !gitcli.IsObjectID(s.Commit) {
+		return ""
+	}
+	return s.Commit
+}
+
+// send has the remote decide a: a push of seen (a state commit the remote
+// holds, so nothing else is sent) to gitcli.ActsRefs, with the act as its
+// option. Then the copy is made of what the remote holds, answer or not.
+func (g *Git) send(a policy.Act, seen string) (policy.Decision, error) {
+	unlock, err := g.local.lock()
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	defer unlock()
+	req, err := json.Marshal(request{V: wireVersion, Act: a})
+	if err != nil {
+		return policy.Decision{}, err
+	}
+	stderr, perr := g.git.PushAct(g.remote, seen, a.Kind, actOption+string(req))
+	d, answered, err := readAnswer(stderr)
+	switch {
+	case !answered && perr != nil:
+		err = fmt.Errorf("%s did not take the act, so nothing changed: %s", g.remote, pushFailure(stderr, perr))
+	case !answered:
+		// Pushed, yet no oxygen answered: a host without oxygen's hooks
+		// took it for a ref.
+		ref := gitcli.ActsRefs + "/" + a.Kind
+		return policy.Decision{}, fmt.Errorf("%s took the act for a ref, and nothing decided it: its hooks are not oxygen's (oxygen install --repo on the server installs them), or resources.yaml should not say store.sequenced; delete the ref with: git push %s :%s", g.remote, g.remote, ref)
+	}
+	g.mu.Lock()
+	g.fetched = ""
+	g.mu.Unlock()
+	tip, files, sealed, ferr := g.fetch()
+	if ferr == nil {
+		ferr = g.materialise(tip, files, sealed)
+	}
+	return d, errors.Join(err, ferr)
+}
+
+// pushFailure is why a push failed, in the remote's words where it gave
+// any (an oxygen's refusal), else git's.
+func pushFailure(stderr []byte, err error) string {
+	var said []string
+	for l := range strings.Lines(string(stderr)) {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(l), "remote: oxygen: "); ok {
+			said = append(said, m)
+		}
+	}
+	if len(said) > 0 {
+		return strings.Join(said, "; ")
+	}
+	return err.Error()
 }
 
 // Current reads the materialised copy: no network.
@@ -336,11 +411,17 @@ func (g *Git) mutate(by string, decide func(policy.State) ([]change, error)) err
 }
 
 // write applies the changes to files (in place) and writes them as one
-// commit on top of tip, first moving events.jsonl to the next of the
-// sealed segments, with its checkpoint, when it is due. No changes: no
-// commit.
+// commit on top of tip (writeState), moving no ref.
 func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by string, chs []change) (string, error) {
-	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC()}
+	return writeState(g.git, g.gitDir, "", tip, files, sealed, by, chs)
+}
+
+// writeState applies the changes to files (in place) and writes them as
+// one commit on top of tip, first moving events.jsonl to the next of the
+// sealed segments, with its checkpoint, when it is due. It moves ref
+// there ("": none; see gitcli.StateCommit.Ref). No changes: no commit.
+func writeState(r gitcli.Runner, gitDir, ref, tip string, files map[string][]byte, sealed *[]int64, by string, chs []change) (string, error) {
+	c := gitcli.StateCommit{Parent: tip, Put: map[string][]byte{}, By: by, At: time.Now().UTC(), Ref: ref}
 	var added []byte // the new history lines, also the commit message's body
 	var written []Event
 	for _, ch := range chs {
@@ -368,11 +449,11 @@ func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by str
 	events := append(bytes.Clone(files[eventsLog]), added...)
 	if old := files[eventsLog]; sealDue(old) {
 		n := len(*sealed) + 1
-		_, entries, err := g.git.ReadTreeSkip(tip, func(string) bool { return true })
+		_, entries, err := r.ReadTreeSkip(tip, func(string) bool { return true })
 		if err != nil {
 			return "", err
 		}
-		cp, err := sealCheckpoint(g.git, entries, n, old)
+		cp, err := sealCheckpoint(r, entries, n, old)
 		if err != nil {
 			return "", fmt.Errorf("seal %s: %w", segmentPath(n), err)
 		}
@@ -382,7 +463,7 @@ func (g *Git) write(tip string, files map[string][]byte, sealed *[]int64, by str
 	}
 	files[eventsLog], c.Put[eventsLog] = events, events
 	c.Message = stateSubject(written) + "\n\n" + string(added)
-	return g.git.WriteCommit(g.gitDir, c)
+	return r.WriteCommit(gitDir, c)
 }
 
 // stateSubject is a state commit's subject: what its events do, by whom

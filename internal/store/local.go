@@ -173,17 +173,16 @@ func (s *Local) writeIgnore() error {
 // lock takes the store's exclusive lock for one mutation, waiting for it as
 // long as it takes. The kernel drops it when the process exits, however it
 // exits, so a crash never leaves a stale lock behind.
-func (s *Local) lock() (unlock func(), err error) {
-	if err := s.checkDirs(true); err != nil {
+// flock holds an exclusive lock on file (made if missing, never through a
+// symlink) until the file returned is closed. It waits in the kernel's
+// queue, without a deadline: an act racing others must not fail because
+// they were many or the machine slow, and a holder that dies frees the
+// lock at once.
+func flock(file string) (*os.File, error) {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock the lease store: %w", err)
-	}
-	// Waiting in the kernel's queue, without a deadline: a claim racing
-	// others must not fail because they were many or the machine slow, and
-	// a holder that dies frees the lock at once.
 	for {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
 		if !errors.Is(err, syscall.EINTR) {
@@ -192,6 +191,17 @@ func (s *Local) lock() (unlock func(), err error) {
 	}
 	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func (s *Local) lock() (unlock func(), err error) {
+	if err := s.checkDirs(true); err != nil {
+		return nil, err
+	}
+	f, err := flock(filepath.Join(s.dir, lockFile))
+	if err != nil {
 		return nil, fmt.Errorf("lock the lease store %s: %w", s.dir, err)
 	}
 	s.removeStaleTemps()

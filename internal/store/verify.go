@@ -357,8 +357,8 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 	if e.At.Before(v.Now.Add(-skew-time.Minute)) || e.At.After(v.Now.Add(skew)) {
 		return nil, fmt.Errorf("recorded at %s, but the server's time is %s: a change is pushed when it is made (check the clock)", e.At.Format(time.RFC3339), v.Now.UTC().Format(time.RFC3339))
 	}
-	if v.Pusher != "" && !v.Policy.ActsFor(v.Pusher, e.By) {
-		return nil, fmt.Errorf("pushed by %s, but recorded as %s's: a state commit carries only the pusher's own acts", v.Pusher, e.By)
+	if err := v.mayAct(e.By); err != nil {
+		return nil, err
 	}
 	a := actOf(events)
 	d, err := v.Policy.Decide(a, st, e.At)
@@ -378,6 +378,15 @@ func (v Verifier) replay(st policy.State, events []Event) ([]change, error) {
 		}
 	}
 	return chs, nil
+}
+
+// mayAct refuses an act recorded as by's where the host says someone who
+// may not act for by pushes it.
+func (v Verifier) mayAct(by string) error {
+	if v.Pusher != "" && !v.Policy.ActsFor(v.Pusher, by) {
+		return fmt.Errorf("pushed by %s, but recorded as %s's: a push carries only the pusher's own acts", v.Pusher, by)
+	}
+	return nil
 }
 
 // selfGranted refuses a council vote carried by a pusher who may also act
