@@ -793,6 +793,15 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if len(ups) > 0 && !slices.ContainsFunc(ups, func(up git.RefUpdate) bool { return !isAct(up.Ref) }) {
+		// Acts alone, as oxygen's own acts are pushed: nothing to judge
+		// or to read, on the way of every act of a sequenced store.
+		on, err := sequencing(a.git)
+		if err != nil || on {
+			return nil, nil, nil, err
+		}
+		return nil, nil, []error{fmt.Errorf("%s: %w", ups[0].Ref, notSequencing)}, nil
+	}
 	// Each new object and what it peels to, asked once however many refs
 	// name it (a flood of refs may all name one commit).
 	at := map[string]int{}
@@ -832,7 +841,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 				name, harm = "the state ref "+r.policy.Store.Ref, "state pushed by clients would land here, past the state's checks"
 			}
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so %s: push it under another name (deleting it is allowed)", up.Ref, name, harm))
-		case strings.HasPrefix(up.Ref, git.ActsRefs+"/"):
+		case isAct(up.Ref):
 			// An act, for the proc-receive hook to decide; nothing to judge.
 			if sequenced == nil {
 				on, err := sequencing(a.git)

@@ -126,7 +126,7 @@ func openStore(g git.Runner, d git.Dirs, cfg policy.StoreConfig) store.Store {
 		return store.OpenRef(g, cfg.Ref) // a server: its own state ref is the authority
 	}
 	if cfg.Kind == "git" {
-		return store.OpenGit(g, d.CommonDir, storeRoot(d), cfg.Remote, cfg.Ref, cfg.Sequenced)
+		return store.OpenGit(g, d.CommonDir, storeRoot(d), cfg.Remote, cfg.Ref, cfg.Sequenced, d.ObjectFormat)
 	}
 	return store.OpenLocal(storeRoot(d))
 }

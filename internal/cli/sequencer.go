@@ -29,7 +29,7 @@ func procReceiveHook(a *app, r *repo) error {
 	if err != nil {
 		return err
 	}
-	act, carried, actErr := store.ActOf(opts)
+	req, carried, reqErr := store.RequestOf(opts)
 	who, whoErr := a.pusher()
 	answers := make([]git.ProcReceiveAnswer, len(ups))
 	decided := false
@@ -37,12 +37,12 @@ func procReceiveHook(a *app, r *repo) error {
 		ans := &answers[i]
 		ans.Ref = up.Ref
 		switch {
-		case !strings.HasPrefix(up.Ref, git.ActsRefs+"/"):
+		case !isAct(up.Ref):
 			ans.Refused = fmt.Sprintf("oxygen decides acts here, pushed to %s/<kind>; nothing else (is %s more than %s?)", git.ActsRefs, procReceiveKey, git.ActsRefs)
 		case whoErr != nil:
 			ans.Refused = whoErr.Error()
-		case actErr != nil:
-			ans.Refused = actErr.Error()
+		case reqErr != nil:
+			ans.Refused = reqErr.Error()
 		case !carried:
 			ans.Refused = "no act came with the push: oxygen's own acts (oxygen claim and the like) carry one"
 		case decided:
@@ -50,17 +50,20 @@ func procReceiveHook(a *app, r *repo) error {
 		default:
 			decided = true
 			seq := store.Sequencer{Git: a.git, GitDir: r.dirs.CommonDir, Ref: r.policy.Store.Ref, Policy: r.policy, Pusher: who, Clock: a.now}
-			d, moved, err := seq.Act(act)
-			fmt.Fprintln(a.stderr, store.Answer(d, err))
+			o, err := seq.Act(req)
+			fmt.Fprintln(a.stderr, store.Answer(o, err))
 			if err != nil {
 				ans.Refused = err.Error()
 				continue
 			}
-			ans.Moved, ans.Old, ans.New = r.policy.Store.Ref, moved.Old, moved.New
+			ans.Moved, ans.Old, ans.New = r.policy.Store.Ref, o.Move.Old, o.Move.New
 		}
 	}
 	return git.WriteProcReceive(a.stdout, answers)
 }
+
+// isAct says whether a push to ref is an act, for the proc-receive hook.
+func isAct(ref string) bool { return strings.HasPrefix(ref, git.ActsRefs+"/") }
 
 // sequencing says whether receive-pack hands pushes to git.ActsRefs to
 // oxygen's proc-receive hook in g's repository. Where it does not, such a
@@ -75,6 +78,11 @@ func sequencing(g git.Runner) (bool, error) {
 // routes pushes to git.ActsRefs to it, where no other proc-receive hook is
 // in place (one cannot chain another: each answers for its updates).
 func (a *app) installSequencer(d git.Dirs) ([]install.Action, error) {
+	// Where the hooks keep the policy file they read, so that it is read
+	// from git once per version, not on every push.
+	if err := store.OpenLocal(storeRoot(d)).Prepare(); err != nil {
+		return nil, err
+	}
 	shim, _ := Shim("proc-receive")
 	acts, err := install.InstallAlone(d.Hooks, "proc-receive", shim)
 	if err != nil || !slices.ContainsFunc(acts, func(x install.Action) bool { return !strings.HasPrefix(x.What, "left") }) {

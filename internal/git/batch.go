@@ -100,6 +100,39 @@ func (r Runner) ReadTrees(commits []string, skip func(path string) bool) ([]Tree
 	return nil, err // what the walk refused; a git cut short for it says nothing more
 }
 
+// ReadTip reads the commit that ref points at and its tree, as ReadTrees
+// reads one, in one process: the ref is resolved by the cat-file that then
+// reads the tree by the id it gave, so the two agree however the ref moves
+// meanwhile. A ref that does not exist gives "" and no tree.
+func (r Runner) ReadTip(ref string, skip func(path string) bool) (string, Tree, error) {
+	b, err := r.startBatch()
+	if err != nil {
+		return "", Tree{}, err
+	}
+	tip, tree, err := b.readTip(ref, skip)
+	end := b.close()
+	var big *tooBig
+	switch {
+	case err == nil:
+		return tip, tree, end
+	case end != nil && !errors.As(err, &big):
+		return "", Tree{}, end
+	}
+	return "", Tree{}, err
+}
+
+func (b *batch) readTip(ref string, skip func(path string) bool) (string, Tree, error) {
+	o, err := b.get(ref + "^{commit}")
+	if err != nil || o.id == "" {
+		return "", Tree{}, err
+	}
+	trees, err := b.readTrees([]string{o.id}, skip)
+	if err != nil {
+		return "", Tree{}, err
+	}
+	return o.id, trees[0], nil
+}
+
 // readTrees is ReadTrees' walk.
 func (b *batch) readTrees(commits []string, skip func(path string) bool) ([]Tree, error) {
 	var trees []Tree

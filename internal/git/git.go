@@ -145,6 +145,8 @@ type Dirs struct {
 	CommonDir string // shared by every worktree of the clone
 	Hooks     string // where git looks for hooks (honours core.hooksPath)
 	Bare      bool
+	// ObjectFormat is the hash its object ids are of: sha1 or sha256.
+	ObjectFormat string
 }
 
 // Dirs asks git where the repository keeps its files, as absolute paths.
@@ -157,33 +159,45 @@ func (r Runner) Dirs() (Dirs, error) {
 // ids in the same git process; a spec that does not resolve gives "", and
 // git stops there: ids has an answer only for the specs up to that one.
 func (r Runner) DirsWith(specs ...string) (Dirs, []string, error) {
+	const fixed = 5 // the lines every answer starts with
 	args := append([]string{"rev-parse",
 		"--path-format=absolute", // every path below absolute, whatever the cwd
 		"--git-dir",
 		"--git-common-dir",
 		"--git-path", "hooks", // core.hooksPath if set, resolved per worktree
 		"--is-bare-repository",
+		"--show-object-format",
 	}, specs...) // specs are oxygen's own (git 2.39's rev-parse echoes --end-of-options)
 	out, err := r.Run(nil, args...)
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
-	if len(lines) < 4+min(1, len(specs)) || len(lines) > 4+len(specs) || len(lines) < 4+len(specs) && err == nil {
+	if len(lines) < fixed+min(1, len(specs)) || len(lines) > fixed+len(specs) || len(lines) < fixed+len(specs) && err == nil {
 		if err == nil {
 			err = fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
 		return Dirs{}, nil, notARepo(err)
 	}
 	ids := make([]string, 0, len(specs))
-	for i, line := range lines[4:] {
+	for i, line := range lines[fixed:] {
 		switch {
 		case line != specs[i] && IsObjectID(line):
 			ids = append(ids, line)
-		case err != nil && 4+i == len(lines)-1:
+		case err != nil && fixed+i == len(lines)-1:
 			ids = append(ids, "") // git echoes a spec it cannot resolve, and stops there
 		default:
 			return Dirs{}, nil, fmt.Errorf("git rev-parse: unexpected output %q", out)
 		}
 	}
-	return Dirs{GitDir: lines[0], CommonDir: lines[1], Hooks: lines[2], Bare: lines[3] == "true"}, ids, nil
+	return Dirs{GitDir: lines[0], CommonDir: lines[1], Hooks: lines[2], Bare: lines[3] == "true", ObjectFormat: lines[4]}, ids, nil
+}
+
+// EmptyTree is the id of the tree that holds nothing, which every
+// repository has without storing it, in the object format given (as
+// Dirs.ObjectFormat names it).
+func EmptyTree(format string) string {
+	if format == "sha256" {
+		return "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"
+	}
+	return "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 }
 
 func notARepo(err error) error {

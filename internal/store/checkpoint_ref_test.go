@@ -165,7 +165,7 @@ func freshClone(t *testing.T, g *gitState) *store.Git {
 			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	return store.OpenGit(gitcli.Runner{Dir: dir}, filepath.Join(dir, ".git"), dir, "origin", stateRef, false)
+	return store.OpenGit(gitcli.Runner{Dir: dir}, filepath.Join(dir, ".git"), dir, "origin", stateRef, false, "")
 }
 
 // TestHistoryStateFromRefCheckpoints: the server and a fresh clone read the

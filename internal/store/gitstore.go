@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,8 +35,9 @@ type Git struct {
 	local    *Local
 	mu       sync.Mutex
 	fetched  string // the state a history read fetched, until an act moves it
-	// sequenced: the remote's oxygen decides acts (sequencer.go).
-	sequenced bool
+	// emptyTree, where the remote's oxygen decides acts (sequencer.go),
+	// is the id of the empty tree in the clone's object format; else "".
+	emptyTree string
 }
 
 // A mutation that lost the race for the ref starts over from the new
@@ -59,9 +62,13 @@ func backoff(attempt int, spent time.Duration) time.Duration {
 const syncedFile = "synced.json"
 
 // OpenGit returns the git store of the clone whose common git dir is gitDir
-// and whose root is root; sequenced, one whose remote decides its acts.
-func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string, sequenced bool) *Git {
-	g := &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root), sequenced: sequenced}
+// and whose root is root. Where the remote decides its acts (sequenced),
+// format is the clone's object format (gitcli.Dirs.ObjectFormat).
+func OpenGit(r gitcli.Runner, gitDir, root, remote, ref string, sequenced bool, format string) *Git {
+	g := &Git{git: r, gitDir: gitDir, remote: remote, ref: ref, tracking: TrackingRef(remote, ref), local: OpenLocal(root)}
+	if sequenced {
+		g.emptyTree = gitcli.EmptyTree(format)
+	}
 	g.ops = ops{mutate: g.mutate}
 	return g
 }
@@ -75,41 +82,32 @@ func TrackingRef(remote, ref string) string {
 // the remote's oxygen decides it, at the remote's time; else this clone
 // decides it against the state it fetches, and pushes what it decided.
 func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (policy.Decision, error) {
-	if g.sequenced {
-		if seen := g.seen(); seen != "" {
-			return g.send(a, seen)
-		}
-		// Never synced: the remote may hold no state yet, which only a
-		// clone's own push makes. The clone's first act pushes its own.
+	if g.emptyTree != "" {
+		return g.send(a)
 	}
 	return g.ops.Act(p, a, clock)
 }
 
-// seen is the state the copy was last made of ("" if none).
-func (g *Git) seen() string {
-	data, err := readFile(filepath.Join(g.local.dir, syncedFile), maxRecord)
-	var s synced
-	if err != nil || json.Unmarshal(data, &s) != nil || s.Remote != g.remote || s.Ref != g.ref || !gitcli.IsObjectID(s.Commit) {
-		return ""
-	}
-	return s.Commit
-}
-
-// send has the remote decide a: a push of seen (a state commit the remote
-// holds, so nothing else is sent) to gitcli.ActsRefs, with the act as its
-// option. Then the copy is made of what the remote holds, answer or not.
-func (g *Git) send(a policy.Act, seen string) (policy.Decision, error) {
+// send has the remote decide a: a push to gitcli.ActsRefs with the act as
+// its option. What is pushed is the empty tree, which every repository
+// has, so nothing else is sent (a state commit the remote holds would do,
+// but git sends what the remote advertises no descendant of, and the
+// clone may not have the remote's newest). The answer carries the state
+// after the act, of which the copy is made; where it does not (the copy
+// is behind by a segment, or the answer was lost), the copy is fetched.
+func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	unlock, err := g.local.lock()
 	if err != nil {
 		return policy.Decision{}, err
 	}
 	defer unlock()
-	req, err := json.Marshal(request{V: wireVersion, Act: a})
+	have, sealed := g.held()
+	req, err := json.Marshal(Request{V: wireVersion, Act: a, Have: have})
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	stderr, perr := g.git.PushAct(g.remote, seen, a.Kind, actOption+string(req))
-	d, answered, err := readAnswer(stderr)
+	stderr, perr := g.git.PushAct(g.remote, g.emptyTree, a.Kind, actOption+string(req))
+	d, st, answered, err := readAnswer(stderr)
 	switch {
 	case !answered && perr != nil:
 		err = fmt.Errorf("%s did not take the act, so nothing changed: %s", g.remote, pushFailure(stderr, perr))
@@ -122,11 +120,61 @@ func (g *Git) send(a policy.Act, seen string) (policy.Decision, error) {
 	g.mu.Lock()
 	g.fetched = ""
 	g.mu.Unlock()
-	tip, files, sealed, ferr := g.fetch()
+	if st != nil && g.adopt(st, have, sealed) == nil {
+		return d, err
+	}
+	tip, files, sealedNow, ferr := g.fetch()
 	if ferr == nil {
-		ferr = g.materialise(tip, files, sealed)
+		ferr = g.materialise(tip, files, sealedNow)
 	}
 	return d, errors.Join(err, ferr)
+}
+
+// held says how much of the history the copy holds, for the remote to
+// send the rest (nil where it cannot say: never synced, or by an oxygen
+// that did not record its segments), and the sizes of its sealed segments.
+func (g *Git) held() (*Held, []int64) {
+	data, err := readFile(filepath.Join(g.local.dir, syncedFile), maxRecord)
+	var s synced
+	if err != nil || json.Unmarshal(data, &s) != nil || s.Remote != g.remote || s.Ref != g.ref || s.Segments == nil {
+		return nil, nil
+	}
+	var base int64
+	for _, n := range s.Segments {
+		base += n
+	}
+	fi, err := os.Lstat(filepath.Join(g.local.dir, eventsLog))
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() < base {
+		return nil, nil
+	}
+	return &Held{Segments: len(s.Segments), Log: fi.Size() - base}, s.Segments
+}
+
+// adopt makes the copy of the state st, sent for a copy that holds have:
+// its records, and the history's current segment as the copy's and the
+// tail sent, if together they are what the remote holds.
+func (g *Git) adopt(st *after, have *Held, sealed []int64) error {
+	var base int64
+	for _, n := range sealed {
+		base += n
+	}
+	cur, err := readTail(filepath.Join(g.local.dir, eventsLog), base, have.Log)
+	if err != nil || int64(len(cur)) != have.Log {
+		return errors.New("the copy's history changed meanwhile")
+	}
+	cur = append(cur, st.Tail...)
+	if sum := sha256.Sum256(cur); hex.EncodeToString(sum[:]) != st.Sum || !gitcli.IsObjectID(st.Tip) {
+		return errors.New("the copy's history is not the remote's")
+	}
+	files := make(map[string][]byte, len(st.Records)+1)
+	for path, data := range st.Records {
+		if path == eventsLog || !stateFileName(path) {
+			return fmt.Errorf("the answer holds %q, which no state holds", path)
+		}
+		files[path] = data
+	}
+	files[eventsLog] = cur
+	return g.materialise(st.Tip, files, sealed)
 }
 
 // pushFailure is why a push failed, in the remote's words where it gave
@@ -186,6 +234,9 @@ type synced struct {
 	Ref      string    `json:"ref"`
 	Commit   string    `json:"commit"`
 	SyncedAt time.Time `json:"synced_at"`
+	// Segments are the sizes of the history's sealed segments the copy
+	// holds (in events.jsonl, before the current one's lines).
+	Segments []int64 `json:"segments"`
 }
 
 // Freshness says which state the copy holds and how old it is.
@@ -288,7 +339,7 @@ func (g *Git) materialise(tip string, files map[string][]byte, sealed []int64) e
 	if err := g.materialiseLog(tip, files[eventsLog], sealed); err != nil {
 		return err
 	}
-	marker, _ := json.Marshal(synced{V: formatVersion, Remote: g.remote, Ref: g.ref, Commit: tip, SyncedAt: time.Now().UTC()})
+	marker, _ := json.Marshal(synced{V: formatVersion, Remote: g.remote, Ref: g.ref, Commit: tip, SyncedAt: time.Now().UTC(), Segments: append([]int64{}, sealed...)})
 	return writeAtomic(filepath.Join(g.local.dir, syncedFile), marker)
 }
 

@@ -26,7 +26,7 @@ func countedStore(g *gitState, calls *[]string) *store.Git {
 		*calls = append(*calls, args[0])
 		return cmd.Run()
 	}}
-	return store.OpenGit(r, filepath.Join(g.clone, ".git"), g.clone, "origin", stateRef, false)
+	return store.OpenGit(r, filepath.Join(g.clone, ".git"), g.clone, "origin", stateRef, false, "")
 }
 
 // tracked is where the clone's tracking ref of the state ref points.

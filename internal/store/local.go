@@ -173,6 +173,10 @@ func (s *Local) writeIgnore() error {
 // lock takes the store's exclusive lock for one mutation, waiting for it as
 // long as it takes. The kernel drops it when the process exits, however it
 // exits, so a crash never leaves a stale lock behind.
+// Prepare makes the store's folders, as a first act would: a server's
+// hooks keep their cache of policy files there (CacheDir).
+func (s *Local) Prepare() error { return s.checkDirs(true) }
+
 // flock holds an exclusive lock on file (made if missing, never through a
 // symlink) until the file returned is closed. It waits in the kernel's
 // queue, without a deadline: an act racing others must not fail because

@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,52 +33,109 @@ const (
 	wireVersion  = 1
 )
 
-// request is an act as a clone sends it.
-type request struct {
-	V   int        `json:"v"`
-	Act policy.Act `json:"act"`
+// Request is an act as a clone sends it, with what the clone's copy of
+// the state holds of the history (nil: unknown).
+type Request struct {
+	V    int        `json:"v"`
+	Act  policy.Act `json:"act"`
+	Have *Held      `json:"have,omitempty"`
 }
 
-// answer is the remote's word on one act: its decision, or why not.
+// Held is how much of the history a clone's copy holds: the sealed
+// segments, and the bytes of the current one.
+type Held struct {
+	Segments int   `json:"segments"`
+	Log      int64 `json:"log"`
+}
+
+// answer is the remote's word on one act: its decision, or why not; and
+// where it can, the state after it, for the clone's copy.
 type answer struct {
 	V        int              `json:"v"`
 	Decision *policy.Decision `json:"decision,omitempty"`
 	Refusal  *policy.Refusal  `json:"refusal,omitempty"`
 	Error    string           `json:"error,omitempty"`
+	State    *after           `json:"state,omitempty"`
 }
 
-// ActOf finds the act among a push's options: ok false where none is one.
-func ActOf(options []string) (a policy.Act, ok bool, err error) {
+// after is the state ref as an act left it (or found it, where refused),
+// for a clone whose copy holds what its request said: every record file,
+// and the history's current segment from where the copy's ends. So the
+// clone makes its copy without fetching the ref. (No segment or checkpoint
+// is in it: a clone that holds fewer segments than the ref fetches.)
+type after struct {
+	Tip     string            `json:"tip"`
+	Records map[string][]byte `json:"records"`
+	Tail    []byte            `json:"tail"`
+	Sum     string            `json:"sum"` // of the whole current segment: sha256, hex
+}
+
+// maxAfter bounds what an answer carries of the state: a copy larger than
+// that is fetched.
+const maxAfter = 1 << 20
+
+// afterOf is the state of tip, with files (but the segments) and sealed
+// segments, for a copy that holds have; nil where it cannot say.
+func afterOf(tip string, files map[string][]byte, sealed int, have *Held) *after {
+	cur := files[eventsLog]
+	if have == nil || tip == "" || have.Segments != sealed || have.Log < 0 || have.Log > int64(len(cur)) {
+		return nil
+	}
+	a := &after{Tip: tip, Records: map[string][]byte{}, Tail: cur[have.Log:]}
+	size := len(a.Tail)
+	for path, data := range files {
+		if path != eventsLog {
+			a.Records[path] = data
+			size += len(path) + len(data)
+		}
+	}
+	if size > maxAfter {
+		return nil
+	}
+	sum := sha256.Sum256(cur)
+	a.Sum = hex.EncodeToString(sum[:])
+	return a
+}
+
+// RequestOf finds the act among a push's options: ok false where none is.
+func RequestOf(options []string) (req Request, ok bool, err error) {
 	for _, o := range options {
 		data, found := strings.CutPrefix(o, actOption)
 		if !found {
 			continue
 		}
 		if ok {
-			return a, true, errors.New("a push carries one act")
+			return req, true, errors.New("a push carries one act")
 		}
-		var req request
 		dec := json.NewDecoder(strings.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			return a, true, fmt.Errorf("the act does not read: %v", err)
+			return req, true, fmt.Errorf("the act does not read: %v", err)
 		}
 		if req.V != wireVersion {
-			return a, true, fmt.Errorf("the act is of version %d; this oxygen reads version %d (upgrade the older one)", req.V, wireVersion)
+			return req, true, fmt.Errorf("the act is of version %d; this oxygen reads version %d (upgrade the older one)", req.V, wireVersion)
 		}
-		a, ok = req.Act, true
+		ok = true
 	}
-	return a, ok, nil
+	return req, ok, nil
+}
+
+// Outcome is what the remote did with a request: its decision, how the
+// state ref moved, and the state after it.
+type Outcome struct {
+	Decision policy.Decision
+	Move     Move
+	after    *after
 }
 
 // Answer is the line a remote prints for the pusher: the decision, or the
-// error that stopped it.
-func Answer(d policy.Decision, err error) string {
-	ans := answer{V: wireVersion, Decision: &d}
+// error that stopped it, and the state after it where it can.
+func Answer(o Outcome, err error) string {
+	ans := answer{V: wireVersion, Decision: &o.Decision, State: o.after}
 	var refused *policy.Refusal
 	switch {
 	case errors.As(err, &refused):
-		ans = answer{V: wireVersion, Refusal: refused}
+		ans.Decision, ans.Refusal = nil, refused
 	case err != nil:
 		ans = answer{V: wireVersion, Error: policy.OneLine(err.Error())}
 	}
@@ -88,8 +147,8 @@ func Answer(d policy.Decision, err error) string {
 }
 
 // readAnswer finds the remote's answer in what git printed on standard
-// error: ok false where there is none.
-func readAnswer(stderr []byte) (policy.Decision, bool, error) {
+// error: found false where there is none.
+func readAnswer(stderr []byte) (d policy.Decision, st *after, found bool, err error) {
 	var line []byte
 	for l := range bytes.Lines(stderr) {
 		if i := bytes.Index(l, []byte(answerPrefix)); i >= 0 {
@@ -97,22 +156,22 @@ func readAnswer(stderr []byte) (policy.Decision, bool, error) {
 		}
 	}
 	if line == nil {
-		return policy.Decision{}, false, nil
+		return d, nil, false, nil
 	}
 	var ans answer
 	// git pads what it relays with spaces, to overwrite a progress line.
 	if err := json.Unmarshal(bytes.TrimSpace(line), &ans); err != nil || ans.V != wireVersion {
-		return policy.Decision{}, true, fmt.Errorf("the remote's answer does not read (is its oxygen of another version?): %.200q", bytes.TrimSpace(line))
+		return d, nil, true, fmt.Errorf("the remote's answer does not read (is its oxygen of another version?): %.200q", bytes.TrimSpace(line))
 	}
 	switch {
 	case ans.Refusal != nil:
-		return policy.Decision{}, true, ans.Refusal
+		return d, ans.State, true, ans.Refusal
 	case ans.Error != "":
-		return policy.Decision{}, true, errors.New(ans.Error)
+		return d, nil, true, errors.New(ans.Error)
 	case ans.Decision == nil:
-		return policy.Decision{}, true, errors.New("the remote's answer holds no decision")
+		return d, nil, true, errors.New("the remote's answer holds no decision")
 	}
-	return *ans.Decision, true, nil
+	return *ans.Decision, ans.State, true, nil
 }
 
 // Sequencer decides acts on a server, one at a time, against the state
@@ -133,19 +192,20 @@ type Sequencer struct {
 // Move is a ref's move: from Old to New (equal where nothing changed).
 type Move struct{ Old, New string }
 
-// Act decides a and records what it decided, and says how the ref moved.
-func (s Sequencer) Act(a policy.Act) (policy.Decision, Move, error) {
+// Act decides the request's act and records what it decided.
+func (s Sequencer) Act(req Request) (Outcome, error) {
 	v := Verifier{Git: s.Git, Policy: s.Policy, Pusher: s.Pusher}
-	if err := v.mayAct(a.By); err != nil {
-		return policy.Decision{}, Move{}, err
+	if err := v.mayAct(req.Act.By); err != nil {
+		return Outcome{}, err
 	}
-	var m Move
+	var o Outcome
 	mutate := func(by string, decide func(policy.State) ([]change, error)) (err error) {
-		m, err = s.mutate(by, decide)
+		o.Move, o.after, err = s.mutate(by, decide, req.Have)
 		return err
 	}
-	d, err := ops{mutate: mutate, vet: v.selfGranted}.Act(s.Policy, a, s.Clock)
-	return d, m, err
+	var err error
+	o.Decision, err = ops{mutate: mutate, vet: v.selfGranted}.Act(s.Policy, req.Act, s.Clock)
+	return o, err
 }
 
 // sequencerLock is the file, in the repository's git dir, that acts queue on.
@@ -157,44 +217,43 @@ const sequencerLock = "oxygen-sequencer.lock"
 const sequencerTries = 20
 
 // mutate runs one decision against the state ref and moves the ref to
-// what it decided, under the repository's lock.
-func (s Sequencer) mutate(by string, decide func(policy.State) ([]change, error)) (Move, error) {
+// what it decided, under the repository's lock. It gives the state after
+// it (or as it found it, where the decision refused) for a copy that holds
+// have.
+func (s Sequencer) mutate(by string, decide func(policy.State) ([]change, error), have *Held) (Move, *after, error) {
 	lock, err := flock(filepath.Join(s.GitDir, sequencerLock))
 	if err != nil {
-		return Move{}, fmt.Errorf("lock %s: %w", s.Ref, err)
+		return Move{}, nil, fmt.Errorf("lock %s: %w", s.Ref, err)
 	}
 	defer lock.Close()
 	for try := 1; ; try++ {
-		// By id, then its tree: a clone's push may move the ref at any time.
-		tip, err := s.Git.RefID(s.Ref)
+		// The id and its tree in one process: a clone's push may move the
+		// ref at any time.
+		tip, tree, err := s.Git.ReadTip(s.Ref, sealedFile)
 		if err != nil {
-			return Move{}, err
+			return Move{}, nil, fmt.Errorf("read %s: %w", s.Ref, err)
 		}
-		files, sealed := map[string][]byte{}, []int64(nil)
-		if tip != "" {
-			var entries map[string]gitcli.TreeEntry
-			if files, entries, err = s.Git.ReadTreeSkip(tip, sealedFile); err != nil {
-				return Move{}, fmt.Errorf("read %s: %w", s.Ref, err)
-			}
-			for _, seg := range segments(entries) {
-				sealed = append(sealed, entries[seg].Size)
-			}
+		files := tree.Files
+		if files == nil {
+			files = map[string][]byte{}
 		}
+		// Sealed segments are counted, not read: here only their number counts.
+		sealed := make([]int64, len(segments(tree.Entries)))
 		chs, err := decide(stateFiles(files, func(path string) string { return s.Ref + ":" + path }))
 		if err != nil {
-			return Move{}, err
+			return Move{}, afterOf(tip, files, len(sealed), have), err
 		}
 		commit, err := writeState(s.Git, s.GitDir, s.Ref, tip, files, &sealed, by, chs)
 		switch {
 		case err == nil && commit == "":
-			return Move{tip, tip}, nil
+			return Move{tip, tip}, afterOf(tip, files, len(sealed), have), nil
 		case err == nil:
-			return Move{tip, commit}, nil
+			return Move{tip, commit}, afterOf(commit, files, len(sealed), have), nil
 		}
 		// The ref moves only as a fast-forward of tip: if it moved, a
 		// clone's own push landed meanwhile, and the act starts over.
 		if now, rerr := s.Git.RefID(s.Ref); rerr != nil || now == tip || try == sequencerTries {
-			return Move{}, errors.Join(err, rerr)
+			return Move{}, nil, errors.Join(err, rerr)
 		}
 	}
 }

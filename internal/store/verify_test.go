@@ -63,7 +63,7 @@ func newGitState(t *testing.T) *gitState {
 	return &gitState{
 		remote: gitcli.Runner{Dir: remote},
 		gitDir: remote,
-		store:  store.OpenGit(gitcli.Runner{Dir: clone}, filepath.Join(clone, ".git"), clone, "origin", stateRef, false),
+		store:  store.OpenGit(gitcli.Runner{Dir: clone}, filepath.Join(clone, ".git"), clone, "origin", stateRef, false, ""),
 		policy: p,
 		clone:  clone,
 	}
