@@ -109,7 +109,11 @@ func RequestOf(options []string) (req Request, ok bool, err error) {
 		}
 		dec := json.NewDecoder(strings.NewReader(data))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		err := dec.Decode(&req)
+		if err == nil && dec.More() {
+			err = errors.New("more after the act")
+		}
+		if err != nil {
 			return req, true, fmt.Errorf("the act does not read: %v", err)
 		}
 		if req.V != wireVersion {
@@ -137,7 +141,7 @@ func Answer(o Outcome, err error) string {
 	case errors.As(err, &refused):
 		ans.Decision, ans.Refusal = nil, refused
 	case err != nil:
-		ans = answer{V: wireVersion, Error: policy.OneLine(err.Error())}
+		ans = answer{V: wireVersion, Error: gitcli.OneLineReason(err.Error())}
 	}
 	data, merr := json.Marshal(ans)
 	if merr != nil {
