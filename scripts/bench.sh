@@ -51,14 +51,16 @@ Options:
   --clones N[,N...]
                   also run a fleet: N clones of one such remote, each
                   claiming its own resource at once, then releasing it, for
-                  --rounds rounds (default 10); then all N claim one
-                  resource at once (exactly one must win). Prints failures,
-                  latency p50/p90/max, acts per second and how many pushes
-                  each act took (target for 8: 0 failures, p90 < 300 ms);
-                  beside it, the same acts with each clone on its own copy
-                  of the remote (no ref shared: the floor of any design),
-                  and git's own fetch, commit and push; a list (2,8,32)
-                  runs a fleet of each size
+                  --rounds rounds (default 10), with a remote that decides
+                  the acts (store.sequenced) and with one where each clone
+                  decides its own; then all N claim one resource at once
+                  (exactly one must win). Prints failures, latency
+                  p50/p90/max, acts per second and how many pushes each act
+                  took (target for 8, sequenced: 0 failures, p90 < 300 ms);
+                  beside it, the sequenced acts with each clone on its own
+                  copy of the remote (no ref shared: the floor of any
+                  design), and git's own fetch, commit and push; a list
+                  (2,8,32) runs a fleet of each size
   --acts N        also run N acts (claim, release) one after another in one
                   clone of the git store and report its .git size after
                   (target < 50 MB for 10,000)
@@ -560,7 +562,7 @@ fi
 # a fleet (d1 claims r1, and so on) and the git store.
 [ "$prior" -gt 0 ] || [ "$clones" -gt 0 ] || [ "$acts" -gt 0 ] || exit "$missed"
 fleet=$((clones > 0 ? clones : 1))
-fleet_policy() {
+fleet_policy() { # [sequenced]
 	local line i
 	while IFS= read -r line; do
 		case $line in
@@ -572,24 +574,28 @@ fleet_policy() {
 			printf '%s\n' "$line"
 			for ((i = 1; i <= fleet; i++)); do printf '  r%d:\n    paths: ["fleet/r%d/**"]\n' $i $i; done
 			;;
-		*"kind: local"*) printf '  kind: git\n' ;;
+		*"kind: local"*) printf '  kind: git\n%s' "${1:+  sequenced: true
+}" ;;
 		*) printf '%s\n' "$line" ;;
 		esac
 	done <<<"$policy_text"
 }
 fleet_policy >"$tmp/fleet-policy.yaml"
+fleet_policy sequenced >"$tmp/fleet-policy-seq.yaml"
 grep -q 'kind: git' "$tmp/fleet-policy.yaml" || die "could not make the git store's policy"
+grep -q 'sequenced: true' "$tmp/fleet-policy-seq.yaml" || die "could not make the sequenced git store's policy"
 remotes=$tmp/remotes
 mkdir -p "$remotes"
 
-# make_remote NAME: a bare remote with oxygen's pre-receive and the policy
-# on main, adopted as the pre-receive wants (under a lease on coordination).
+# make_remote NAME [POLICY]: a bare remote with oxygen's hooks and the
+# policy (default: the git store's, clones deciding their own acts) on
+# main, adopted as the pre-receive wants (under a lease on coordination).
 make_remote() {
 	local bare=$remotes/$1.git seed=$tmp/seed-$1
 	git init -q --bare "$bare"
 	"$oxy" install --repo "$bare" >/dev/null || die "oxygen install --repo $bare failed"
 	git clone -q "$bare" "$seed" 2>/dev/null
-	cp "$tmp/fleet-policy.yaml" "$seed/resources.yaml"
+	cp "${2:-$tmp/fleet-policy.yaml}" "$seed/resources.yaml"
 	(cd "$seed" && git add resources.yaml && "$oxy" claim coordination >/dev/null &&
 		git commit -q -m 'adopt oxygen' && git push -q origin main && "$oxy" release coordination >/dev/null) ||
 		die "could not adopt oxygen on $bare"
@@ -654,13 +660,14 @@ if [ "$prior" -gt 0 ]; then
 	gitrows+=("claim + release (git daemon): $prior prior  /  10 prior|daemon|ratio|120")
 fi
 
-# fleet_act I VERB RESOURCE [solo]: clone I of the fleet's remote (solo:
-# clone I of its own copy of it) acts; appends "ms exit pushes" to
-# $tmp/fleet-VERB.txt (solo-VERB.txt). GIT_TRACE counts the pushes, so
-# the tries.
+# fleet_act I VERB RESOURCE [KIND]: clone I acts: of the fleet's remote,
+# where clones decide their own acts (fleet, the default), of the
+# sequenced one (seq), or of its own copy of the sequenced one (solo);
+# appends "ms exit pushes" to $tmp/KIND-VERB.txt. GIT_TRACE counts the
+# pushes, so the tries.
 fleet_act() {
-	local t0 rc=0 kind=${4:-fleet} dir=$tmp/f$1
-	[ "$kind" = fleet ] || dir=$tmp/s$1
+	local t0 rc=0 kind=${4:-fleet} dir
+	case $kind in fleet) dir=$tmp/f$1 ;; seq) dir=$tmp/q$1 ;; *) dir=$tmp/s$1 ;; esac
 	stamp
 	t0=$now
 	(cd "$dir" && GIT_TRACE="$tmp/trace.$1" "$oxy" "$2" "$3" >/dev/null 2>&1) || rc=$?
@@ -698,11 +705,15 @@ summary() {
 fleet_out=()
 if [ "$clones" -gt 0 ]; then
 	make_remote fleet
-	for ((i = 1; i <= clones; i++)); do clone_of fleet "$tmp/f$i" "agent@d$i.example"; done
-	# The same clones, each of its own copy of the remote: the fleet's acts
-	# with no ref shared, the floor of any design of the store.
+	make_remote fleetseq "$tmp/fleet-policy-seq.yaml"
 	for ((i = 1; i <= clones; i++)); do
-		cp -a "$remotes/fleet.git" "$remotes/solo$i.git"
+		clone_of fleet "$tmp/f$i" "agent@d$i.example"
+		clone_of fleetseq "$tmp/q$i" "agent@d$i.example"
+	done
+	# The sequenced clones, each of its own copy of the remote: their acts
+	# with no ref, and no lock, shared: the floor of any design of the store.
+	for ((i = 1; i <= clones; i++)); do
+		cp -a "$remotes/fleetseq.git" "$remotes/solo$i.git"
 		clone_of "solo$i" "$tmp/s$i" "agent@d$i.example"
 	done
 	git init -q --bare "$remotes/floor.git"
@@ -712,39 +723,43 @@ if [ "$clones" -gt 0 ]; then
 		git -C "$tmp/g$i" update-ref "refs/floor/f$i" HEAD
 		git -C "$tmp/g$i" push -q origin "refs/floor/f$i:refs/floor/f$i" || die "could not make the fleet's floor"
 	done
-	for n in "${fleets[@]}"; do
-		say "fleet: $n clones, $rounds rounds"
-		rm -f "$tmp/fleet-claim.txt" "$tmp/fleet-release.txt"
+	# rounds N KIND: N clones of KIND claim their own resource at once, then
+	# release it, --rounds times; the ms it took is in $fleet_ms.
+	rounds() {
+		local r i
+		rm -f "$tmp/$2-claim.txt" "$tmp/$2-release.txt"
 		stamp
 		t_fleet=$now
 		for ((r = 0; r < rounds; r++)); do
-			for ((i = 1; i <= n; i++)); do fleet_act "$i" claim "r$i" & done
+			for ((i = 1; i <= $1; i++)); do fleet_act "$i" claim "r$i" "$2" & done
 			wait
-			for ((i = 1; i <= n; i++)); do fleet_act "$i" release "r$i" & done
+			for ((i = 1; i <= $1; i++)); do fleet_act "$i" release "r$i" "$2" & done
 			wait
 		done
 		stamp
 		fleet_ms=$(((now - t_fleet) / 1000))
-		cat "$tmp/fleet-claim.txt" "$tmp/fleet-release.txt" >"$tmp/fleet-all.txt"
-		ok=$(awk '$2 == 0' "$tmp/fleet-all.txt" | wc -l)
-		fails=$(awk '$2 != 0' "$tmp/fleet-all.txt" | wc -l)
-		p90=$(awk '{print $1}' "$tmp/fleet-claim.txt" | sort -n | awk '{a[NR] = $1} END {print a[int(NR * 9 / 10) + 1]}')
-		verdict=PASS
-		if [ "$fails" -gt 0 ] || { [ "$n" -le 8 ] && [ "$p90" -ge 300 ]; }; then verdict=MISS missed=1; fi
-		target="0 failures"
-		[ "$n" -gt 8 ] || target+=", claim p90 < 300 ms"
-		fleet_out+=("fleet of $n clones x $rounds rounds, each its own resource (target: $target): $verdict")
-		fleet_out+=("  claims:   $(summary "$tmp/fleet-claim.txt")")
-		fleet_out+=("  releases: $(summary "$tmp/fleet-release.txt")")
-		fleet_out+=("  throughput: $ok acts in $fleet_ms ms = $((ok * 1000 / (fleet_ms > 0 ? fleet_ms : 1))) acts/s")
-		rm -f "$tmp/solo-claim.txt" "$tmp/solo-release.txt"
-		for ((r = 0; r < rounds; r++)); do
-			for ((i = 1; i <= n; i++)); do fleet_act "$i" claim "r$i" solo & done
-			wait
-			for ((i = 1; i <= n; i++)); do fleet_act "$i" release "r$i" solo & done
-			wait
+	}
+	for n in "${fleets[@]}"; do
+		for kind in seq fleet; do
+			say "fleet: $n clones, $rounds rounds ($kind)"
+			rounds "$n" "$kind"
+			cat "$tmp/$kind-claim.txt" "$tmp/$kind-release.txt" >"$tmp/$kind-all.txt"
+			ok=$(awk '$2 == 0' "$tmp/$kind-all.txt" | wc -l)
+			fails=$(awk '$2 != 0' "$tmp/$kind-all.txt" | wc -l)
+			p90=$(awk '{print $1}' "$tmp/$kind-claim.txt" | sort -n | awk '{a[NR] = $1} END {print a[int(NR * 9 / 10) + 1]}')
+			verdict=PASS
+			if [ "$fails" -gt 0 ] || { [ "$kind" = seq ] && [ "$n" -le 8 ] && [ "$p90" -ge 300 ]; }; then verdict=MISS missed=1; fi
+			target="0 failures"
+			[ "$kind" = fleet ] || [ "$n" -gt 8 ] || target+=", claim p90 < 300 ms"
+			how="the remote decides each act (store.sequenced)"
+			[ "$kind" = seq ] || how="each clone decides its own acts and pushes them with compare-and-swap"
+			fleet_out+=("fleet of $n clones x $rounds rounds, each its own resource; $how (target: $target): $verdict")
+			fleet_out+=("  claims:   $(summary "$tmp/$kind-claim.txt")")
+			fleet_out+=("  releases: $(summary "$tmp/$kind-release.txt")")
+			fleet_out+=("  throughput: $ok acts in $fleet_ms ms = $((ok * 1000 / (fleet_ms > 0 ? fleet_ms : 1))) acts/s")
 		done
-		fleet_out+=("  the same acts with no ref shared, each clone on its own copy of the remote (the floor of any design):")
+		rounds "$n" solo
+		fleet_out+=("  the sequenced acts with no ref shared, each clone on its own copy of the remote (the floor of any design):")
 		fleet_out+=("    claims:   $(summary "$tmp/solo-claim.txt" | sed 's/; pushes.*//')")
 		fleet_out+=("    releases: $(summary "$tmp/solo-release.txt" | sed 's/; pushes.*//')")
 		rm -f "$tmp/fleet-floor.txt"
@@ -754,14 +769,18 @@ if [ "$clones" -gt 0 ]; then
 		done
 		fleet_out+=("  git's own floor, each clone fetching, committing on and pushing its own ref at once: $(summary "$tmp/fleet-floor.txt" | sed 's/; pushes.*//')")
 	done
-	rm -f "$tmp/fleet-claim.txt"
-	for ((i = 1; i <= clones; i++)); do fleet_act "$i" claim r1 & done
-	wait
-	winners=$(awk '$2 == 0' "$tmp/fleet-claim.txt" | wc -l)
-	lost=$(awk '$2 == 1' "$tmp/fleet-claim.txt" | wc -l)
-	verdict=PASS
-	[ "$winners" = 1 ] && [ "$lost" = $((clones - 1)) ] || verdict=MISS missed=1
-	fleet_out+=("same resource, $clones clones at once: $winners won, $lost refused (leased by the winner), $((clones - winners - lost)) other failures: $verdict")
+	for kind in seq fleet; do
+		rm -f "$tmp/$kind-claim.txt"
+		for ((i = 1; i <= clones; i++)); do fleet_act "$i" claim r1 "$kind" & done
+		wait
+		winners=$(awk '$2 == 0' "$tmp/$kind-claim.txt" | wc -l)
+		lost=$(awk '$2 == 1' "$tmp/$kind-claim.txt" | wc -l)
+		verdict=PASS
+		[ "$winners" = 1 ] && [ "$lost" = $((clones - 1)) ] || verdict=MISS missed=1
+		how=sequenced
+		[ "$kind" = seq ] || how="compare-and-swap"
+		fleet_out+=("same resource, $clones clones at once ($how): $winners won, $lost refused (leased by the winner), $((clones - winners - lost)) other failures: $verdict")
+	done
 fi
 
 acts_out=

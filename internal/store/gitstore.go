@@ -83,10 +83,21 @@ func TrackingRef(remote, ref string) string {
 // decides it against the state it fetches, and pushes what it decided.
 func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (policy.Decision, error) {
 	if g.emptyTree != "" {
-		return g.send(a)
+		d, err := g.send(a)
+		if !errors.Is(err, errLongAct) {
+			return d, err
+		}
+		// An act too long for a push option (a signal naming hundreds of
+		// long paths) is decided here, and pushed as state.
 	}
 	return g.ops.Act(p, a, clock)
 }
+
+// errLongAct: the act does not fit a push option, which git sends as one
+// pkt-line (at most 65,516 bytes).
+var errLongAct = errors.New("the act is too long for a push option")
+
+const maxActOption = 65000
 
 // send has the remote decide a: a push to gitcli.ActsRefs with the act as
 // its option. What is pushed is the empty tree, which every repository
@@ -105,6 +116,9 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	req, err := json.Marshal(Request{V: wireVersion, Act: a, Have: have})
 	if err != nil {
 		return policy.Decision{}, err
+	}
+	if len(actOption)+len(req) > maxActOption {
+		return policy.Decision{}, errLongAct
 	}
 	stderr, perr := g.git.PushAct(g.remote, g.emptyTree, a.Kind, actOption+string(req))
 	d, st, answered, err := readAnswer(stderr)
