@@ -170,6 +170,32 @@ func TestGitolite(t *testing.T) {
 	if got := asHost("git", "--git-dir", "repositories/project.git", "log", "-1", "--format=%s", "refs/oxygen/state"); !strings.Contains(got, "release storage") {
 		t.Fatalf("the host's state ref ends with %q, want the release", got)
 	}
+
+	// The server decides the acts. gitolite takes no repo-specific
+	// proc-receive hook, so the host installs oxygen's in the repository
+	// itself, with the two settings install makes.
+	procReceive, _ := cli.Shim("proc-receive")
+	host.write("repositories/project.git/hooks/proc-receive", string(procReceive))
+	if err := os.Chmod(filepath.Join(home, "repositories/project.git/hooks/proc-receive"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.ok("chown", "-R", user+":", filepath.Join(home, "repositories/project.git/hooks"))
+	asHost("git", "--git-dir", "repositories/project.git", "config", "--add", "receive.procReceiveRefs", "refs/oxygen/acts")
+	asHost("git", "--git-dir", "repositories/project.git", "config", "receive.advertisePushOptions", "true")
+	ada.ok("oxygen", "claim", "coordination")
+	ada.write("resources.yaml", sequencedPolicy)
+	ada.ok("git", "commit", "-q", "-am", "the server decides acts")
+	ada.ok("git", "push", "-q", "origin", "main")
+	ada.ok("oxygen", "claim", "storage")
+	if got := asHost("git", "--git-dir", "repositories/project.git", "log", "-1", "--format=%s", "refs/oxygen/state"); !strings.Contains(got, "claim storage by ada@builder.example") {
+		t.Fatalf("the host's state ref ends with %q, want ada's claim", got)
+	}
+	if refs := asHost("git", "--git-dir", "repositories/project.git", "for-each-ref", "refs/oxygen/acts"); refs != "" {
+		t.Fatalf("the act left a ref: %s", refs)
+	}
+	// gitolite names eve in GL_USER for the sequencer too.
+	eve.with("GIT_COMMITTER_EMAIL=ada@builder.example").refused([]string{"oxygen", "release", "storage"},
+		"pushed by eve, but recorded as ada@builder.example")
 }
 
 // sshd starts an sshd on a free port of 127.0.0.1 that lets only user in,

@@ -209,4 +209,24 @@ func TestHTTPBackend(t *testing.T) {
 	forge.write("leases/storage.yaml", strings.Replace(lease, "domain: builder", "domain: guardian", 1))
 	forge.ok("git", "commit", "-q", "-a", "-m", "forge")
 	forge.refused([]string{"git", "push", url("eve"), "HEAD:refs/oxygen/state"}, "remote: oxygen: refused: refs/oxygen/state")
+
+	// The server decides the acts once the policy says so: each travels
+	// over HTTP as a push option, and its answer comes back.
+	ada.write("resources.yaml", sequencedPolicy)
+	ada.ok("git", "commit", "-q", "-am", "the server decides acts")
+	ada.ok("git", "push", "-q", "origin", "main")
+	// Without the server's routing, the act is refused: it went to the server.
+	srv.ok("git", "--git-dir", "project.git", "config", "--unset", "receive.procReceiveRefs")
+	ada.refused([]string{"oxygen", "release", "storage"}, "this server decides no acts")
+	srv.ok("git", "--git-dir", "project.git", "config", "--add", "receive.procReceiveRefs", "refs/oxygen/acts")
+	ada.ok("oxygen", "release", "storage")
+	if got := srv.ok("git", "--git-dir", "project.git", "log", "-1", "--format=%s", "refs/oxygen/state"); !strings.Contains(got, "release storage by ada@builder.example") {
+		t.Fatalf("the server's state ref ends with %q, want ada's release", got)
+	}
+	// eve, pushing as herself, cannot act as ada through the server either.
+	asEve := ada.with("GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=remote.origin.url", "GIT_CONFIG_VALUE_0="+url("eve"), "GIT_COMMITTER_EMAIL=ada@builder.example")
+	asEve.refused([]string{"oxygen", "claim", "storage"}, "pushed by eve, but recorded as ada@builder.example")
 }
+
+// sequencedPolicy is hostPolicy with a server that decides the acts.
+var sequencedPolicy = strings.Replace(hostPolicy, "  kind: git\n", "  kind: git\n  sequenced: true\n", 1)

@@ -189,3 +189,16 @@ func TestLint(t *testing.T) {
 		t.Errorf("over no files: %d findings, want 9", len(got))
 	}
 }
+
+// TestBoundaryChangesSequenced: who decides a git store's acts (the
+// clones, or the remote) moves no handshake: the state is where it was.
+func TestBoundaryChangesSequenced(t *testing.T) {
+	git := load(t, judgePolicy+"store:\n  kind: git\n")
+	sequenced := load(t, judgePolicy+"store:\n  kind: git\n  sequenced: true\n")
+	if got := policy.BoundaryChanges(git, sequenced); got != nil {
+		t.Errorf("turning sequenced on redraws %q, want nothing", got)
+	}
+	if got := policy.BoundaryChanges(sequenced, load(t, judgePolicy+"store:\n  kind: git\n  ref: refs/heads/shadow\n  sequenced: true\n")); len(got) != 3 {
+		t.Errorf("moving a sequenced store's ref redraws %q, want every domain", got)
+	}
+}

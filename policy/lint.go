@@ -161,7 +161,8 @@ func (d *Differ) classify(p *Policy, path string) (resources, owners []string) {
 // store changes: the state it names holds the handshakes that open each
 // core surface, so moving it (to a ref the server never verified, which
 // any member may have filled with forged acknowledgements) redraws them
-// all. Redrawing a domain's boundaries is that domain's to consent to.
+// all (who decides the acts there, store.sequenced, moves nothing).
+// Redrawing a domain's boundaries is that domain's to consent to.
 func BoundaryChanges(old, new *Policy) []string {
 	var out []string
 	same := func(a, b []string) bool {
@@ -172,7 +173,7 @@ func BoundaryChanges(old, new *Policy) []string {
 	}
 	for _, d := range old.Domains {
 		n, ok := new.Domain(d.Name)
-		if !ok || !same(d.Core, n.Core) || !same(d.Members, n.Members) || old.Store != new.Store {
+		if !ok || !same(d.Core, n.Core) || !same(d.Members, n.Members) || old.Store.where() != new.Store.where() {
 			out = append(out, d.Name)
 		}
 	}

@@ -98,6 +98,12 @@ type StoreConfig struct {
 	Sequenced bool
 }
 
+// where is the state's place: the store but for who decides its acts.
+func (s StoreConfig) where() StoreConfig {
+	s.Sequenced = false
+	return s
+}
+
 // MinTTL is the shortest lease the protocol allows.
 const MinTTL = time.Second
 
@@ -539,7 +545,7 @@ func (d decoder) count(n *yaml.Node) (int, error) {
 }
 
 func (d decoder) store(n *yaml.Node, s *StoreConfig) error {
-	return d.mapping(n, "store", func(key string, k, v *yaml.Node) error {
+	err := d.mapping(n, "store", func(key string, k, v *yaml.Node) error {
 		if key == "sequenced" {
 			var err error
 			s.Sequenced, err = d.bool(v)
@@ -570,4 +576,8 @@ func (d decoder) store(n *yaml.Node, s *StoreConfig) error {
 		}
 		return nil
 	})
+	if err == nil && s.Sequenced && s.Kind != "git" {
+		err = d.errorf(n, "store sequenced: a remote decides the acts of a git store only (kind: git)")
+	}
+	return err
 }

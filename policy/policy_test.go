@@ -266,6 +266,7 @@ var loadErrorTests = []struct {
 	{"store remote an option", pre + "store:\n  remote: --upload-pack=x\n", 3, 11, "is not a remote name"},
 	{"store value a list", pre + "store:\n  kind: [local]\n", 3, 9, "want a string"},
 	{"store sequenced a string", pre + "store:\n  sequenced: \"yes\"\n", 3, 14, "want true or false"},
+	{"store sequenced, local", pre + "store:\n  sequenced: true\n", 3, 3, "a remote decides the acts of a git store only"},
 }
 
 func TestLoadErrors(t *testing.T) {
