@@ -55,9 +55,10 @@ type (
 		Quorum  int      `json:"quorum" schema:"min=1,max=1000000" doc:"How many of them must acknowledge a call, besides every domain it addresses (default 1; at most the number of seats)."`
 	}
 	store struct {
-		Kind   string `json:"kind" schema:"enum=local|git" doc:"local: leases live in this clone; git: on a ref of a remote, shared by every clone (default local)."`
-		Remote string `json:"remote" schema:"pattern=remote" doc:"The git store's remote (default origin)."`
-		Ref    string `json:"ref" schema:"pattern=ref" doc:"The git store's ref (default refs/oxygen/state)."`
+		Kind      string `json:"kind" schema:"enum=local|git" doc:"local: leases live in this clone; git: on a ref of a remote, shared by every clone (default local)."`
+		Remote    string `json:"remote" schema:"pattern=remote" doc:"The git store's remote (default origin)."`
+		Ref       string `json:"ref" schema:"pattern=ref" doc:"The git store's ref (default refs/oxygen/state)."`
+		Sequenced bool   `json:"sequenced" doc:"The git store's remote runs oxygen's server hooks (oxygen install --repo), which decide each act: clones send acts, not state (default false)."`
 	}
 )
 
