@@ -396,12 +396,14 @@ budgets:
 
 # store: where leases, capsules and signals live. local: in this clone's
 # .substrate/state (one clone, zero set-up). git: on a ref of the remote
-# everyone pushes to, for a team, CI and a server gate.
+# everyone pushes to, for a team, CI and a server gate. sequenced: the
+# remote runs oxygen install --repo and decides each act (a busy fleet).
 store:
   kind: local
   # kind: git
   # remote: origin
   # ref: refs/oxygen/state
+  # sequenced: true
 `)
 	return []byte(b.String())
 }
