@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -57,7 +58,11 @@ func procReceiveHook(a *app, r *repo) error {
 				continue
 			}
 			ans.Moved, ans.Old, ans.New = r.policy.Store.Ref, o.Move.Old, o.Move.New
+			continue
 		}
+		// Refused undecided: the pusher reads why in the answer, as ever
+		// (git prints the reason given below only beside the ref).
+		fmt.Fprintln(a.stderr, store.Answer(store.Outcome{}, errors.New(ans.Refused)))
 	}
 	return git.WriteProcReceive(a.stdout, answers)
 }
