@@ -124,7 +124,7 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	d, st, answered, err := readAnswer(stderr)
 	switch {
 	case !answered && perr != nil:
-		err = fmt.Errorf("%s did not take the act, so nothing changed: %s", g.remote, pushFailure(stderr, perr))
+		err = fmt.Errorf("%s did not take the act, so nothing changed: %s (a remote that decides acts runs oxygen install --repo, of this version or later)", g.remote, pushFailure(stderr, perr))
 	case !answered:
 		// Pushed, yet no oxygen answered: a host without oxygen's hooks
 		// took it for a ref.
@@ -153,10 +153,7 @@ func (g *Git) held() (*Held, []int64) {
 	if err != nil || json.Unmarshal(data, &s) != nil || s.Remote != g.remote || s.Ref != g.ref || s.Segments == nil {
 		return nil, nil
 	}
-	var base int64
-	for _, n := range s.Segments {
-		base += n
-	}
+	base := total(s.Segments)
 	fi, err := os.Lstat(filepath.Join(g.local.dir, eventsLog))
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() < base {
 		return nil, nil
@@ -168,10 +165,7 @@ func (g *Git) held() (*Held, []int64) {
 // its records, and the history's current segment as the copy's and the
 // tail sent, if together they are what the remote holds.
 func (g *Git) adopt(st *after, have *Held, sealed []int64) error {
-	var base int64
-	for _, n := range sealed {
-		base += n
-	}
+	base := total(sealed)
 	cur, err := readTail(filepath.Join(g.local.dir, eventsLog), base, have.Log)
 	if err != nil || int64(len(cur)) != have.Log {
 		return errors.New("the copy's history changed meanwhile")
@@ -363,10 +357,7 @@ func (g *Git) materialise(tip string, files map[string][]byte, sealed []int64) e
 // grows); else it is rebuilt from the segments, read from commit tip.
 func (g *Git) materialiseLog(tip string, cur []byte, sealed []int64) error {
 	file := filepath.Join(g.local.dir, eventsLog)
-	var base int64
-	for _, n := range sealed {
-		base += n
-	}
+	base := total(sealed)
 	if fi, err := os.Lstat(file); err == nil && fi.Mode().IsRegular() && fi.Size() >= base && fi.Size() <= base+int64(len(cur)) {
 		have, err := readTail(file, base, fi.Size()-base)
 		if err == nil && bytes.Equal(have, cur[:len(have)]) {
@@ -385,6 +376,16 @@ func (g *Git) materialiseLog(tip string, cur []byte, sealed []int64) error {
 		log = fullLog(files)
 	}
 	return writeAtomic(file, log)
+}
+
+// total is the sum of sizes: where the current segment starts in the
+// copy's events.jsonl, after the sealed ones.
+func total(sizes []int64) int64 {
+	var n int64
+	for _, s := range sizes {
+		n += s
+	}
+	return n
 }
 
 // readTail reads n bytes of file from offset.
