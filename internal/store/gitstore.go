@@ -467,13 +467,14 @@ func writeState(r gitcli.Runner, gitDir, ref, tip string, files map[string][]byt
 }
 
 // stateSubject is a state commit's subject: what its events do, by whom
-// (one act's events are one person's).
+// (one act's events are one person's). It ends in no white space, which
+// git drops from a subject it prints (%s): the gate compares the two.
 func stateSubject(events []Event) string {
 	summary := make([]string, len(events))
 	for i, e := range events {
 		summary[i] = e.Op + " " + e.subject()
 	}
-	return fmt.Sprintf("oxygen: %s by %s", strings.Join(summary, ", "), events[0].By)
+	return strings.TrimRight(fmt.Sprintf("oxygen: %s by %s", strings.Join(summary, ", "), events[0].By), " \t\r\n")
 }
 
 func (g *Git) fileName(path string) string { return g.ref + ":" + path }
