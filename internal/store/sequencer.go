@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -60,6 +61,11 @@ func ActOf(options []string) (a policy.Act, ok bool, err error) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
 			return a, true, fmt.Errorf("the act does not read: %v", err)
+		}
+		// One value, whole: a decoder stops after the first, and what
+		// follows it (a second act) would pass unread.
+		if _, err := dec.Token(); err != io.EOF {
+			return a, true, errors.New("the act does not read: more follows its one JSON value")
 		}
 		if req.V != wireVersion {
 			return a, true, fmt.Errorf("the act is of version %d; this oxygen reads version %d (upgrade the older one)", req.V, wireVersion)
