@@ -832,6 +832,11 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 				name, harm = "the state ref "+r.policy.Store.Ref, "state pushed by clients would land here, past the state's checks"
 			}
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so %s: push it under another name (deleting it is allowed)", up.Ref, name, harm))
+		case actsSpelling(up.Ref):
+			// Where the server's file system ignores case, it would be a
+			// ref in the acts' place, which proc-receive never makes: a
+			// clone's act to it would be refused as not a fast-forward.
+			refusals = append(refusals, fmt.Errorf("%s: another spelling of %s, which a file system that ignores case takes for it: acts go to %s/<kind> itself, and nothing else does", up.Ref, git.ActsRefs, git.ActsRefs))
 		case strings.HasPrefix(up.Ref, git.ActsRefs+"/"):
 			// An act, for the proc-receive hook to decide; nothing to judge.
 			if sequenced == nil {
@@ -868,6 +873,19 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	// that brings them in answers for them.
 	vs, refsOf, err := a.judgeNew(r, tips, olds, "HEAD", []string{"--not", "--exclude=" + r.policy.Store.Ref, "--all"}, who)
 	return vs, refsOf, refusals, err
+}
+
+// actsSpelling says whether ref is git.ActsRefs, or a ref below it, spelt
+// in other case.
+func actsSpelling(ref string) bool {
+	n := len(git.ActsRefs)
+	switch {
+	case ref == git.ActsRefs || strings.HasPrefix(ref, git.ActsRefs+"/"):
+		return false
+	case len(ref) == n:
+		return strings.EqualFold(ref, git.ActsRefs)
+	}
+	return len(ref) > n && strings.EqualFold(ref[:n+1], git.ActsRefs+"/")
 }
 
 // shadows returns the name that git's lookup would take ref for wherever
