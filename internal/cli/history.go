@@ -811,7 +811,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	}
 	found := objs[len(specs)].ID
 	var refusals []error
-	var sequenced *bool         // whether acts are decided here, once asked
+	var notActs *error          // why acts are not decided here (nil: they are), once asked
 	tips := map[string]string{} // commit -> a ref pushed to it
 	var olds []string
 	for _, up := range ups {
@@ -839,15 +839,15 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 			refusals = append(refusals, fmt.Errorf("%s: another spelling of %s, which a file system that ignores case takes for it: acts go to %s/<kind> itself, and nothing else does", up.Ref, git.ActsRefs, git.ActsRefs))
 		case strings.HasPrefix(up.Ref, git.ActsRefs+"/"):
 			// An act, for the proc-receive hook to decide; nothing to judge.
-			if sequenced == nil {
-				on, err := sequencing(a.git)
+			if notActs == nil {
+				why, err := actsRefused(a.git, r.dirs.Hooks)
 				if err != nil {
 					return nil, nil, nil, err
 				}
-				sequenced = &on
+				notActs = &why
 			}
-			if !*sequenced {
-				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, notSequencing))
+			if *notActs != nil {
+				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, *notActs))
 			}
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
