@@ -76,13 +76,28 @@ func TrackingRef(remote, ref string) string {
 // decides it against the state it fetches, and pushes what it decided.
 func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (policy.Decision, error) {
 	if g.sequenced {
-		if seen := g.seen(); seen != "" {
-			return g.send(a, seen)
+		option, err := actOptionOf(a)
+		if err != nil {
+			return policy.Decision{}, err
+		}
+		if seen := g.seen(); seen != "" && len(option) <= maxPushOption {
+			return g.send(a, option, seen)
 		}
 		// Never synced: the remote may hold no state yet, which only a
 		// clone's own push makes. The clone's first act pushes its own.
+		// So does one too long for a push option, which git carries in
+		// one pkt-line: the policy bounds an act's texts, not that.
 	}
 	return g.ops.Act(p, a, clock)
+}
+
+// maxPushOption is the longest push option git sends: a pkt-line's data.
+const maxPushOption = 65516
+
+// actOptionOf is the push option that carries a to the remote.
+func actOptionOf(a policy.Act) (string, error) {
+	req, err := json.Marshal(request{V: wireVersion, Act: a})
+	return actOption + string(req), err
 }
 
 // seen is the state the copy was last made of ("" if none).
@@ -96,19 +111,15 @@ func (g *Git) seen() string {
 }
 
 // send has the remote decide a: a push of seen (a state commit the remote
-// holds, so nothing else is sent) to gitcli.ActsRefs, with the act as its
-// option. Then the copy is made of what the remote holds, answer or not.
-func (g *Git) send(a policy.Act, seen string) (policy.Decision, error) {
+// holds, so nothing else is sent) to gitcli.ActsRefs, with option (a's
+// actOptionOf) as its push option. Then the copy is made of what the remote holds, answer or not.
+func (g *Git) send(a policy.Act, option, seen string) (policy.Decision, error) {
 	unlock, err := g.local.lock()
 	if err != nil {
 		return policy.Decision{}, err
 	}
 	defer unlock()
-	req, err := json.Marshal(request{V: wireVersion, Act: a})
-	if err != nil {
-		return policy.Decision{}, err
-	}
-	stderr, perr := g.git.PushAct(g.remote, seen, a.Kind, actOption+string(req))
+	stderr, perr := g.git.PushAct(g.remote, seen, a.Kind, option)
 	d, answered, err := readAnswer(stderr)
 	switch {
 	case !answered && perr != nil:
