@@ -832,6 +832,10 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 				name, harm = "the state ref "+r.policy.Store.Ref, "state pushed by clients would land here, past the state's checks"
 			}
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so %s: push it under another name (deleting it is allowed)", up.Ref, name, harm))
+		case up.Ref == git.ActsRefs:
+			// Not an act (proc-receive refuses it), but where the hook is
+			// not in place a ref no push could delete once it is.
+			refusals = append(refusals, fmt.Errorf("%s: acts go to %s/<kind>, and no ref is made of them", up.Ref, git.ActsRefs))
 		case actsSpelling(up.Ref):
 			// Where the server's file system ignores case, it would be a
 			// ref in the acts' place, which proc-receive never makes: a
