@@ -793,14 +793,14 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(ups) > 0 && !slices.ContainsFunc(ups, func(up git.RefUpdate) bool { return !isAct(up.Ref) }) {
+	if len(ups) > 0 && !slices.ContainsFunc(ups, func(up git.RefUpdate) bool { return !isAct(up.Ref) || git.IsZeroID(up.New) }) {
 		// Acts alone, as oxygen's own acts are pushed: nothing to judge
 		// or to read, on the way of every act of a sequenced store.
-		on, err := sequencing(a.git)
-		if err != nil || on {
+		why, err := actsRefused(a.git, r.dirs.Hooks)
+		if err != nil || why == nil {
 			return nil, nil, nil, err
 		}
-		return nil, nil, []error{fmt.Errorf("%s: %w", ups[0].Ref, notSequencing)}, nil
+		return nil, nil, []error{fmt.Errorf("%s: %w", ups[0].Ref, why)}, nil
 	}
 	// Each new object and what it peels to, asked once however many refs
 	// name it (a flood of refs may all name one commit).
@@ -820,7 +820,7 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	}
 	found := objs[len(specs)].ID
 	var refusals []error
-	var sequenced *bool         // whether acts are decided here, once asked
+	var notActs *error          // why acts are not decided here (nil: they are), once asked
 	tips := map[string]string{} // commit -> a ref pushed to it
 	var olds []string
 	for _, up := range ups {
@@ -841,17 +841,26 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 				name, harm = "the state ref "+r.policy.Store.Ref, "state pushed by clients would land here, past the state's checks"
 			}
 			refusals = append(refusals, fmt.Errorf("%s: git takes this name for %s wherever that is missing (its lookup of a name tries refs/heads/NAME, refs/tags/NAME and the like), so %s: push it under another name (deleting it is allowed)", up.Ref, name, harm))
+		case up.Ref == git.ActsRefs:
+			// Not an act (proc-receive refuses it), but where the hook is
+			// not in place a ref no push could delete once it is.
+			refusals = append(refusals, fmt.Errorf("%s: acts go to %s/<kind>, and no ref is made of them", up.Ref, git.ActsRefs))
+		case actsSpelling(up.Ref):
+			// Where the server's file system ignores case, it would be a
+			// ref in the acts' place, which proc-receive never makes: a
+			// clone's act to it would be refused as not a fast-forward.
+			refusals = append(refusals, fmt.Errorf("%s: another spelling of %s, which a file system that ignores case takes for it: acts go to %s/<kind> itself, and nothing else does", up.Ref, git.ActsRefs, git.ActsRefs))
 		case isAct(up.Ref):
 			// An act, for the proc-receive hook to decide; nothing to judge.
-			if sequenced == nil {
-				on, err := sequencing(a.git)
+			if notActs == nil {
+				why, err := actsRefused(a.git, r.dirs.Hooks)
 				if err != nil {
 					return nil, nil, nil, err
 				}
-				sequenced = &on
+				notActs = &why
 			}
-			if !*sequenced {
-				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, notSequencing))
+			if *notActs != nil {
+				refusals = append(refusals, fmt.Errorf("%s: %w", up.Ref, *notActs))
 			}
 		case up.Ref == r.policy.Store.Ref:
 			v := store.Verifier{Git: a.git, Policy: r.policy, Pusher: who, Now: a.now(), Found: &found}
@@ -877,6 +886,19 @@ func (a *app) preReceive(r *repo, stdin []byte) ([]policy.Violation, map[string]
 	// that brings them in answers for them.
 	vs, refsOf, err := a.judgeNew(r, tips, olds, "HEAD", []string{"--not", "--exclude=" + r.policy.Store.Ref, "--all"}, who)
 	return vs, refsOf, refusals, err
+}
+
+// actsSpelling says whether ref is git.ActsRefs, or a ref below it, spelt
+// in other case.
+func actsSpelling(ref string) bool {
+	n := len(git.ActsRefs)
+	switch {
+	case ref == git.ActsRefs || strings.HasPrefix(ref, git.ActsRefs+"/"):
+		return false
+	case len(ref) == n:
+		return strings.EqualFold(ref, git.ActsRefs)
+	}
+	return len(ref) > n && strings.EqualFold(ref[:n+1], git.ActsRefs+"/")
 }
 
 // shadows returns the name that git's lookup would take ref for wherever

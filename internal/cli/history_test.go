@@ -74,3 +74,26 @@ func TestShadows(t *testing.T) {
 		}
 	}
 }
+
+// TestActsSpelling: the acts' refs in other case are told from the acts'
+// refs themselves and from refs that only begin alike.
+func TestActsSpelling(t *testing.T) {
+	for ref, want := range map[string]bool{
+		"refs/oxygen/acts":           false,
+		"refs/oxygen/acts/claim":     false,
+		"refs/oxygen/acts/CLAIM":     false,
+		"refs/oxygen/actsx":          false,
+		"refs/oxygen/state":          false,
+		"refs/heads/acts":            false,
+		"refs/oxygen/Acts":           true,
+		"refs/Oxygen/acts/claim":     true,
+		"refs/oxygen/ACTS/claim":     true,
+		"refs/oxygen/aCts/x/y":       true,
+		"refs/oxygen/ACTSX/claim":    false,
+		"refs/oxygen/acts-old/claim": false,
+	} {
+		if got := actsSpelling(ref); got != want {
+			t.Errorf("actsSpelling(%q) = %v, want %v", ref, got, want)
+		}
+	}
+}

@@ -132,3 +132,23 @@ func (a *app) uninstallSequencer(d git.Dirs) ([]install.Action, error) {
 // notSequencing is what the gate says of a push to git.ActsRefs where no
 // oxygen decides acts.
 var notSequencing = fmt.Errorf("this server decides no acts: %s does not name %s (oxygen install --repo on the server sets it), so clones must decide their own: take sequenced out of the store in %s", procReceiveKey, git.ActsRefs, policy.FileName)
+
+// notOurHook is what it says where the routing is there but the hook that
+// pushes to git.ActsRefs reach is not oxygen's: that hook may make refs of
+// them (or let receive-pack make them, falling through), which the gate
+// passed unjudged, and a ref makes its commits count as judged already.
+var notOurHook = fmt.Errorf("this server decides no acts: %s names %s, but its proc-receive hook is not oxygen's (oxygen install --repo on the server installs it, where no other is in place), so clones must decide their own: take sequenced out of the store in %s", procReceiveKey, git.ActsRefs, policy.FileName)
+
+// actsRefused says why the gate refuses pushes to git.ActsRefs in g's
+// repository, whose hooks are in folder hooks: nil where oxygen's
+// proc-receive hook takes them, so that no ref is ever made of one.
+func actsRefused(g git.Runner, hooks string) (why, err error) {
+	on, err := sequencing(g)
+	if err != nil || !on {
+		return notSequencing, err
+	}
+	if ours, err := install.Ours(hooks, "proc-receive"); err != nil || !ours {
+		return notOurHook, err
+	}
+	return nil, nil
+}

@@ -141,6 +141,12 @@ func Uninstall(dir string, names []string) ([]Action, error) {
 	return done, nil
 }
 
+// Ours says whether dir's hook name is one of oxygen's shims.
+func Ours(dir, name string) (bool, error) {
+	data, err := readHook(filepath.Join(dir, name))
+	return bytes.Contains(data, Fingerprint), err
+}
+
 // maxHook bounds what is read of an existing hook: a shim is a few lines.
 const maxHook = 1 << 20
 

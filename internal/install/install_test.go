@@ -31,3 +31,22 @@ func TestInstallBesideEndlessHook(t *testing.T) {
 		t.Fatalf("the foreign hook was not kept as %s: %q, %v", ChainedSuffix, target, err)
 	}
 }
+
+// TestOurs: only a hook file holding oxygen's fingerprint is oxygen's; a
+// missing one, another's, or a symlink to an endless file is not.
+func TestOurs(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"ours": "#!/bin/sh\n# oxygen-hook v1\nexec oxygen hook proc-receive\n", "theirs": "#!/bin/sh\nexit 0\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("/dev/zero", filepath.Join(dir, "endless")); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"ours": true, "theirs": false, "missing": false, "endless": false} {
+		if got, err := Ours(dir, name); err != nil || got != want {
+			t.Errorf("Ours(%s) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+}

@@ -94,10 +94,11 @@ func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (polic
 }
 
 // errLongAct: the act does not fit a push option, which git sends as one
-// pkt-line (at most 65,516 bytes).
+// pkt-line: the policy bounds an act's texts, not that.
 var errLongAct = errors.New("the act is too long for a push option")
 
-const maxActOption = 65000
+// maxPushOption is the longest push option git sends: a pkt-line's data.
+const maxPushOption = 65516
 
 // send has the remote decide a: a push to gitcli.ActsRefs with the act as
 // its option. What is pushed is the empty tree, which every repository
@@ -117,7 +118,7 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	if err != nil {
 		return policy.Decision{}, err
 	}
-	if len(actOption)+len(req) > maxActOption {
+	if len(actOption)+len(req) > maxPushOption {
 		return policy.Decision{}, errLongAct
 	}
 	stderr, perr := g.git.PushAct(g.remote, g.emptyTree, a.Kind, actOption+string(req))
@@ -140,6 +141,11 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	tip, files, sealedNow, ferr := g.fetch()
 	if ferr == nil {
 		ferr = g.materialise(tip, files, sealedNow)
+	}
+	if ferr != nil && answered && err == nil {
+		// The act is done; only the copy is behind. fetch's own words
+		// ("nothing changed") speak of the copy, not of the act.
+		ferr = fmt.Errorf("%s decided the act, but this clone's copy of the state did not follow it (oxygen sync brings it): %s", g.remote, strings.TrimSuffix(ferr.Error(), "; nothing changed"))
 	}
 	return d, errors.Join(err, ferr)
 }
@@ -533,13 +539,14 @@ func writeState(r gitcli.Runner, gitDir, ref, tip string, files map[string][]byt
 }
 
 // stateSubject is a state commit's subject: what its events do, by whom
-// (one act's events are one person's).
+// (one act's events are one person's). It ends in no white space, which
+// git drops from a subject it prints (%s): the gate compares the two.
 func stateSubject(events []Event) string {
 	summary := make([]string, len(events))
 	for i, e := range events {
 		summary[i] = e.Op + " " + e.subject()
 	}
-	return fmt.Sprintf("oxygen: %s by %s", strings.Join(summary, ", "), events[0].By)
+	return strings.TrimRight(fmt.Sprintf("oxygen: %s by %s", strings.Join(summary, ", "), events[0].By), " \t\r\n")
 }
 
 func (g *Git) fileName(path string) string { return g.ref + ":" + path }

@@ -184,6 +184,11 @@ func (s *Local) Prepare() error { return s.checkDirs(true) }
 // lock at once.
 func flock(file string) (*os.File, error) {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		// Another user's (a repository shared by the users who push to
+		// it, whose hooks each run as the pusher): a lock needs no write.
+		f, err = os.OpenFile(file, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	}
 	if err != nil {
 		return nil, err
 	}

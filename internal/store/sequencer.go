@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -109,12 +110,13 @@ func RequestOf(options []string) (req Request, ok bool, err error) {
 		}
 		dec := json.NewDecoder(strings.NewReader(data))
 		dec.DisallowUnknownFields()
-		err := dec.Decode(&req)
-		if err == nil && dec.More() {
-			err = errors.New("more after the act")
-		}
-		if err != nil {
+		if err := dec.Decode(&req); err != nil {
 			return req, true, fmt.Errorf("the act does not read: %v", err)
+		}
+		// One value, whole: a decoder stops after the first, and what
+		// follows it (a second act) would pass unread.
+		if _, err := dec.Token(); err != io.EOF {
+			return req, true, errors.New("the act does not read: more follows its one JSON value")
 		}
 		if req.V != wireVersion {
 			return req, true, fmt.Errorf("the act is of version %d; this oxygen reads version %d (upgrade the older one)", req.V, wireVersion)
