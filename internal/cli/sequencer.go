@@ -26,11 +26,12 @@ const procReceiveKey = "receive.procReceiveRefs"
 // prints the answer for the pusher on standard error, and tells
 // receive-pack which ref moved.
 func procReceiveHook(a *app, r *repo) error {
-	ups, opts, err := git.ReadProcReceive(bufio.NewReader(a.stdin), a.stdout)
+	pr, err := git.ReadProcReceive(bufio.NewReader(a.stdin), a.stdout)
 	if err != nil {
 		return err
 	}
-	req, carried, reqErr := store.RequestOf(opts)
+	ups := pr.Updates
+	req, carried, reqErr := store.RequestOf(pr.Options)
 	who, whoErr := a.pusher()
 	answers := make([]git.ProcReceiveAnswer, len(ups))
 	decided := false
@@ -40,6 +41,9 @@ func procReceiveHook(a *app, r *repo) error {
 		switch {
 		case !isAct(up.Ref):
 			ans.Refused = fmt.Sprintf("oxygen decides acts here, pushed to %s/<kind>; nothing else (is %s more than %s?)", git.ActsRefs, procReceiveKey, git.ActsRefs)
+		case pr.Atomic:
+			// The act would be recorded whatever became of the rest.
+			ans.Refused = "an act is not part of an atomic push (oxygen's own acts never are)"
 		case whoErr != nil:
 			ans.Refused = whoErr.Error()
 		case reqErr != nil:

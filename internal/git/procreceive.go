@@ -34,47 +34,55 @@ type ProcReceiveAnswer struct {
 // each (a push of more is refused whole; receive-pack reads the answer).
 const maxProcReceive = 10000
 
+// ProcReceive is what receive-pack hands the hook: the updates, the push
+// options, and whether the push is atomic (all or none of its updates).
+type ProcReceive struct {
+	Updates []ProcReceiveUpdate
+	Options []string
+	Atomic  bool
+}
+
 // ReadProcReceive speaks the hook's side of the protocol up to the
 // answers: it agrees on version 1 with push options, then reads the
 // updates and the push options.
-func ReadProcReceive(r *bufio.Reader, w io.Writer) ([]ProcReceiveUpdate, []string, error) {
+func ReadProcReceive(r *bufio.Reader, w io.Writer) (ProcReceive, error) {
+	var pr ProcReceive
 	hello, err := readSection(r)
 	if err != nil {
-		return nil, nil, err
+		return pr, err
 	}
 	version, features, _ := strings.Cut(strings.Join(hello, " "), "\x00")
 	if version != "version=1" {
-		return nil, nil, fmt.Errorf("proc-receive: receive-pack asks for %q; this oxygen speaks version=1", firstLine(version))
+		return pr, fmt.Errorf("proc-receive: receive-pack asks for %q; this oxygen speaks version=1", firstLine(version))
 	}
 	// receive-pack offers push options where receive.advertisePushOptions
-	// is on; then, once the hook takes them too, it sends them always.
+	// is on; then, once the hook takes them too, it sends them always. It
+	// says atomic where the pusher asked for an atomic push.
 	options := slices.Contains(strings.Fields(features), "push-options")
+	pr.Atomic = slices.Contains(strings.Fields(features), "atomic")
 	if err := writePkt(w, "version=1\x00push-options"); err != nil {
-		return nil, nil, err
+		return pr, err
 	}
 	if _, err := io.WriteString(w, "0000"); err != nil {
-		return nil, nil, err
+		return pr, err
 	}
 	lines, err := readSection(r)
 	if err != nil {
-		return nil, nil, err
+		return pr, err
 	}
-	ups := make([]ProcReceiveUpdate, 0, len(lines))
 	for _, l := range lines {
 		f := strings.Split(l, " ")
 		if len(f) != 3 || !IsObjectID(f[0]) || !IsObjectID(f[1]) || f[2] == "" {
-			return nil, nil, fmt.Errorf("proc-receive: want \"<old> <new> <ref>\", got %q", l)
+			return pr, fmt.Errorf("proc-receive: want \"<old> <new> <ref>\", got %q", l)
 		}
-		ups = append(ups, ProcReceiveUpdate{Old: f[0], New: f[1], Ref: f[2]})
+		pr.Updates = append(pr.Updates, ProcReceiveUpdate{Old: f[0], New: f[1], Ref: f[2]})
 	}
-	if !options {
-		return ups, nil, nil
+	if options {
+		if pr.Options, err = readSection(r); err != nil {
+			return pr, err
+		}
 	}
-	opts, err := readSection(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	return ups, opts, nil
+	return pr, nil
 }
 
 // WriteProcReceive writes the hook's answers, one for each update, in

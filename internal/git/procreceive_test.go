@@ -30,13 +30,21 @@ func TestReadProcReceive(t *testing.T) {
 		name, in string
 		ups      []ProcReceiveUpdate
 		opts     []string
+		atomic   bool
 		err      string
 	}{
 		{
 			name: "with push options",
-			in:   pkts("version=1\x00push-options atomic", "", zero+" "+a+" refs/oxygen/acts/claim", "", "oxygen-act={}", ""),
+			in:   pkts("version=1\x00push-options", "", zero+" "+a+" refs/oxygen/acts/claim", "", "oxygen-act={}", ""),
 			ups:  []ProcReceiveUpdate{{zero, a, "refs/oxygen/acts/claim"}},
 			opts: []string{"oxygen-act={}"},
+		},
+		{
+			name:   "an atomic push",
+			in:     pkts("version=1\x00push-options atomic", "", zero+" "+a+" refs/oxygen/acts/claim", "", "oxygen-act={}", ""),
+			ups:    []ProcReceiveUpdate{{zero, a, "refs/oxygen/acts/claim"}},
+			opts:   []string{"oxygen-act={}"},
+			atomic: true,
 		},
 		{
 			name: "options offered, none sent",
@@ -47,7 +55,7 @@ func TestReadProcReceive(t *testing.T) {
 			// receive.advertisePushOptions off: no section follows, and
 			// waiting for one would wait for ever.
 			name: "options not offered",
-			in:   pkts("version=1\x00atomic", "", zero+" "+a+" refs/oxygen/acts/claim", ""),
+			in:   pkts("version=1", "", zero+" "+a+" refs/oxygen/acts/claim", ""),
 			ups:  []ProcReceiveUpdate{{zero, a, "refs/oxygen/acts/claim"}},
 		},
 		{name: "another version", in: pkts("version=2", ""), err: `receive-pack asks for "version=2"`},
@@ -59,7 +67,7 @@ func TestReadProcReceive(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out bytes.Buffer
-			ups, opts, err := ReadProcReceive(bufio.NewReader(strings.NewReader(c.in)), &out)
+			pr, err := ReadProcReceive(bufio.NewReader(strings.NewReader(c.in)), &out)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("err = %v, want %q", err, c.err)
@@ -69,8 +77,8 @@ func TestReadProcReceive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(ups, c.ups) || !slices.Equal(opts, c.opts) {
-				t.Errorf("got %v %q, want %v %q", ups, opts, c.ups, c.opts)
+			if !slices.Equal(pr.Updates, c.ups) || !slices.Equal(pr.Options, c.opts) || pr.Atomic != c.atomic {
+				t.Errorf("got %+v, want %v %q atomic %v", pr, c.ups, c.opts, c.atomic)
 			}
 			if want := pkts("version=1\x00push-options", ""); out.String() != want {
 				t.Errorf("hook said %q, want %q", out.String(), want)
@@ -106,14 +114,14 @@ func FuzzReadProcReceive(f *testing.F) {
 	f.Add("0000")
 	f.Add("ffff" + strings.Repeat("x", 100))
 	f.Fuzz(func(t *testing.T, in string) {
-		ups, _, err := ReadProcReceive(bufio.NewReader(strings.NewReader(in)), new(bytes.Buffer))
+		pr, err := ReadProcReceive(bufio.NewReader(strings.NewReader(in)), new(bytes.Buffer))
 		if err != nil {
 			if strings.ContainsAny(err.Error(), "\n\r") {
 				t.Fatalf("error of more than one line: %q", err)
 			}
 			return
 		}
-		for _, up := range ups {
+		for _, up := range pr.Updates {
 			if !IsObjectID(up.Old) || !IsObjectID(up.New) || up.Ref == "" || strings.Contains(up.Ref, " ") {
 				t.Fatalf("took %+v", up)
 			}
