@@ -215,13 +215,18 @@ func TestHTTPBackend(t *testing.T) {
 	ada.write("resources.yaml", sequencedPolicy)
 	ada.ok("git", "commit", "-q", "-am", "the server decides acts")
 	ada.ok("git", "push", "-q", "origin", "main")
-	// Without the server's routing, the act is refused: it went to the server.
+	// Without the server's routing, the server refuses the act undecided
+	// (so it went there), and the clone decides it itself.
 	srv.ok("git", "--git-dir", "project.git", "config", "--unset", "receive.procReceiveRefs")
-	ada.refused([]string{"oxygen", "release", "storage"}, "this server decides no acts")
+	if out := ada.ok("oxygen", "release", "storage"); !strings.Contains(out, "this server decides no acts") {
+		t.Fatalf("an act the server did not decide, decided in the clone, says nothing of it:\n%s", out)
+	}
 	srv.ok("git", "--git-dir", "project.git", "config", "--add", "receive.procReceiveRefs", "refs/oxygen/acts")
-	ada.ok("oxygen", "release", "storage")
-	if got := srv.ok("git", "--git-dir", "project.git", "log", "-1", "--format=%s", "refs/oxygen/state"); !strings.Contains(got, "release storage by ada@builder.example") {
-		t.Fatalf("the server's state ref ends with %q, want ada's release", got)
+	if out := ada.ok("oxygen", "claim", "storage"); strings.Contains(out, "warning") {
+		t.Fatalf("an act the server decided warns:\n%s", out)
+	}
+	if got := srv.ok("git", "--git-dir", "project.git", "log", "-1", "--format=%s", "refs/oxygen/state"); !strings.Contains(got, "claim storage by ada@builder.example") {
+		t.Fatalf("the server's state ref ends with %q, want ada's claim", got)
 	}
 	// eve, pushing as herself, cannot act as ada through the server either.
 	asEve := ada.with("GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=remote.origin.url", "GIT_CONFIG_VALUE_0="+url("eve"), "GIT_COMMITTER_EMAIL=ada@builder.example")

@@ -307,6 +307,9 @@ func (a *app) act(r *repo, act policy.Act, what string) (policy.Decision, error)
 	}
 	act.By = r.email
 	d, err := r.store.Act(r.policy, act, a.now)
+	if g, ok := r.store.(*store.Git); ok && g.Undecided() != "" {
+		fmt.Fprintf(a.stderr, "oxygen: warning: %s; decided in this clone instead\n", g.Undecided())
+	}
 	if err != nil {
 		return d, fmt.Errorf("%s: %w", what, err)
 	}

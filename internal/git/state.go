@@ -121,6 +121,12 @@ func (r Runner) PushAct(remote, src, kind, act string) ([]byte, error) {
 	return stderr, err
 }
 
+// DeleteRemoteRef deletes ref on the remote, hooks of the clone unasked.
+func (r Runner) DeleteRemoteRef(remote, ref string) error {
+	_, err := r.Run(nil, "push", "--porcelain", "--no-verify", "--end-of-options", remote, ":"+ref)
+	return err
+}
+
 // PackAuto lets git pack the loose objects that state commits and fetches
 // leave, once there are a few hundred of them (git gc --auto, in the
 // background unless the user turned gc.autoDetach off): each act writes a

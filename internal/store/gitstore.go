@@ -38,6 +38,7 @@ type Git struct {
 	// emptyTree, where the remote's oxygen decides acts (sequencer.go),
 	// is the id of the empty tree in the clone's object format; else "".
 	emptyTree string
+	undecided string // why the remote did not decide the last act
 }
 
 // A mutation that lost the race for the ref starts over from the new
@@ -82,9 +83,22 @@ func TrackingRef(remote, ref string) string {
 // the remote's oxygen decides it, at the remote's time; else this clone
 // decides it against the state it fetches, and pushes what it decided.
 func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (policy.Decision, error) {
+	g.undecided = ""
 	if g.emptyTree != "" {
 		d, err := g.send(a)
-		if !errors.Is(err, errLongAct) {
+		var not *notDecided
+		switch {
+		case errors.As(err, &not):
+			// The remote refused the act undecided (its hooks are not
+			// oxygen's of this version, or not routed): the clone decides
+			// it, and the gate checks what it pushes, as ever. A store
+			// that sequences must never be why an act cannot be made.
+			d, err = g.ops.Act(p, a, clock)
+			if err == nil {
+				g.undecided = not.why
+			}
+			return d, err
+		case !errors.Is(err, errLongAct):
 			return d, err
 		}
 		// An act too long for a push option (a signal naming hundreds of
@@ -92,6 +106,15 @@ func (g *Git) Act(p *policy.Policy, a policy.Act, clock func() time.Time) (polic
 	}
 	return g.ops.Act(p, a, clock)
 }
+
+// Undecided says why the remote did not decide the last act, which this
+// clone decided in its place ("" where it did, or was not asked to).
+func (g *Git) Undecided() string { return g.undecided }
+
+// notDecided is a remote's refusal of an act it did not decide.
+type notDecided struct{ why string }
+
+func (e *notDecided) Error() string { return e.why }
 
 // errLongAct: the act does not fit a push option, which git sends as one
 // pkt-line: the policy bounds an act's texts, not that.
@@ -125,12 +148,16 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	d, st, answered, err := readAnswer(stderr)
 	switch {
 	case !answered && perr != nil:
-		err = fmt.Errorf("%s did not take the act, so nothing changed: %s (a remote that decides acts runs oxygen install --repo, of this version or later)", g.remote, pushFailure(stderr, perr))
+		return policy.Decision{}, &notDecided{fmt.Sprintf("%s did not decide the act: %s (a remote that decides acts runs oxygen install --repo, of this version or later)", g.remote, pushFailure(stderr, perr))}
 	case !answered:
 		// Pushed, yet no oxygen answered: a host without oxygen's hooks
-		// took it for a ref.
+		// took it for a ref, which goes again.
 		ref := gitcli.ActsRefs + "/" + a.Kind
-		return policy.Decision{}, fmt.Errorf("%s took the act for a ref, and nothing decided it: its hooks are not oxygen's (oxygen install --repo on the server installs them), or resources.yaml should not say store.sequenced; delete the ref with: git push %s :%s", g.remote, g.remote, ref)
+		gone := "deleted it"
+		if err := g.git.DeleteRemoteRef(g.remote, ref); err != nil {
+			gone = fmt.Sprintf("delete it with: git push %s :%s", g.remote, ref)
+		}
+		return policy.Decision{}, &notDecided{fmt.Sprintf("%s took the act for a ref %s, and nothing of oxygen there decided it (%s): oxygen install --repo on the server decides acts there, or take sequenced out of the store in resources.yaml", g.remote, ref, gone)}
 	}
 	g.mu.Lock()
 	g.fetched = ""
