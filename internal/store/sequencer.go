@@ -156,13 +156,21 @@ func Answer(o Outcome, err error) string {
 // error: found false where there is none.
 func readAnswer(stderr []byte) (d policy.Decision, st *after, found bool, err error) {
 	var line []byte
+	answers := 0
 	for l := range bytes.Lines(stderr) {
 		if i := bytes.Index(l, []byte(answerPrefix)); i >= 0 {
 			line = l[i+len(answerPrefix):]
+			answers++
 		}
 	}
 	if line == nil {
 		return d, nil, false, nil
+	}
+	if answers > 1 {
+		// One push reached several repositories (a remote with more than
+		// one pushurl), and each oxygen there may have decided the act:
+		// no one answer speaks for it, nor is its state the copy's.
+		return d, nil, true, errors.New("more than one remote answered the act (does the remote have several pushurls?): it may be recorded at each; send acts to one repository, then run oxygen sync")
 	}
 	var ans answer
 	// git pads what it relays with spaces, to overwrite a progress line.
