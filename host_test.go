@@ -229,7 +229,7 @@ func TestHTTPBackend(t *testing.T) {
 		t.Fatalf("the server's state ref ends with %q, want ada's claim", got)
 	}
 	// eve, pushing as herself, cannot act as ada through the server either.
-	asEve := ada.with("GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=remote.origin.url", "GIT_CONFIG_VALUE_0="+url("eve"), "GIT_COMMITTER_EMAIL=ada@builder.example")
+	asEve := ada.with("GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=remote.origin.pushurl", "GIT_CONFIG_VALUE_0="+url("eve"), "GIT_COMMITTER_EMAIL=ada@builder.example")
 	asEve.refused([]string{"oxygen", "claim", "storage"}, "pushed by eve, but recorded as ada@builder.example")
 }
 
