@@ -172,7 +172,7 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 	if ferr != nil && answered && err == nil {
 		// The act is done; only the copy is behind. fetch's own words
 		// ("nothing changed") speak of the copy, not of the act.
-		ferr = fmt.Errorf("%s decided the act, but this clone's copy of the state did not follow it (oxygen sync brings it): %s", g.remote, strings.TrimSuffix(ferr.Error(), "; nothing changed"))
+		ferr = fmt.Errorf("%s decided the act, but this clone's copy of the state did not follow it (oxygen sync brings it, once it can fetch): %s", g.remote, strings.TrimSuffix(ferr.Error(), "; nothing changed"))
 	}
 	return d, errors.Join(err, ferr)
 }
