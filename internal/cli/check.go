@@ -98,23 +98,45 @@ func (a *app) openStaged() (*repo, []string, error) {
 	return r, paths, err
 }
 
-// stagedPaths lists the staged paths: where git named the index in
-// GIT_INDEX_FILE, as it does for the commit hooks, from the index's cache
-// of its trees (git.StagedPathsOf). The caller checks indexOf once it
-// knows the repository.
+// stagedPaths lists the staged paths from the index file itself where it
+// knows which that is (git.StagedPathsOf): where git named it in
+// GIT_INDEX_FILE, as it does for the commit hooks, or at the top of a
+// clone's main worktree, .git/index. It runs beside the git process that
+// finds the repository, so it cannot ask git first: the caller checks
+// indexOf once it knows the repository.
 func (a *app) stagedPaths() ([]string, error) {
-	if index := a.getenv("GIT_INDEX_FILE"); index != "" {
+	if index := a.indexFile(); index != "" {
 		return a.git.StagedPathsOf(index)
 	}
 	return a.git.StagedPaths("")
 }
 
-// indexOf says whether the GIT_INDEX_FILE that stagedPaths read is the one
-// git means in the repository d. git takes a relative name from the top of
-// the worktree, where it runs hooks (git commit names .git/index), so a
-// relative one counts only if it lies in d's git dir.
+// indexFile is the index file stagedPaths reads ("" where it lets git
+// find it): GIT_INDEX_FILE; else .git/index where the command runs at the
+// top of a main worktree, and nothing in the environment moves the
+// repository.
+func (a *app) indexFile() string {
+	if index := a.getenv("GIT_INDEX_FILE"); index != "" {
+		return index
+	}
+	for _, v := range []string{"GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY"} {
+		if a.getenv(v) != "" {
+			return ""
+		}
+	}
+	if fi, err := os.Lstat(filepath.Join(a.git.Dir, ".git")); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return filepath.Join(".git", "index")
+}
+
+// indexOf says whether the index that stagedPaths read is the one git
+// means in the repository d. git takes a relative GIT_INDEX_FILE from the
+// top of the worktree, where it runs hooks (git commit names .git/index),
+// so a relative one counts only if it lies in d's git dir; so does the
+// one stagedPaths found itself.
 func (a *app) indexOf(d git.Dirs) bool {
-	index := a.getenv("GIT_INDEX_FILE")
+	index := a.indexFile()
 	if index == "" || filepath.IsAbs(index) {
 		return true
 	}

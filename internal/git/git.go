@@ -247,13 +247,15 @@ func (r Runner) StagedPaths(rev string) ([]string, error) {
 	return r.diffPaths("--cached")
 }
 
-// StagedPathsOf is StagedPaths("") for the index file git named in
-// GIT_INDEX_FILE, as git gives it to the commit hooks: where the index's
-// cache of its trees is whole (IndexTree), git diffs HEAD's tree against
-// that tree and reads no index, which is most of what diff --cached costs
-// in a large repository; otherwise, or where that diff fails (an unborn
-// branch), git diff --cached answers. A relative index is taken from the
-// runner's directory.
+// StagedPathsOf is StagedPaths("") for the index file at index, as git
+// names it to the commit hooks in GIT_INDEX_FILE: where the index's cache
+// of its trees is whole (IndexTree), git diffs HEAD's tree against that
+// tree and reads no index, which is most of what diff --cached costs in a
+// large repository; else the index is read in place and compared with
+// HEAD's trees only where its cache does not say they are the same
+// (StagedFromIndex); where neither can (an unborn branch, an index of a
+// shape it does not take), git diff --cached answers. A relative index is
+// taken from the runner's directory.
 func (r Runner) StagedPathsOf(index string) ([]string, error) {
 	if !filepath.IsAbs(index) {
 		index = filepath.Join(r.Dir, index)
@@ -262,6 +264,9 @@ func (r Runner) StagedPathsOf(index string) ([]string, error) {
 		if paths, err := r.diffPaths("HEAD", tree, "--"); err == nil {
 			return paths, nil
 		}
+	}
+	if paths, ok, err := r.StagedFromIndex(index); ok || err != nil {
+		return paths, err
 	}
 	return r.StagedPaths("")
 }

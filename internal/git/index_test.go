@@ -116,18 +116,19 @@ func TestIndexTreeNotAnIndex(t *testing.T) {
 }
 
 // TestStagedPathsOf: the staged paths read through the index's cache tree
-// are git diff --cached's, by one git diff of two trees; where the cache
-// is not whole, or HEAD is unborn, git diff --cached answers.
+// are git diff --cached's: by one git diff of two trees where the cache is
+// whole; by the index read in place and one cat-file where it is not; by
+// git diff --cached where HEAD is unborn.
 func TestStagedPathsOf(t *testing.T) {
 	cases := []struct {
 		name     string
 		unborn   bool
-		writeOut bool // git write-tree first, as git commit does before pre-commit
-		shortcut bool
+		writeOut bool   // git write-tree first, as git commit does before pre-commit
+		answer   string // the git command that answered
 	}{
-		{"a whole cache tree", false, true, true},
-		{"an out-of-date cache tree", false, false, false},
-		{"an unborn branch", true, true, false},
+		{"a whole cache tree", false, true, "diff"},
+		{"an out-of-date cache tree", false, false, "cat-file"},
+		{"an unborn branch", true, true, "--cached"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -159,8 +160,9 @@ func TestStagedPathsOf(t *testing.T) {
 				t.Errorf("StagedPathsOf = %q, want %q", got, want)
 			}
 			// calls ends with StagedPaths's own; the one before answered.
-			if answered := calls[len(calls)-2]; slices.Contains(answered, "--cached") == c.shortcut {
-				t.Errorf("git %q answered, want the shortcut: %v", answered, c.shortcut)
+			answered := calls[len(calls)-2]
+			if !slices.Contains(answered, c.answer) || c.answer == "diff" && slices.Contains(answered, "--cached") {
+				t.Errorf("git %q answered, want %s", answered, c.answer)
 			}
 		})
 	}
