@@ -278,7 +278,13 @@ func (r Runner) StagedFromIndex(path string) (paths []string, ok bool, err error
 	}
 	d := stagedDiff{b: b, ix: &ix}
 	ok, err = d.run()
-	if end := b.close(); end != nil {
+	end := b.close()
+	if big := (*tooBig)(nil); errors.As(err, &big) {
+		// A tree larger than cat-file is read for (git is ended for
+		// it, so its exit says nothing): git diff --cached answers.
+		return nil, false, nil
+	}
+	if end != nil {
 		err = end // git ended on its own, or never started: its words say why
 	}
 	if err != nil || !ok {
