@@ -59,3 +59,30 @@ func TestStagedFromIndexLargeTree(t *testing.T) {
 		t.Fatalf("read %d paths under a tree it cannot read", len(paths))
 	}
 }
+
+// TestStagedFromIndexOddTree: a tree of HEAD that git mktree makes but
+// that names an entry "." or ".." (which parseTree refuses) is git diff
+// --cached's to answer, not an error.
+func TestStagedFromIndexOddTree(t *testing.T) {
+	for _, name := range []string{".", "..", ""} {
+		dir := t.TempDir()
+		git := gitIn(t, dir)
+		git("init", "-q")
+		git("config", "user.email", "a@b.example")
+		git("config", "user.name", "a")
+		blob := hashObject(t, dir, "x")
+		cmd := exec.Command("git", "mktree")
+		cmd.Dir, cmd.Stdin = dir, strings.NewReader(fmt.Sprintf("100644 blob %s\t%s\n100644 blob %s\tb\n", blob, name, blob))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		git("update-ref", "HEAD", git("commit-tree", "-m", "odd", strings.TrimSpace(string(out))))
+		git("update-index", "--add", "--cacheinfo", "100644,"+blob+",a")
+		git("write-tree")
+		r := Runner{Dir: dir, Env: []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1"}}
+		if _, ok, err := r.StagedFromIndex(filepath.Join(dir, ".git", "index")); ok || err != nil {
+			t.Errorf("an entry named %q in HEAD's tree: ok %v, %v; want git diff --cached to answer", name, ok, err)
+		}
+	}
+}
