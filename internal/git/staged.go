@@ -118,6 +118,9 @@ func parseStagedIndex(data []byte, size int) (stagedIndex, error) {
 				return ix, errIndexShape
 			}
 			kept := len(prev) - int(strip)
+			if len(ix.names)+kept+nul > maxIndexNames { // paths no index of git's holds
+				return ix, errIndexShape
+			}
 			e.path = int32(len(ix.names))
 			ix.names = append(append(ix.names, prev[:kept]...), data[p:p+nul]...)
 			path = ix.names[e.path:]
@@ -190,6 +193,11 @@ func entryMode(m uint32) string {
 	}
 	return ""
 }
+
+// maxIndexNames bounds a version 4 index's paths, whole: each may keep
+// most of the one before, so a small file could name far more bytes than
+// it holds.
+const maxIndexNames = 1 << 30
 
 // uvarint4 reads the index version 4's varint: seven bits a byte, the top
 // bit set on all but the last, each byte after the first adding one.
