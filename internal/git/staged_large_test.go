@@ -1,9 +1,7 @@
 package git
 
 import (
-	"encoding/hex"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,30 +19,14 @@ func TestStagedFromIndexLargeTree(t *testing.T) {
 	git("config", "user.email", "a@b.example")
 	git("config", "user.name", "a")
 	blob := hashObject(t, dir, "x")
-	raw, err := hex.DecodeString(blob)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tree []byte
+	var entries [][3]string
 	long := strings.Repeat("n", 4000)
-	for i := 0; len(tree) <= maxObject; i++ {
-		tree = append(tree, fmt.Sprintf("100644 %s%08d\x00", long, i)...)
-		tree = append(tree, raw...)
+	for size := 0; size <= maxObject; size += len(entries[len(entries)-1][1]) + 28 {
+		entries = append(entries, [3]string{"100644", fmt.Sprintf("%s%08d", long, len(entries)), blob})
 	}
-	cmd := exec.Command("git", "hash-object", "-t", "tree", "-w", "--stdin")
-	cmd.Dir, cmd.Stdin = dir, strings.NewReader(string(tree))
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	big := strings.TrimSpace(string(out))
-	cmd = exec.Command("git", "mktree")
-	cmd.Dir, cmd.Stdin = dir, strings.NewReader(fmt.Sprintf("040000 tree %s\tbig\n100644 blob %s\ta\n", big, blob))
-	out, err = cmd.Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	commit := git("commit-tree", "-m", "big", strings.TrimSpace(string(out)))
+	big := writeRawTree(t, dir, entries...)
+	top := mkTree(t, dir, "040000 tree "+big+"\tbig", "100644 blob "+blob+"\ta")
+	commit := git("commit-tree", "-m", "big", top)
 	git("update-ref", "HEAD", commit)
 	// An index of a alone, its cache out of date at the top.
 	git("update-index", "--add", "--cacheinfo", "100644,"+blob+",a")
@@ -71,13 +53,8 @@ func TestStagedFromIndexOddTree(t *testing.T) {
 		git("config", "user.email", "a@b.example")
 		git("config", "user.name", "a")
 		blob := hashObject(t, dir, "x")
-		cmd := exec.Command("git", "mktree")
-		cmd.Dir, cmd.Stdin = dir, strings.NewReader(fmt.Sprintf("100644 blob %s\t%s\n100644 blob %s\tb\n", blob, name, blob))
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		git("update-ref", "HEAD", git("commit-tree", "-m", "odd", strings.TrimSpace(string(out))))
+		odd := mkTree(t, dir, "100644 blob "+blob+"\t"+name, "100644 blob "+blob+"\tb")
+		git("update-ref", "HEAD", git("commit-tree", "-m", "odd", odd))
 		git("update-index", "--add", "--cacheinfo", "100644,"+blob+",a")
 		git("write-tree")
 		r := Runner{Dir: dir, Env: []string{"HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1"}}

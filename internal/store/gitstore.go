@@ -181,9 +181,8 @@ func (g *Git) send(a policy.Act) (policy.Decision, error) {
 // send the rest (nil where it cannot say: never synced, or by an oxygen
 // that did not record its segments), and the sizes of its sealed segments.
 func (g *Git) held() (*Held, []int64) {
-	data, err := readFile(filepath.Join(g.local.dir, syncedFile), maxRecord)
-	var s synced
-	if err != nil || json.Unmarshal(data, &s) != nil || s.Remote != g.remote || s.Ref != g.ref || s.Segments == nil {
+	s, ok := g.marker()
+	if !ok || s.Remote != g.remote || s.Ref != g.ref || s.Segments == nil {
 		return nil, nil
 	}
 	base := total(s.Segments)
@@ -280,11 +279,18 @@ type synced struct {
 	Segments []int64 `json:"segments"`
 }
 
-// Freshness says which state the copy holds and how old it is.
-func (g *Git) Freshness(now time.Time) string {
+// marker reads the copy's record of what it copies (ok false: none that
+// reads).
+func (g *Git) marker() (synced, bool) {
 	data, err := readFile(filepath.Join(g.local.dir, syncedFile), maxRecord) // no symlink: it could name /dev/zero
 	var s synced
-	if err != nil || json.Unmarshal(data, &s) != nil {
+	return s, err == nil && json.Unmarshal(data, &s) == nil
+}
+
+// Freshness says which state the copy holds and how old it is.
+func (g *Git) Freshness(now time.Time) string {
+	s, ok := g.marker()
+	if !ok {
 		return fmt.Sprintf("leases from %s %s: never synced here (run oxygen sync)", g.remote, g.ref)
 	}
 	return fmt.Sprintf("leases from %s %s as of %s ago (oxygen sync refreshes them)", g.remote, g.ref, now.Sub(s.SyncedAt).Round(time.Second))
