@@ -61,11 +61,17 @@ policy, against the lease history (a lease released since still counts).`,
 				}
 				return a.report(vs, format, "", nil)
 			}
-			r, err := a.openRepo(nil)
+			// The ends are resolved while the repository is opened: what
+			// comes after waits for both.
+			var ends rangeEnds
+			r, err := a.openRepo(func() (err error) {
+				ends, err = a.checkEnds(rng, commit)
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			commits, vs, err := a.checkRange(r, rng, commit)
+			commits, vs, err := a.checkRange(r, ends)
 			if err != nil {
 				return err
 			}
@@ -247,7 +253,7 @@ func (a *app) mergeFilter(r *repo, paths []string, hook string) ([]string, error
 	if len(heads) == 0 {
 		return paths, nil
 	}
-	head, err := a.git.ResolveCommit(r.dirs, "HEAD")
+	head, err := a.git.ResolveCommit("HEAD")
 	if err != nil {
 		return nil, err
 	}

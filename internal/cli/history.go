@@ -576,50 +576,53 @@ func (a *app) blobsByID(ids []string) (map[string]git.Blob, error) {
 	return content, nil
 }
 
-// checkRange judges the commits of rng ("A..B": in B, not in A) or the one
-// commit rev, as CI does.
-func (a *app) checkRange(r *repo, rng, rev string) ([]git.Commit, []policy.Violation, error) {
-	old, tip, hint, err := a.checkEnds(r, rng, rev)
-	if err != nil {
-		return nil, nil, err
-	}
-	tips := map[string]string{tip: "the last commit judged"}
+// checkRange judges the commits of a range, or the one commit, that
+// checkEnds resolved, as CI does.
+func (a *app) checkRange(r *repo, e rangeEnds) ([]git.Commit, []policy.Violation, error) {
+	tips := map[string]string{e.tip: "the last commit judged"}
 	return a.judgeCommits(r, func() ([]git.Commit, error) {
-		if old == "" {
-			return a.git.Log("-n1", tip)
+		if e.old == "" {
+			return a.git.Log("-n1", e.tip)
 		}
-		return a.git.Log(tip, "^"+old)
-	}, hint, "", func() ([]fallback, error) {
-		return a.fallbacks([]string{old}, "refs/remotes/origin/HEAD")
+		return a.git.Log(e.tip, "^"+e.old)
+	}, e.hint, "", func() ([]fallback, error) {
+		return a.fallbacks([]string{e.old}, "refs/remotes/origin/HEAD")
 	}, tips)
 }
 
-// checkEnds resolves rng's two ends, or rev, in one git process: old is
-// the range's start ("" for one commit) and tip its last commit. hint is
-// old's committer time (rev's, for one commit), from which the history is
-// read while git lists the range. It holds where the range's commits were
-// made after its start, as on a branch's own history (CI on a push: the
-// old tip to the new); a pull request's commits from before the main
-// line's newest (origin/main..HEAD once main moved on) are older, and then
-// the read is made again from the oldest, the first costing only the
-// other processor's time.
-func (a *app) checkEnds(r *repo, rng, rev string) (old, tip string, hint time.Time, err error) {
+// rangeEnds are a range's ends: old is its start ("" for one commit) and
+// tip its last commit. hint is old's committer time (the commit's, for
+// one commit), from which the history is read while git lists the range.
+// It holds where the range's commits were made after its start, as on a
+// branch's own history (CI on a push: the old tip to the new); a pull
+// request's commits from before the main line's newest (origin/main..HEAD
+// once main moved on) are older, and then the read is made again from the
+// oldest, the first costing only the other processor's time.
+type rangeEnds struct {
+	old, tip string
+	hint     time.Time
+}
+
+// checkEnds resolves rng ("A..B": in B, not in A), or the one commit rev,
+// in one git process.
+func (a *app) checkEnds(rng, rev string) (rangeEnds, error) {
 	revs := []string{rev}
 	if rng != "" {
 		from, to, ok := strings.Cut(rng, "..")
 		if !ok || from == "" || to == "" || strings.HasPrefix(to, ".") {
-			return "", "", time.Time{}, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
+			return rangeEnds{}, fmt.Errorf("--range %q: want A..B, like origin/main..HEAD", rng)
 		}
 		revs = []string{from, to}
 	}
-	ends, err := a.git.ResolveCommits(r.dirs, revs...)
+	ends, err := a.git.ResolveCommits(revs...)
 	if err != nil {
-		return "", "", time.Time{}, err
+		return rangeEnds{}, err
 	}
+	e := rangeEnds{tip: ends[len(ends)-1].ID, hint: ends[0].Time}
 	if rng != "" {
-		old = ends[0].ID
+		e.old = ends[0].ID
 	}
-	return old, ends[len(ends)-1].ID, ends[0].Time, nil
+	return e, nil
 }
 
 // prePush judges every commit a push would send that the remote does not

@@ -131,7 +131,7 @@ resources.yaml (rule core-boundary).`,
 			case staged:
 				newSpec, newName = ":"+policy.FileName, "the staged "+policy.FileName
 			case len(args) == 1:
-				id, err := a.git.ResolveCommit(r.dirs, args[0])
+				id, err := a.git.ResolveCommit(args[0])
 				if err != nil {
 					return err
 				}

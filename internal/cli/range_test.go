@@ -75,20 +75,19 @@ func TestCheckRangeReadsHistoryEarly(t *testing.T) {
 		a := newApp(nil, &bytes.Buffer{}, &bytes.Buffer{})
 		a.now = func() time.Time { return now }
 		var vs []policy.Violation
-		var err error
+		e, err := a.checkEnds(rng, rev)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if early {
-			_, vs, err = a.checkRange(r, rng, rev)
+			_, vs, err = a.checkRange(r, e)
 		} else { // as before the early read: from the oldest commit only
-			old, tip, _, eerr := a.checkEnds(r, rng, rev)
-			if eerr != nil {
-				t.Fatal(eerr)
-			}
 			_, vs, err = a.judgeCommits(r, func() ([]git.Commit, error) {
-				if old == "" {
-					return a.git.Log("-n1", tip)
+				if e.old == "" {
+					return a.git.Log("-n1", e.tip)
 				}
-				return a.git.Log(tip, "^"+old)
-			}, time.Time{}, "", func() ([]fallback, error) { return nil, nil }, map[string]string{tip: "the last commit judged"})
+				return a.git.Log(e.tip, "^"+e.old)
+			}, time.Time{}, "", func() ([]fallback, error) { return nil, nil }, map[string]string{e.tip: "the last commit judged"})
 		}
 		if err != nil {
 			t.Fatalf("check %s%s: %v", rng, rev, err)
@@ -245,7 +244,11 @@ func TestCheckRangeFetchesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, vs, err := a.checkRange(r, "A..HEAD", "")
+	e, err := a.checkEnds("A..HEAD", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, vs, err := a.checkRange(r, e)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,6 +88,15 @@ func (r Runner) run(stdin io.Reader, args ...string) ([]byte, []byte, error) {
 	return stdout.Bytes(), stderr.Bytes(), nil
 }
 
+// buffered is r for a git whose output is read only once it ends: log,
+// rev-list and diff-tree otherwise write into a pipe a record at a time,
+// and each write wakes the reader; at 1,000 commits that was a tenth of a
+// range check's time (GIT_FLUSH=0 holds them to whole buffers).
+func (r Runner) buffered() Runner {
+	r.Env = append(slices.Clip(r.Env), "GIT_FLUSH=0")
+	return r
+}
+
 // runError is what a git command that did not succeed returns.
 func runError(args []string, err error, stderr *bytes.Buffer) error {
 	var exit *exec.ExitError

@@ -43,7 +43,7 @@ func (r Runner) RevList(revs ...string) ([]Commit, error) {
 		"--no-commit-header", // only the formatted line
 		revListFormat,
 	}, revs...)
-	out, err := r.Run(nil, args...)
+	out, err := r.buffered().Run(nil, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,7 @@ func (r Runner) LogFrom(tips []string, revs ...string) ([]Commit, error) {
 		"--ignore-submodules=none", // submodule pointer changes count
 		logFormat,
 	}, revs...)
-	out, err := r.Run(stdin, args...)
+	out, err := r.buffered().Run(stdin, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -258,12 +258,12 @@ func isStatus(s string) bool {
 
 // ResolveCommit turns user text into a commit id. An unknown revision is an
 // error that says so; in a shallow clone, ErrShallow.
-func (r Runner) ResolveCommit(d Dirs, rev string) (string, error) {
+func (r Runner) ResolveCommit(rev string) (string, error) {
 	out, err := r.Run(nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
 	if err != nil {
 		var gerr *Error
 		if errors.As(err, &gerr) {
-			return "", unknownRevision(d, rev)
+			return "", r.unknownRevision(rev)
 		}
 		return "", err
 	}
@@ -271,8 +271,11 @@ func (r Runner) ResolveCommit(d Dirs, rev string) (string, error) {
 }
 
 // unknownRevision is the error for user text that names no commit here.
-func unknownRevision(d Dirs, rev string) error {
-	if shallow, _ := ShallowCommits(d); len(shallow) > 0 {
+// It asks git whether the clone is shallow, rather than taking the
+// repository's directories, so that the ends of a range can be resolved
+// while those are found.
+func (r Runner) unknownRevision(rev string) error {
+	if out, _ := r.Run(nil, "rev-parse", "--is-shallow-repository"); strings.TrimSpace(string(out)) == "true" {
 		return fmt.Errorf("unknown revision %q: %w", rev, ErrShallow)
 	}
 	return fmt.Errorf("unknown revision %q (not a commit here; fetch it, or check the name)", rev)
@@ -292,7 +295,7 @@ type Resolved struct {
 // HEAD@{99} past the end of the reflog) or a name cannot be a line of its
 // input, each is asked again of ResolveCommit, in order, for its error
 // (or its id, without a time).
-func (r Runner) ResolveCommits(d Dirs, revs ...string) ([]Resolved, error) {
+func (r Runner) ResolveCommits(revs ...string) ([]Resolved, error) {
 	specs := make([]string, len(revs))
 	for i, rev := range revs {
 		specs[i] = rev + "^{commit}" // a tag peeled; a tree or blob does not resolve
@@ -302,7 +305,7 @@ func (r Runner) ResolveCommits(d Dirs, revs ...string) ([]Resolved, error) {
 	if errors.As(err, &gerr) || errors.Is(err, ErrObjectName) {
 		got := make([]Resolved, len(revs)) // without their times
 		for i, rev := range revs {
-			if got[i].ID, err = r.ResolveCommit(d, rev); err != nil {
+			if got[i].ID, err = r.ResolveCommit(rev); err != nil {
 				return nil, err
 			}
 		}
@@ -314,7 +317,7 @@ func (r Runner) ResolveCommits(d Dirs, revs ...string) ([]Resolved, error) {
 	got := make([]Resolved, len(revs))
 	for i, o := range out {
 		if o.Missing {
-			return nil, unknownRevision(d, revs[i])
+			return nil, r.unknownRevision(revs[i])
 		}
 		got[i] = Resolved{ID: o.ID, Time: CommitterTime(o.Data)}
 	}
@@ -511,7 +514,7 @@ func ParsePreReceive(rd io.Reader) ([]RefUpdate, error) {
 // line, newest first: one for each commit there that changed it, "" where
 // one deleted it. rev must be an object id or a ref oxygen built.
 func (r Runner) FirstParentVersions(rev, path string) ([]string, error) {
-	out, err := r.Run(nil, "log",
+	out, err := r.buffered().Run(nil, "log",
 		"--first-parent", // the line itself; a merge against its first parent
 		"--format=",      // no header: the raw records only
 		"--raw", "-z",    // ":<mode> <mode> <old> <new> <status>\0<path>\0"
@@ -585,7 +588,7 @@ func (r Runner) TreeDiffs(pairs [][2]string) ([]map[string]RawEntry, error) {
 		}
 		in.WriteString(p[1] + " " + p[0] + "\n") // "<commit> <parent>": the diff from the second to the first
 	}
-	out, err := r.Run(strings.NewReader(in.String()), "diff-tree",
+	out, err := r.buffered().Run(strings.NewReader(in.String()), "diff-tree",
 		"--stdin",           // the pairs
 		"--always",          // a header for every pair, even one with no difference
 		"-r", "-z", "--raw", // every file, NUL-terminated raw records
@@ -654,7 +657,7 @@ func (r Runner) HeadRef() (string, error) {
 // Unpushed lists, newest first, up to max commits on HEAD that no
 // remote-tracking ref has, with their committer times.
 func (r Runner) Unpushed(max int) ([]Commit, error) {
-	out, err := r.Run(nil, "rev-list",
+	out, err := r.buffered().Run(nil, "rev-list",
 		fmt.Sprintf("--max-count=%d", max), // a bounded walk
 		"--no-commit-header", "--format=%H %ct",
 		"HEAD", "--not", "--remotes")
@@ -688,7 +691,7 @@ func (r Runner) Graph(max int, revs ...string) (map[string]Node, error) {
 		"--date-order",                     // the newest history first, as merge bases are
 		"--no-commit-header", "--format=%H %ct %P",
 	}, revs...)
-	out, err := r.Run(nil, args...)
+	out, err := r.buffered().Run(nil, args...)
 	if err != nil {
 		return nil, err
 	}

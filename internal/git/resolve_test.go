@@ -19,16 +19,12 @@ func TestResolveCommits(t *testing.T) {
 	g("-c", "user.email=bob@example.com", "commit", "-q", "--allow-empty", "--date=2020-01-02T03:04:05Z", "-m", "two")
 	g("tag", "-a", "-m", "a tag", "v1", "HEAD~1")
 	r := Runner{Dir: dir}
-	d, err := r.Dirs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	one := func(rev string) (string, error) { return r.ResolveCommit(d, rev) }
+	one := func(rev string) (string, error) { return r.ResolveCommit(rev) }
 	revs := []string{"HEAD", "HEAD~1", "v1", "main", "nope", "-rf", "--all", "HEAD^{tree}", "HEAD@{99}", "HEAD\nHEAD", "1111111111111111111111111111111111111111", "HEAD HEAD"}
 	for _, a := range revs {
 		for _, b := range []string{"HEAD", "v1", "nope"} {
 			var calls []string
-			got, err := counted(r, &calls).ResolveCommits(d, a, b)
+			got, err := counted(r, &calls).ResolveCommits(a, b)
 			var want []string
 			var werr error
 			for _, rev := range []string{a, b} {
@@ -67,10 +63,7 @@ func TestResolveCommits(t *testing.T) {
 	shallow := t.TempDir()
 	gitIn(t, shallow)("clone", "-q", "--depth", "1", "file://"+dir, "c")
 	r = Runner{Dir: shallow + "/c"}
-	if d, err = r.Dirs(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.ResolveCommits(d, "HEAD~1", "HEAD"); !errors.Is(err, ErrShallow) {
+	if _, err := r.ResolveCommits("HEAD~1", "HEAD"); !errors.Is(err, ErrShallow) {
 		t.Errorf("HEAD~1 in a shallow clone: %v, want ErrShallow", err)
 	}
 }
