@@ -111,6 +111,19 @@ func TestPreCommitGitProcesses(t *testing.T) {
 	if want := []string{"cat-file", "rev-parse", "var"}; !slices.Equal(rec.calls, want) {
 		t.Errorf("the hook ran git %q, want %q", rec.calls, want)
 	}
+	// Where the committer comes from GIT_COMMITTER_EMAIL, as a fleet's
+	// agents set it, git var is not asked (git.CommitterEmail).
+	t.Setenv("GIT_COMMITTER_EMAIL", "ada@builder.example")
+	rec = gitRecorder{}
+	a = newApp(nil, nil, nil)
+	a.git.Exec = rec.exec
+	if code, out := runApp(t, a, "hook", "pre-commit"); code != 0 {
+		t.Fatalf("oxygen hook pre-commit: exit %d: %s", code, out)
+	}
+	slices.Sort(rec.calls)
+	if want := []string{"cat-file", "rev-parse"}; !slices.Equal(rec.calls, want) {
+		t.Errorf("with GIT_COMMITTER_EMAIL set, the hook ran git %q, want %q", rec.calls, want)
+	}
 }
 
 // TestPreCommitGitFails: where git cannot list the staged changes, the hook

@@ -219,7 +219,13 @@ func notARepo(err error) error {
 
 // CommitterEmail is the committer's e-mail as git resolves it for a commit
 // made now: GIT_COMMITTER_EMAIL, then user.email and the other fallbacks.
+// git takes GIT_COMMITTER_EMAIL before any configuration, so where it is
+// set (as a fleet's agents set it) and git would record it as it is, it
+// is the answer without a git process: on the commit path, one fewer.
 func (r Runner) CommitterEmail() (string, error) {
+	if v, ok := r.lookupEnv("GIT_COMMITTER_EMAIL"); ok && TakenAsIs(v) {
+		return v, nil
+	}
 	out, err := r.Run(nil, "var", "GIT_COMMITTER_IDENT")
 	if err != nil {
 		var gerr *Error
@@ -233,6 +239,37 @@ func (r Runner) CommitterEmail() (string, error) {
 		return "", fmt.Errorf("git var GIT_COMMITTER_IDENT: cannot read an e-mail in %q", strings.TrimSpace(string(out)))
 	}
 	return email, nil
+}
+
+// TakenAsIs reports whether git records the e-mail address v unchanged
+// in an identity. git drops "crud" (control bytes, spaces and .,:;<>"\'
+// ) from both ends of it, and the delimiters '<', '>' and newline from
+// within; an empty one it records empty, which names no one.
+func TakenAsIs(v string) bool {
+	if v == "" || crud(v[0]) || crud(v[len(v)-1]) {
+		return false
+	}
+	return !strings.ContainsAny(v, "<>\n")
+}
+
+// crud is what git strips from the ends of a name or an e-mail address.
+func crud(c byte) bool {
+	return c <= ' ' || strings.IndexByte(".,:;<>\"\\'", c) >= 0
+}
+
+// lookupEnv is the value of the variable name in the environment the
+// runner gives git (environ): its own Env's last, else the inherited one
+// unless Unset leaves it out.
+func (r Runner) lookupEnv(name string) (string, bool) {
+	for _, kv := range slices.Backward(r.Env) {
+		if k, v, _ := strings.Cut(kv, "="); k == name {
+			return v, true
+		}
+	}
+	if slices.Contains(r.Unset, name) {
+		return "", false
+	}
+	return os.LookupEnv(name)
 }
 
 // ParseIdentEmail takes the address out of "Name <email> 1700000000 +0000".
