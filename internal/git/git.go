@@ -242,9 +242,9 @@ func (r Runner) CommitterEmail() (string, error) {
 }
 
 // TakenAsIs reports whether git records the e-mail address v unchanged
-// in an identity. git drops "crud" (control bytes, spaces and .,:;<>"\'
-// ) from both ends of it, and the delimiters '<', '>' and newline from
-// within; an empty one it records empty, which names no one.
+// in an identity. git drops "crud" from both ends of it (crud), and the
+// delimiters '<', '>' and newline from within; an empty one it records
+// empty, which names no one.
 func TakenAsIs(v string) bool {
 	if v == "" || crud(v[0]) || crud(v[len(v)-1]) {
 		return false
@@ -252,7 +252,9 @@ func TakenAsIs(v string) bool {
 	return !strings.ContainsAny(v, "<>\n")
 }
 
-// crud is what git strips from the ends of a name or an e-mail address.
+// crud is what git strips from the ends of a name or an e-mail address:
+// control bytes, spaces and .,:;<>"\'. Newer gits keep a '.' there; an
+// address that ends in one is asked of git, which is right for either.
 func crud(c byte) bool {
 	return c <= ' ' || strings.IndexByte(".,:;<>\"\\'", c) >= 0
 }
