@@ -54,7 +54,8 @@ type State struct {
 	Waiters  []Waiter  // the resources' wait queues, live or lapsed
 	DeadEnds []DeadEnd // refusals carried to the shared state (git store)
 
-	ids *recordIndex // where each capsule and signal sits, once Index built it
+	ids  *recordIndex  // where each capsule and signal sits, once Index built it
+	hist *historyIndex // the leases by resource and time, and the capsules by owner, once IndexHistory built it
 }
 
 // With returns a copy of the state in which l is the lease of its resource.
@@ -300,8 +301,7 @@ func (p *Policy) judgeResource(cs ChangeSet, st State, domains []string, path st
 	sec := cs.At.Truncate(time.Second)
 	var other *Lease
 	skewed, otherWhole := false, false
-	for i := range st.Leases {
-		l := &st.Leases[i]
+	for l := range st.leasesNear(r.Name, cs.At, cs.Skew) {
 		if l.Resource != r.Name || !l.LiveAt(cs.At, cs.Skew) {
 			continue
 		}

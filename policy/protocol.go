@@ -236,8 +236,16 @@ func (st *State) PutSignal(s Signal) {
 // budget counts).
 func (st State) InProgress(owner, domain string, t time.Time) []Capsule {
 	var out []Capsule
+	if owner != "" {
+		for c := range st.capsulesOf(owner) {
+			if strings.EqualFold(c.Owner, owner) && c.BindsAt(t) {
+				out = append(out, *c)
+			}
+		}
+		return out
+	}
 	for _, c := range st.Capsules {
-		if owner != "" && strings.EqualFold(c.Owner, owner) && c.BindsAt(t) || owner == "" && c.Domain == domain && c.InProgressAt(t) {
+		if c.Domain == domain && c.InProgressAt(t) {
 			out = append(out, c)
 		}
 	}

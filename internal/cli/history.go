@@ -59,6 +59,7 @@ func (a *app) judgeCommits(r *repo, list func() ([]git.Commit, error), hint time
 	if err != nil {
 		return nil, nil, err
 	}
+	st.IndexHistory() // every commit is judged against it: each looks at the records near it
 	shallow, err := git.ShallowCommits(r.dirs)
 	if err != nil {
 		return nil, nil, err
