@@ -3,6 +3,7 @@ package policy_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,8 +20,12 @@ import (
 // they start, lasting centuries) and capsules (owners in other cases and
 // in the runes that fold to ASCII), judged at random times and skews;
 // and a state changed after indexing (With, a record added) is judged
-// as it now is.
+// as it now is. OXYGEN_SOAK=1 runs 2,000 histories, not 40.
 func TestIndexHistoryJudgesAlike(t *testing.T) {
+	seeds := uint64(40)
+	if os.Getenv("OXYGEN_SOAK") != "" {
+		seeds = 2000
+	}
 	p := reference(t)
 	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	resources := []string{"schema", "storage", "index", "execution", "deployment", "identity", "policy", "coordination"}
@@ -30,7 +35,7 @@ func TestIndexHistoryJudgesAlike(t *testing.T) {
 		name := []string{"ada", "sam", "ksenia", "ADA", "Sam", "\u017fam", "\u212asenia"}[rng.IntN(7)]
 		return name + "@" + dom + ".example"
 	}
-	for seed := range uint64(40) {
+	for seed := range seeds {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		at := func() time.Time { return t0.Add(time.Duration(rng.IntN(48*60)-24*60) * time.Minute) }
 		var st policy.State
