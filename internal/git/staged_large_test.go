@@ -13,11 +13,7 @@ func TestStagedFromIndexLargeTree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a 68 MB tree")
 	}
-	dir := t.TempDir()
-	git := gitIn(t, dir)
-	git("init", "-q")
-	git("config", "user.email", "a@b.example")
-	git("config", "user.name", "a")
+	dir, git := newRepo(t)
 	blob := hashObject(t, dir, "x")
 	var entries [][3]string
 	long := strings.Repeat("n", 4000)
@@ -47,11 +43,7 @@ func TestStagedFromIndexLargeTree(t *testing.T) {
 // --cached's to answer, not an error.
 func TestStagedFromIndexOddTree(t *testing.T) {
 	for _, name := range []string{".", "..", ""} {
-		dir := t.TempDir()
-		git := gitIn(t, dir)
-		git("init", "-q")
-		git("config", "user.email", "a@b.example")
-		git("config", "user.name", "a")
+		dir, git := newRepo(t)
 		blob := hashObject(t, dir, "x")
 		odd := mkTree(t, dir, "100644 blob "+blob+"\t"+name, "100644 blob "+blob+"\tb")
 		git("update-ref", "HEAD", git("commit-tree", "-m", "odd", odd))

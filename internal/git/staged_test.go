@@ -30,12 +30,8 @@ func TestStagedFromIndex(t *testing.T) {
 }
 
 func stagedRound(t *testing.T, seed uint64) {
-	dir := t.TempDir()
-	git := gitIn(t, dir)
+	dir, git := newRepo(t)
 	rnd := rand.New(rand.NewPCG(seed, 7))
-	git("init", "-q")
-	git("config", "user.email", "a@b.example")
-	git("config", "user.name", "a")
 	git("config", "index.version", fmt.Sprint(2+seed%3))
 	names := []string{"a", "a.txt", "a-b", "b", "c/d", "c/e/f", "c.d", "z", "dir/sub/x", "dir/y"}
 	write := func(p, content string) {

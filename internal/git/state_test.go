@@ -86,6 +86,18 @@ func gitIn(t *testing.T, dir string) func(args ...string) string {
 	}
 }
 
+// newRepo is an empty repository in a temporary directory, with an
+// identity for commit-tree, and gitIn for it.
+func newRepo(t *testing.T) (string, func(args ...string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	git := gitIn(t, dir)
+	git("init", "-q")
+	git("config", "user.email", "a@b.example")
+	git("config", "user.name", "a")
+	return dir, git
+}
+
 // hashObject writes a blob of s in the repository in dir.
 func hashObject(t *testing.T, dir, s string) string {
 	t.Helper()
